@@ -1,0 +1,50 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// GlobalAvgPool returns the mean over H,W: (N,C,H,W) → (N,C,1,1).
+func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
+	in := host(x)
+	s := in.S
+	out := NewTensor(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
+	plane := s.H * s.W
+	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			sum := 0.0
+			for _, v := range in.Data[nc*plane : (nc+1)*plane] {
+				sum += float64(v)
+			}
+			out.Data[nc] = float32(sum / float64(plane))
+		}
+	})
+	return out
+}
+
+// AvgPool2 is 2×2 mean pooling with stride 2: (N,C,H,W) → (N,C,H/2,W/2).
+// H and W must be even.
+func (b *Backend) AvgPool2(x backend.Tensor) backend.Tensor {
+	in := host(x)
+	s := in.S
+	if s.H%2 != 0 || s.W%2 != 0 {
+		panic(fmt.Sprintf("cpu: AvgPool2 of odd size %v", s))
+	}
+	os := backend.Shape{N: s.N, C: s.C, H: s.H / 2, W: s.W / 2}
+	out := NewTensor(os)
+	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			src := in.Data[nc*s.H*s.W:]
+			dst := out.Data[nc*os.H*os.W:]
+			for y := 0; y < os.H; y++ {
+				r0, r1 := src[2*y*s.W:], src[(2*y+1)*s.W:]
+				for x := 0; x < os.W; x++ {
+					dst[y*os.W+x] = (r0[2*x] + r0[2*x+1] + r1[2*x] + r1[2*x+1]) * 0.25
+				}
+			}
+		}
+	})
+	return out
+}

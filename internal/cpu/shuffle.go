@@ -1,0 +1,56 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// PixelUnshuffle ×2: (N,C,H,W) → (N,4C,H/2,W/2) with
+// out[n, c·4+dy·2+dx, y, x] = in[n, c, 2y+dy, 2x+dx] (PyTorch's order).
+func (b *Backend) PixelUnshuffle(x backend.Tensor) backend.Tensor {
+	in := host(x)
+	s := in.S
+	if s.H%2 != 0 || s.W%2 != 0 {
+		panic(fmt.Sprintf("cpu: PixelUnshuffle of odd size %v", s))
+	}
+	out := NewTensor(backend.Shape{N: s.N, C: 4 * s.C, H: s.H / 2, W: s.W / 2})
+	shuffle(b.Threads, in, out, false)
+	return out
+}
+
+// PixelShuffle ×2: (N,4C,H,W) → (N,C,2H,2W), the inverse of PixelUnshuffle.
+func (b *Backend) PixelShuffle(x backend.Tensor) backend.Tensor {
+	in := host(x)
+	s := in.S
+	if s.C%4 != 0 {
+		panic(fmt.Sprintf("cpu: PixelShuffle of %v: channels not a multiple of 4", s))
+	}
+	out := NewTensor(backend.Shape{N: s.N, C: s.C / 4, H: 2 * s.H, W: 2 * s.W})
+	shuffle(b.Threads, out, in, true)
+	return out
+}
+
+// shuffle moves data between big (N,C,2h,2w) and small (N,4C,h,w) in PixelUnshuffle's
+// index order: small → big when toBig, else big → small.
+func shuffle(threads int, big, small *Tensor, toBig bool) {
+	bs, ss := big.S, small.S
+	parallel(threads, ss.N*ss.C, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			n, c := nc/ss.C, nc%ss.C
+			bc, dy, dx := c/4, (c/2)%2, c%2
+			sp := small.Data[nc*ss.H*ss.W:]
+			bp := big.Data[(n*bs.C+bc)*bs.H*bs.W:]
+			for y := 0; y < ss.H; y++ {
+				for x := 0; x < ss.W; x++ {
+					bi := (2*y+dy)*bs.W + 2*x + dx
+					if toBig {
+						bp[bi] = sp[y*ss.W+x]
+					} else {
+						sp[y*ss.W+x] = bp[bi]
+					}
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,54 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// SKFFFuse: os[i] (N,C,H,W), logits[i] (N,C,1,1) → (N,C,H,W),
+// out = Σ_i softmax_i(logits)[n,c] · os[i] (softmax over i per channel).
+func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
+	if len(os) == 0 || len(os) != len(logits) {
+		panic(fmt.Sprintf("cpu: SKFFFuse of %d maps and %d logits", len(os), len(logits)))
+	}
+	s := os[0].Shape()
+	for i := range os {
+		mustSameShape("SKFFFuse", os[i].Shape(), s)
+		mustSameShape("SKFFFuse", logits[i].Shape(), backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
+	}
+	out := NewTensor(s)
+	plane := s.H * s.W
+	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		wts := make([]float32, len(os))
+		for nc := lo; nc < hi; nc++ {
+			softmaxAt(logits, nc, wts)
+			dst := out.Data[nc*plane : (nc+1)*plane]
+			for i, o := range os {
+				src := host(o).Data[nc*plane:]
+				for p := range dst {
+					dst[p] += wts[i] * src[p]
+				}
+			}
+		}
+	})
+	return out
+}
+
+// softmaxAt writes into w the softmax over i of logits[i][nc].
+func softmaxAt(logits []backend.Tensor, nc int, w []float32) {
+	m := float32(math.Inf(-1))
+	for _, l := range logits {
+		m = max(m, host(l).Data[nc])
+	}
+	sum := 0.0
+	for i, l := range logits {
+		e := math.Exp(float64(host(l).Data[nc] - m))
+		w[i] = float32(e)
+		sum += e
+	}
+	for i := range w {
+		w[i] = float32(float64(w[i]) / sum)
+	}
+}
