@@ -1,0 +1,168 @@
+package safetensors
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Write encodes f: "__metadata__" first (omitted when f has no metadata),
+// then the tensors sorted by name with contiguous data in that order, the
+// header padded with spaces to a multiple of 8 bytes as the reference
+// implementation does. It refuses, before writing anything, what Read would
+// refuse: a shape that does not match the data length, a negative dimension,
+// a tensor named "__metadata__", NaN or ±Inf values.
+func Write(w io.Writer, f *File) error {
+	header, names, err := encodeHeader(f)
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	bw := bufio.NewWriter(w)
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(header)))
+	bw.Write(n[:])
+	bw.Write(header)
+	var buf [4]byte
+	for _, name := range names {
+		for _, v := range f.Tensors[name].Data {
+			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+			bw.Write(buf[:])
+		}
+	}
+	// bufio.Writer keeps the first error and returns it from Flush.
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	return nil
+}
+
+// WriteFile writes f to path atomically: into a temporary file in the same
+// directory, synced and closed, then renamed over path. On any error the old
+// file at path is untouched and the temporary file is removed.
+func WriteFile(path string, f *File) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := Write(tmp, f); err != nil {
+		return fmt.Errorf("%w (writing %s)", err, path)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("safetensors: %w", err)
+	}
+	return nil
+}
+
+// encodeHeader validates f and returns the padded JSON header and the tensor
+// names in data order.
+func encodeHeader(f *File) ([]byte, []string, error) {
+	names := make([]string, 0, len(f.Tensors))
+	for name := range f.Tensors {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+
+	var h bytes.Buffer
+	h.WriteByte('{')
+	if len(f.Metadata) > 0 {
+		keys := make([]string, 0, len(f.Metadata))
+		for k := range f.Metadata {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		h.WriteString(jsonString(metadataKey) + ":{")
+		for i, k := range keys {
+			if i > 0 {
+				h.WriteByte(',')
+			}
+			h.WriteString(jsonString(k) + ":" + jsonString(f.Metadata[k]))
+		}
+		h.WriteByte('}')
+	}
+	var offset int64
+	for i, name := range names {
+		t := f.Tensors[name]
+		if err := checkTensor(name, t); err != nil {
+			return nil, nil, err
+		}
+		if i > 0 || len(f.Metadata) > 0 {
+			h.WriteByte(',')
+		}
+		shape := make([]string, len(t.Shape))
+		for j, d := range t.Shape {
+			shape[j] = strconv.Itoa(d)
+		}
+		end := offset + 4*int64(len(t.Data))
+		fmt.Fprintf(&h, `%s:{"dtype":"F32","shape":[%s],"data_offsets":[%d,%d]}`,
+			jsonString(name), strings.Join(shape, ","), offset, end)
+		offset = end
+	}
+	h.WriteByte('}')
+	for h.Len()%8 != 0 {
+		h.WriteByte(' ')
+	}
+	if h.Len() > MaxHeaderLen {
+		return nil, nil, fmt.Errorf("header of %d bytes exceeds the %d-byte limit", h.Len(), MaxHeaderLen)
+	}
+	return h.Bytes(), names, nil
+}
+
+// checkTensor refuses a tensor that Read would refuse.
+func checkTensor(name string, t Tensor) error {
+	if name == metadataKey {
+		return errors.New("a tensor may not be named " + metadataKey)
+	}
+	count := 1
+	for _, d := range t.Shape {
+		if d < 0 {
+			return fmt.Errorf("tensor %q: shape %v has a negative dimension", name, t.Shape)
+		}
+		if d != 0 && count > math.MaxInt/d {
+			return fmt.Errorf("tensor %q: shape %v overflows", name, t.Shape)
+		}
+		count *= d
+	}
+	if count != len(t.Data) {
+		return fmt.Errorf("tensor %q: shape %v needs %d values, have %d", name, t.Shape, count, len(t.Data))
+	}
+	for i, v := range t.Data {
+		if v != v || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("tensor %q: value %v at flat index %d", name, v, i)
+		}
+	}
+	return nil
+}
+
+// jsonString returns s as a JSON string literal, without HTML escaping.
+func jsonString(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s) // a string always encodes
+	return string(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+}
