@@ -1,0 +1,269 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/cogentcore/webgpu/wgpu"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// Tensor is a float32 NCHW tensor held in a device storage buffer. The
+// buffer may be larger than the tensor (it comes from a size-class pool);
+// bindings always use the tensor's own byte size.
+type Tensor struct {
+	s   backend.Shape
+	buf *wgpu.Buffer
+	cap uint64 // byte size of buf, its pool key
+}
+
+// Shape returns the tensor's NCHW shape.
+func (t *Tensor) Shape() backend.Shape { return t.s }
+
+// bytes is the tensor's size in bytes.
+func (t *Tensor) bytes() uint64 { return 4 * uint64(t.s.Len()) }
+
+// Backend runs the ops of backend.Backend as WGSL compute kernels on one
+// WebGPU device. Ops only record work; Download submits it and waits.
+type Backend struct {
+	name   string
+	dev    *wgpu.Device
+	queue  *wgpu.Queue
+	limits wgpu.Limits
+
+	kernels map[string]*Kernel
+	pool    map[uint64][]*wgpu.Buffer // free storage buffers by byte size
+	staging map[uint64][]*wgpu.Buffer // free MAP_READ buffers by byte size
+
+	// The batch being recorded: one encoder, one open compute pass, the
+	// parameters of its dispatches (written to uniforms just before the
+	// batch is submitted) and its bind groups (released after submit).
+	enc        *wgpu.CommandEncoder
+	pass       *wgpu.ComputePassEncoder
+	uniforms   *wgpu.Buffer
+	params     []byte
+	bindGroups []*wgpu.BindGroup
+
+	taps   []tapRange // Gaussian taps of the loss map per MSSSIMSigmas, in tapBuf
+	tapBuf *Tensor
+
+	err   error // the first device error; sticky
+	scope errorScope
+}
+
+// uniformSlots is how many dispatches one batch can parametrise before it
+// is submitted; slotBytes bounds a Params struct (64 words).
+const (
+	uniformSlots = 256
+	slotBytes    = 256
+)
+
+// newBackend wraps an opened device; the platform constructors call it.
+func newBackend(dev *wgpu.Device, name string, scope errorScope) (*Backend, error) {
+	b := &Backend{
+		name:    name,
+		dev:     dev,
+		queue:   dev.GetQueue(),
+		limits:  dev.GetLimits().Limits,
+		kernels: map[string]*Kernel{},
+		pool:    map[uint64][]*wgpu.Buffer{},
+		staging: map[uint64][]*wgpu.Buffer{},
+		scope:   scope,
+	}
+	if b.limits.MinUniformBufferOffsetAlignment > slotBytes {
+		return nil, fmt.Errorf("gpu: uniform offset alignment %d above %d", b.limits.MinUniformBufferOffsetAlignment, slotBytes)
+	}
+	u, err := dev.CreateBuffer(&wgpu.BufferDescriptor{
+		Label: "params",
+		Usage: wgpu.BufferUsageUniform | wgpu.BufferUsageCopyDst,
+		Size:  uniformSlots * slotBytes,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gpu: uniform buffer: %w", err)
+	}
+	b.uniforms = u
+	return b, nil
+}
+
+// Name reports "webgpu" and the adapter.
+func (b *Backend) Name() string { return "webgpu (" + b.name + ")" }
+
+// MaxStorageBinding is the device's largest storage-buffer binding in
+// bytes: the bound on one tensor.
+func (b *Backend) MaxStorageBinding() uint64 { return b.limits.MaxStorageBufferBindingSize }
+
+// fail records err as the device error if it is the first.
+func (b *Backend) fail(err error) {
+	if err != nil && b.err == nil {
+		b.err = err
+	}
+}
+
+// tensorOf unwraps a backend tensor that must belong to this backend and
+// must not have been freed.
+func tensorOf(t backend.Tensor) *Tensor {
+	g, ok := t.(*Tensor)
+	if !ok {
+		panic(fmt.Sprintf("gpu: tensor %T is not a GPU tensor", t))
+	}
+	if g.buf == nil {
+		panic("gpu: use of a freed tensor")
+	}
+	return g
+}
+
+// newTensor returns an uninitialised tensor of shape s from the pool.
+func (b *Backend) newTensor(s backend.Shape) *Tensor {
+	if s.Len() <= 0 {
+		panic(fmt.Sprintf("gpu: empty shape %v", s))
+	}
+	n := 4 * uint64(s.Len())
+	if n > b.limits.MaxStorageBufferBindingSize {
+		b.fail(fmt.Errorf("gpu: tensor %v needs %d bytes, above the device's storage binding limit of %d", s, n, b.limits.MaxStorageBufferBindingSize))
+	}
+	size := roundUp(n, 256)
+	if free := b.pool[size]; len(free) > 0 {
+		buf := free[len(free)-1]
+		b.pool[size] = free[:len(free)-1]
+		return &Tensor{s: s, buf: buf, cap: size}
+	}
+	b.begin()
+	buf, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{
+		Label: "tensor",
+		Usage: wgpu.BufferUsageStorage | wgpu.BufferUsageCopySrc | wgpu.BufferUsageCopyDst,
+		Size:  size,
+	})
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: buffer of %d bytes: %w", size, err))
+	}
+	return &Tensor{s: s, buf: buf, cap: size}
+}
+
+// Upload copies data into a new tensor of shape s. Work recorded so far is
+// submitted first: Queue.WriteBuffer lands before the next submission, so a
+// recycled buffer must not still be read by unsubmitted commands.
+func (b *Backend) Upload(s backend.Shape, data []float32) backend.Tensor {
+	if len(data) != s.Len() {
+		panic(fmt.Sprintf("gpu: upload of %d values into shape %v", len(data), s))
+	}
+	b.flush()
+	t := b.newTensor(s)
+	b.begin()
+	if err := b.queue.WriteBuffer(t.buf, 0, wgpu.ToBytes(data)); err != nil {
+		b.fail(fmt.Errorf("gpu: upload %v: %w", s, err))
+	}
+	return t
+}
+
+// Free returns t's buffer to the pool. Commands already recorded that use
+// it still see its contents: later writes to the buffer are recorded (or, for
+// Upload, submitted) after them.
+func (b *Backend) Free(t backend.Tensor) {
+	if t == nil {
+		return
+	}
+	g := tensorOf(t)
+	b.pool[g.cap] = append(b.pool[g.cap], g.buf)
+	g.buf = nil
+}
+
+// Download submits all recorded work, copies t into a mapped staging
+// buffer, waits for it and returns its values. It reports the first device
+// error since the backend was created, if any.
+func (b *Backend) Download(t backend.Tensor) ([]float32, error) {
+	g := tensorOf(t)
+	n := g.bytes()
+	b.begin()
+	st := b.stagingBuffer(n)
+	b.endPass()
+	if err := b.encoder().CopyBufferToBuffer(g.buf, 0, st, 0, n); err != nil {
+		b.fail(fmt.Errorf("gpu: download copy: %w", err))
+	}
+	b.flush()
+	out, err := b.readStaging(st, n)
+	b.fail(err)
+	b.staging[n] = append(b.staging[n], st)
+	b.fail(b.scope.end())
+	if b.err != nil {
+		return nil, b.err
+	}
+	return out, nil
+}
+
+// stagingBuffer returns a MAP_READ|COPY_DST buffer of n bytes.
+func (b *Backend) stagingBuffer(n uint64) *wgpu.Buffer {
+	if free := b.staging[n]; len(free) > 0 {
+		st := free[len(free)-1]
+		b.staging[n] = free[:len(free)-1]
+		return st
+	}
+	st, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{
+		Label: "staging",
+		Usage: wgpu.BufferUsageMapRead | wgpu.BufferUsageCopyDst,
+		Size:  n,
+	})
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: staging buffer: %w", err))
+	}
+	return st
+}
+
+// readStaging maps st (whose copy has been submitted), waits for the map
+// and returns its first n bytes as float32. Natively the wait polls the
+// device; in the browser MapAsync itself awaits the promise.
+func (b *Backend) readStaging(st *wgpu.Buffer, n uint64) ([]float32, error) {
+	if b.err != nil {
+		return nil, b.err
+	}
+	done := false
+	status := wgpu.BufferMapAsyncStatusUnknown
+	if err := st.MapAsync(wgpu.MapModeRead, 0, n, func(s wgpu.BufferMapAsyncStatus) {
+		status, done = s, true
+	}); err != nil {
+		return nil, fmt.Errorf("gpu: map: %w", err)
+	}
+	for !done {
+		b.dev.Poll(true, nil)
+	}
+	if status != wgpu.BufferMapAsyncStatusSuccess {
+		return nil, fmt.Errorf("gpu: map: status %v", status)
+	}
+	raw := st.GetMappedRange(0, uint(n))
+	out := make([]float32, n/4)
+	for i := range out {
+		j := 4 * i
+		out[i] = math.Float32frombits(uint32(raw[j]) | uint32(raw[j+1])<<8 | uint32(raw[j+2])<<16 | uint32(raw[j+3])<<24)
+	}
+	if err := st.Unmap(); err != nil {
+		return nil, fmt.Errorf("gpu: unmap: %w", err)
+	}
+	return out, nil
+}
+
+// Close waits for the device, destroys every pooled buffer and releases the
+// device. Tensors not yet freed become invalid.
+func (b *Backend) Close() {
+	b.flush()
+	b.dev.Poll(true, nil)
+	if b.tapBuf != nil {
+		b.Free(b.tapBuf)
+	}
+	for _, m := range []map[uint64][]*wgpu.Buffer{b.pool, b.staging} {
+		for _, bufs := range m {
+			for _, buf := range bufs {
+				buf.Destroy()
+				buf.Release()
+			}
+		}
+	}
+	for _, k := range b.kernels {
+		k.release()
+	}
+	b.uniforms.Destroy()
+	b.uniforms.Release()
+	b.queue.Release()
+	b.dev.Release()
+}
+
+func roundUp(n, m uint64) uint64 { return (n + m - 1) / m * m }

@@ -1,0 +1,22 @@
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// ChannelGate returns y + y⊙w for y (N,C,H,W) and per-channel weights w
+// (N,C,1,1); out is (N,C,H,W).
+func (b *Backend) ChannelGate(y, w backend.Tensor) backend.Tensor {
+	yt, wt := tensorOf(y), tensorOf(w)
+	s := yt.s
+	if wt.s != (backend.Shape{N: s.N, C: s.C, H: 1, W: 1}) {
+		panic(fmt.Sprintf("gpu: ChannelGate of %v by %v", s, wt.s))
+	}
+	out := b.newTensor(s)
+	n := s.Len()
+	b.dispatch(b.kernel("channel_gate", Read, Read, ReadWrite), b.grid1D(n),
+		[]uint32{uint32(n), uint32(s.H * s.W)}, yt, wt, out)
+	return out
+}

@@ -1,0 +1,84 @@
+//go:build js
+
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"syscall/js"
+
+	"github.com/cogentcore/webgpu/jsx"
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+// OpenBrowser requests navigator.gpu's adapter and a device with the
+// adapter's largest storage-buffer limits, and wraps it. Like every call
+// that waits on the GPU in the browser, it blocks its goroutine on a
+// promise: call it from a goroutine, never from a js.Func callback.
+func OpenBrowser() (*Backend, error) {
+	gpu := js.Global().Get("navigator").Get("gpu")
+	if !gpu.Truthy() {
+		return nil, errors.New("gpu: this browser has no WebGPU (navigator.gpu is undefined)")
+	}
+	adapter, ok := jsx.Await(gpu.Call("requestAdapter"))
+	if !ok || !adapter.Truthy() {
+		return nil, errors.New("gpu: navigator.gpu.requestAdapter found no adapter")
+	}
+	limits := adapter.Get("limits")
+	desc := map[string]any{"requiredLimits": map[string]any{
+		"maxStorageBufferBindingSize": limits.Get("maxStorageBufferBindingSize"),
+		"maxBufferSize":               limits.Get("maxBufferSize"),
+	}}
+	device, ok := jsx.Await(adapter.Call("requestDevice", desc))
+	if !ok || !device.Truthy() {
+		return nil, fmt.Errorf("gpu: requestDevice failed: %v", device)
+	}
+	name := "browser"
+	if info := adapter.Get("info"); info.Truthy() {
+		name = fmt.Sprintf("%s %s %s", info.Get("vendor"), info.Get("architecture"), info.Get("description"))
+	}
+	return NewFromJS(device, name)
+}
+
+// NewFromJS wraps a GPUDevice obtained in JavaScript. The wgpu library
+// reports no errors in the browser, so the Backend wraps each batch of
+// work, up to Download, in validation and out-of-memory error scopes on
+// this device.
+func NewFromJS(device js.Value, adapter string) (*Backend, error) {
+	d := wgpu.NewDevice(device)
+	return newBackend(&d, adapter, errorScope{dev: device})
+}
+
+// errorScope holds the GPUDevice whose error scopes are open while open.
+type errorScope struct {
+	dev  js.Value
+	open bool
+}
+
+func (s *errorScope) begin() {
+	if s.open {
+		return
+	}
+	s.dev.Call("pushErrorScope", "out-of-memory")
+	s.dev.Call("pushErrorScope", "validation")
+	s.open = true
+}
+
+// end pops the scopes begin pushed and returns the errors they caught.
+func (s *errorScope) end() error {
+	if !s.open {
+		return nil
+	}
+	s.open = false
+	var errs []error
+	for _, filter := range []string{"validation", "out-of-memory"} {
+		e, ok := jsx.Await(s.dev.Call("popErrorScope"))
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("gpu: popErrorScope: %v", e))
+		case e.Truthy():
+			errs = append(errs, fmt.Errorf("gpu: %s error: %s", filter, e.Get("message").String()))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,18 @@
+//go:build !js
+
+package gpu
+
+import "github.com/cogentcore/webgpu/wgpu"
+
+// New wraps a device opened natively (see package native), named after its
+// adapter. Natively the wgpu library wraps each call in a validation error
+// scope and returns its error, so the Backend needs no scope of its own.
+func New(dev *wgpu.Device, adapter string) (*Backend, error) {
+	return newBackend(dev, adapter, errorScope{})
+}
+
+// errorScope is a no-op natively: errors come back from each library call.
+type errorScope struct{}
+
+func (*errorScope) begin()     {}
+func (*errorScope) end() error { return nil }

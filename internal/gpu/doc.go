@@ -1,0 +1,70 @@
+// Package gpu is the WebGPU backend of backend.Backend: every op is a WGSL
+// compute kernel (shaders/<name>.wgsl) recorded into one pending command
+// encoder; Download submits the batch and reads the result back, so a
+// forward pass costs one readback at its end. The same code builds natively
+// (wgpu-native through cgo; device set-up in package native) and for
+// GOOS=js GOARCH=wasm (the browser's WebGPU; OpenBrowser or NewFromJS);
+// device_notjs.go and device_js.go hold the only platform code.
+//
+// The layer follows gpu.cpp: a kernel is WGSL text plus an explicit bind
+// group layout and a dispatch; nothing is generated except what must vary.
+//
+// # Internal API for op files (conv.go builds on this)
+//
+// An op is a method on *Backend in its own file. It unwraps its inputs,
+// allocates its output, gets a cached kernel and records a dispatch:
+//
+//	func (b *Backend) Add(x, y backend.Tensor) backend.Tensor {
+//		xt, yt := tensorOf(x), tensorOf(y)        // *Tensor; panics if foreign or freed
+//		out := b.newTensor(xt.s)                  // uninitialised, from the buffer pool
+//		n := xt.s.Len()
+//		k := b.kernel("add", Read, Read, ReadWrite) // shaders/add.wgsl, compiled once
+//		b.dispatch(k, b.grid1D(n), []uint32{uint32(n)}, xt, yt, out)
+//		return out
+//	}
+//
+//   - tensorOf(t backend.Tensor) *Tensor. A *Tensor has t.s (its
+//     backend.Shape) and t.bytes() (4·Len); its buffer may be larger than
+//     that (pool size classes), bindings always use exactly t.bytes().
+//   - b.newTensor(s backend.Shape) *Tensor: an output (contents undefined).
+//     b.Free(t) returns a buffer to the pool; freeing an input right after
+//     recording the op that reads it is safe (later writes are ordered
+//     after it). Free scratch tensors the same way.
+//   - b.kernel(name string, access ...Access) *Kernel: the pipeline of
+//     shaders/<name>.wgsl (any file in shaders/ is embedded, conv*.wgsl
+//     included), entry point "main", compiled on first use and cached by
+//     name. Binding i of group 0 is a storage buffer, var<storage, read>
+//     for Read or var<storage, read_write> for ReadWrite; binding
+//     len(access) is the var<uniform> Params struct. The same name must
+//     always be used with the same access list.
+//   - b.kernelSource(key, wgsl string, access ...Access) *Kernel: the same
+//     for WGSL built at run time (e.g. a constant substituted into a
+//     shaders.Source text), cached under key.
+//   - b.dispatch(k, grid [3]uint32, params []uint32, ts ...*Tensor): records
+//     one dispatch with ts bound in order and params (1 to 64 32-bit words,
+//     laid out as the WGSL struct: u32 as is, f32 as f32bits(x), i32 as
+//     uint32(int32(v)); fields are 4-byte, so use no vec3/vec4 fields) in
+//     the uniform. Each dispatch gets its own uniform slot, written just
+//     before its batch is submitted, so params never race.
+//   - b.grid1D(n) [3]uint32: workgroups covering n invocations at
+//     @workgroup_size(256) (wgSize), folded into y past the device's
+//     per-dimension limit; the kernel computes its index as
+//     gid.x + gid.y·num_workgroups.x·256 and returns when ≥ n.
+//     b.groups(g) is the same for g workgroups (one per output tile, say);
+//     the kernel's workgroup index is wid.x + wid.y·num_workgroups.x.
+//     A kernel with a 2-D or 3-D workgroup builds its own grid.
+//   - b.copyTensor(dst, dstOff, src): records a buffer copy of src into dst
+//     at float offset dstOff.
+//   - b.limits holds the device's wgpu.Limits.
+//
+// Device errors (a WGSL compile error, a failed validation) are recorded,
+// not panicked: the op records nothing more, and Download returns the first
+// error (it stays: the backend is unusable after one). Programming errors
+// (shape mismatches) panic, as in every backend.
+//
+// Tests live in package gpu_test: main_test.go's TestMain opens one device
+// for the package (native.Open; the test binary fails when there is no
+// adapter) into the variable dev (*gpu.Backend), with ref a cpu.Backend to
+// compare against. export_test.go exposes hooks such as Sync for
+// benchmarks.
+package gpu

@@ -1,0 +1,74 @@
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// tapRange locates the taps of one G_σ in Backend.tapBuf.
+type tapRange struct{ off, r int }
+
+// gaussTaps uploads backend.GaussianTaps for every σ of
+// backend.MSSSIMSigmas on first use and returns where each lies.
+func (b *Backend) gaussTaps() []tapRange {
+	if b.taps != nil {
+		return b.taps
+	}
+	var all []float32
+	for _, sigma := range backend.MSSSIMSigmas {
+		t := backend.GaussianTaps(sigma)
+		b.taps = append(b.taps, tapRange{off: len(all), r: len(t) / 2})
+		all = append(all, t...)
+	}
+	b.tapBuf = tensorOf(b.Upload(backend.Shape{N: 1, C: len(all), H: 1, W: 1}, all))
+	return b.taps
+}
+
+// LossMap returns the spec's α·(1 − MS-SSIM) + (1 − α)·G₈∗L1 map of x0 and
+// xhat (N,3,H,W) in [−1,1]; out is (N,1,H,W). Per σ a horizontal pass
+// blurs the five moments (lossmap_h) and a vertical pass finishes them and
+// multiplies the scale's cs (and at σ=8 the luminance) into a running
+// product (lossmap_v); lossmap_l1h and lossmap_out blur the L1 map and
+// combine: 2·len(σ)+2 dispatches.
+func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor {
+	at, bt := tensorOf(x0), tensorOf(xhat)
+	s := at.s
+	mustSameShape("LossMap", s, bt.s)
+	if s.C != 3 {
+		panic(fmt.Sprintf("gpu: LossMap of %v: want 3 channels", s))
+	}
+	taps := b.gaussTaps()
+	h, w := uint32(s.H), uint32(s.W)
+	n := s.Len()
+	moments := b.newTensor(backend.Shape{N: 5 * s.N, C: 3, H: s.H, W: s.W})
+	acc := b.newTensor(s)
+	kh := b.kernel("lossmap_h", Read, Read, Read, ReadWrite)
+	kv := b.kernel("lossmap_v", Read, Read, ReadWrite)
+	last := len(taps) - 1
+	for j, t := range taps {
+		first, lum := uint32(0), uint32(0)
+		if j == 0 {
+			first = 1
+		}
+		if j == last {
+			lum = 1
+		}
+		b.dispatch(kh, b.grid1D(n), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
+		b.dispatch(kv, b.grid1D(n), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), first, lum}, moments, b.tapBuf, acc)
+	}
+	b.Free(moments)
+
+	t8 := taps[last]
+	ps := backend.Shape{N: s.N, C: 1, H: s.H, W: s.W}
+	np := ps.Len()
+	d := b.newTensor(ps)
+	b.dispatch(b.kernel("lossmap_l1h", Read, Read, Read, ReadWrite), b.grid1D(np),
+		[]uint32{uint32(np), h, w, uint32(t8.r), uint32(t8.off)}, at, bt, b.tapBuf, d)
+	out := b.newTensor(ps)
+	b.dispatch(b.kernel("lossmap_out", Read, Read, Read, ReadWrite), b.grid1D(np),
+		[]uint32{uint32(np), h, w, uint32(t8.r), uint32(t8.off), f32bits(alpha)}, acc, d, b.tapBuf, out)
+	b.Free(acc)
+	b.Free(d)
+	return out
+}

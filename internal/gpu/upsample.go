@@ -1,0 +1,22 @@
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// UpsampleBilinear resizes x (N,C,H,W) to out (N,C,f·H,f·W) like PyTorch's
+// interpolate(scale_factor=f, mode="bilinear", align_corners=False).
+func (b *Backend) UpsampleBilinear(x backend.Tensor, factor int) backend.Tensor {
+	xt := tensorOf(x)
+	s := xt.s
+	if factor < 1 {
+		panic(fmt.Sprintf("gpu: UpsampleBilinear by %d", factor))
+	}
+	out := b.newTensor(backend.Shape{N: s.N, C: s.C, H: factor * s.H, W: factor * s.W})
+	n := out.s.Len()
+	b.dispatch(b.kernel("upsample_bilinear", Read, ReadWrite), b.grid1D(n),
+		[]uint32{uint32(n), uint32(s.H), uint32(s.W), uint32(factor), f32bits(float32(1 / float64(factor)))}, xt, out)
+	return out
+}
