@@ -23,7 +23,8 @@ type Options struct {
 	// Adapter selects the adapter: "" for the best one (discrete GPU, then
 	// integrated, then unknown, then CPU such as Mesa's lavapipe
 	// "llvmpipe"), a kind ("discrete", "integrated", "unknown", "cpu"), or
-	// a case-insensitive substring of the adapter's name. When empty, the
+	// a case-insensitive substring of the adapter's name or driver
+	// description (lavapipe's says "llvmpipe"). When empty, the
 	// N2N_ADAPTER environment variable is used the same way.
 	Adapter string
 	// Logf reports the chosen adapter; nil means log.Printf.
@@ -91,9 +92,9 @@ func Open(opts Options) (*gpu.Backend, error) {
 		RequiredLimits: &wgpu.RequiredLimits{Limits: limits},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("native: adapter %q: %w", info.Name, err)
+		return nil, fmt.Errorf("native: adapter %q: %w", label(info), err)
 	}
-	name := fmt.Sprintf("%s, %s, %s", info.Name, info.AdapterType, info.BackendType)
+	name := fmt.Sprintf("%s, %s, %s", label(info), info.AdapterType, info.BackendType)
 	logf("webgpu: adapter %s (max storage binding %d MiB)", name, supported.MaxStorageBufferBindingSize>>20)
 	b, err := gpu.New(dev, name)
 	if err != nil {
@@ -103,29 +104,48 @@ func Open(opts Options) (*gpu.Backend, error) {
 	return b, nil
 }
 
+// label names an adapter: wgpu-native puts the useful name (for lavapipe
+// "llvmpipe (LLVM 15.0.6, 256 bits)") in the driver description and a
+// hex id in Name.
+func label(info wgpu.AdapterInfo) string {
+	if info.DriverDescription != "" {
+		return info.DriverDescription
+	}
+	return info.Name
+}
+
+// rank orders adapters, lower is better: by kind, then native compute
+// APIs (Vulkan, Metal, D3D12) before OpenGL and the rest.
+func rank(info wgpu.AdapterInfo) int {
+	r := 2 * slices.IndexFunc(kinds, func(k kind) bool { return k.typ == info.AdapterType })
+	switch info.BackendType {
+	case wgpu.BackendTypeVulkan, wgpu.BackendTypeMetal, wgpu.BackendTypeD3D12:
+	default:
+		r++
+	}
+	return r
+}
+
 // choose returns the index of the adapter that want selects (see
 // Options.Adapter) among infos.
 func choose(infos []wgpu.AdapterInfo, want string) (int, error) {
-	rank := func(t wgpu.AdapterType) int {
-		return slices.IndexFunc(kinds, func(k kind) bool { return k.typ == t })
-	}
 	w := strings.ToLower(want)
 	best := -1
 	for i, info := range infos {
-		ok := w == "" || strings.Contains(strings.ToLower(info.Name), w)
+		ok := w == "" || strings.Contains(strings.ToLower(info.Name+" "+info.DriverDescription), w)
 		for _, k := range kinds {
 			if w == k.name {
 				ok = info.AdapterType == k.typ
 			}
 		}
-		if ok && (best < 0 || rank(info.AdapterType) < rank(infos[best].AdapterType)) {
+		if ok && (best < 0 || rank(info) < rank(infos[best])) {
 			best = i
 		}
 	}
 	if best < 0 {
 		seen := make([]string, len(infos))
 		for i, info := range infos {
-			seen[i] = fmt.Sprintf("%q (%s)", info.Name, info.AdapterType)
+			seen[i] = fmt.Sprintf("%q (%s, %s)", label(info), info.AdapterType, info.BackendType)
 		}
 		return 0, fmt.Errorf("native: no adapter matches %q; found %s", want, strings.Join(seen, ", "))
 	}

@@ -1,6 +1,6 @@
 // avgpool2: 2×2 mean pooling, stride 2.
-// Layout: x (N,C,H,W), y (N,C,H/2,W/2); one invocation per output value.
-// An odd last row or column of x is dropped, as PyTorch's floor mode does.
+// Layout: x (N,C,H,W) with H, W even, y (N,C,H/2,W/2); one invocation per
+// output value.
 
 struct Params {
     n: u32,   // elements of y: N·C·(H/2)·(W/2)

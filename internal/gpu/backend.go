@@ -37,13 +37,15 @@ type Backend struct {
 	staging map[uint64][]*wgpu.Buffer // free MAP_READ buffers by byte size
 
 	// The batch being recorded: one encoder, one open compute pass, the
-	// parameters of its dispatches (written to uniforms just before the
-	// batch is submitted) and its bind groups (released after submit).
+	// parameters of its dispatches (copied into uniforms by a command
+	// buffer submitted just before the batch), its bind groups and
+	// upload buffers (released after submit).
 	enc        *wgpu.CommandEncoder
 	pass       *wgpu.ComputePassEncoder
 	uniforms   *wgpu.Buffer
 	params     []byte
 	bindGroups []*wgpu.BindGroup
+	transient  []*wgpu.Buffer
 
 	taps   []tapRange // Gaussian taps of the loss map per MSSSIMSigmas, in tapBuf
 	tapBuf *Tensor
@@ -140,25 +142,47 @@ func (b *Backend) newTensor(s backend.Shape) *Tensor {
 	return &Tensor{s: s, buf: buf, cap: size}
 }
 
-// Upload copies data into a new tensor of shape s. Work recorded so far is
-// submitted first: Queue.WriteBuffer lands before the next submission, so a
-// recycled buffer must not still be read by unsubmitted commands.
+// Upload copies data into a new tensor of shape s: the data goes into a
+// buffer created mapped (CreateBufferInit), and a copy into the tensor is
+// recorded in the batch, so it is ordered with the ops around it. (The
+// library's Queue.WriteBuffer is avoided: it would land before commands
+// recorded earlier, and in the browser it needs a global "wasm" object.)
 func (b *Backend) Upload(s backend.Shape, data []float32) backend.Tensor {
 	if len(data) != s.Len() {
 		panic(fmt.Sprintf("gpu: upload of %d values into shape %v", len(data), s))
 	}
-	b.flush()
 	t := b.newTensor(s)
 	b.begin()
-	if err := b.queue.WriteBuffer(t.buf, 0, wgpu.ToBytes(data)); err != nil {
+	src := b.transientBuffer(wgpu.ToBytes(data))
+	if src == nil {
+		return t
+	}
+	b.endPass()
+	if err := b.encoder().CopyBufferToBuffer(src, 0, t.buf, 0, t.bytes()); err != nil {
 		b.fail(fmt.Errorf("gpu: upload %v: %w", s, err))
 	}
 	return t
 }
 
+// transientBuffer returns a COPY_SRC buffer holding data, destroyed once
+// the batch is submitted; nil after an error.
+func (b *Backend) transientBuffer(data []byte) *wgpu.Buffer {
+	buf, err := b.dev.CreateBufferInit(&wgpu.BufferInitDescriptor{
+		Label:    "upload",
+		Contents: data,
+		Usage:    wgpu.BufferUsageCopySrc,
+	})
+	if err != nil {
+		b.fail(fmt.Errorf("gpu: upload buffer of %d bytes: %w", len(data), err))
+		return nil
+	}
+	b.transient = append(b.transient, buf)
+	return buf
+}
+
 // Free returns t's buffer to the pool. Commands already recorded that use
-// it still see its contents: later writes to the buffer are recorded (or, for
-// Upload, submitted) after them.
+// it still see its contents: every later write to the buffer is recorded
+// after them.
 func (b *Backend) Free(t backend.Tensor) {
 	if t == nil {
 		return

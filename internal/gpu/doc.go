@@ -62,9 +62,15 @@
 // error (it stays: the backend is unusable after one). Programming errors
 // (shape mismatches) panic, as in every backend.
 //
-// Tests live in package gpu_test: main_test.go's TestMain opens one device
-// for the package (native.Open; the test binary fails when there is no
-// adapter) into the variable dev (*gpu.Backend), with ref a cpu.Backend to
-// compare against. export_test.go exposes hooks such as Sync for
-// benchmarks.
+// Uploads and dispatch parameters reach the device through buffers
+// created mapped and copies recorded in order, never Queue.WriteBuffer
+// (which would overtake commands already recorded, and which in the browser
+// needs a global "wasm" object holding the module's memory).
+//
+// Tests live in package gpu_test and carry //go:build !js (they import
+// native): main_test.go's TestMain opens one device for the package
+// (native.Open; the test binary fails when there is no adapter) into the
+// variable dev (*gpu.Backend), with ref a cpu.Backend to compare against.
+// export_test.go exposes hooks such as Sync (flush and wait, for
+// benchmarks) and LimitGroupsPerDim (to test folded grids).
 package gpu

@@ -239,16 +239,30 @@ func (b *Backend) endPass() {
 	b.pass = nil
 }
 
-// flush submits the recorded batch, writing its dispatch parameters first
-// (WriteBuffer takes effect before the commands of the next Submit).
+// flush submits the recorded batch. Its dispatch parameters go first, in a
+// command buffer of their own that copies them into the uniform buffer, so
+// they land after every earlier batch has read its own and before this
+// one's dispatches read them.
 func (b *Backend) flush() {
 	if b.enc == nil {
 		return
 	}
 	b.endPass()
+	var cmds []*wgpu.CommandBuffer
 	if len(b.params) > 0 {
-		if err := b.queue.WriteBuffer(b.uniforms, 0, b.params); err != nil {
-			b.fail(fmt.Errorf("gpu: params: %w", err))
+		if src := b.transientBuffer(b.params); src != nil {
+			pre, err := b.dev.CreateCommandEncoder(nil)
+			if err != nil {
+				panic(fmt.Sprintf("gpu: command encoder: %v", err))
+			}
+			b.fail(pre.CopyBufferToBuffer(src, 0, b.uniforms, 0, uint64(len(b.params))))
+			cmd, err := pre.Finish(nil)
+			pre.Release()
+			if err != nil {
+				b.fail(fmt.Errorf("gpu: params: %w", err))
+			} else {
+				cmds = append(cmds, cmd)
+			}
 		}
 		b.params = b.params[:0]
 	}
@@ -258,13 +272,23 @@ func (b *Backend) flush() {
 	if err != nil {
 		b.fail(fmt.Errorf("gpu: finish: %w", err))
 	} else {
-		b.queue.Submit(cmd)
-		cmd.Release()
+		cmds = append(cmds, cmd)
+	}
+	if b.err == nil {
+		b.queue.Submit(cmds...)
+	}
+	for _, c := range cmds {
+		c.Release()
 	}
 	for _, bg := range b.bindGroups {
 		bg.Release()
 	}
 	b.bindGroups = b.bindGroups[:0]
+	for _, buf := range b.transient {
+		buf.Destroy()
+		buf.Release()
+	}
+	b.transient = b.transient[:0]
 }
 
 // begin opens the platform's error scope if none is open; Download closes it.

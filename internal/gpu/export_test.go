@@ -1,0 +1,22 @@
+package gpu
+
+// Sync submits all recorded work and waits for the device (benchmarks).
+func (b *Backend) Sync() {
+	b.flush()
+	b.dev.Poll(true, nil)
+}
+
+// LimitGroupsPerDim lowers the per-dimension workgroup limit the grids use,
+// so that tests reach the folded (x, y) grids with small tensors; it
+// returns the function that restores the device's limit.
+func (b *Backend) LimitGroupsPerDim(n uint32) (restore func()) {
+	old := b.limits.MaxComputeWorkgroupsPerDimension
+	b.limits.MaxComputeWorkgroupsPerDimension = n
+	return func() { b.limits.MaxComputeWorkgroupsPerDimension = old }
+}
+
+// CompileForTest compiles src as a kernel with one read-write buffer and
+// records a dispatch of it on t, which must be a *Tensor of b.
+func (b *Backend) CompileForTest(key, src string, t *Tensor) {
+	b.dispatch(b.kernelSource(key, src, ReadWrite), [3]uint32{1, 1, 1}, []uint32{0}, t)
+}
