@@ -23,6 +23,8 @@
 //		return out
 //	}
 //
+// The pieces:
+//
 //   - tensorOf(t backend.Tensor) *Tensor. A *Tensor has t.s (its
 //     backend.Shape) and t.bytes() (4·Len); its buffer may be larger than
 //     that (pool size classes), bindings always use exactly t.bytes().
