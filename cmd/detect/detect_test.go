@@ -1,0 +1,254 @@
+//go:build !js
+
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/noise2norm/noise2norm/internal/imageio"
+	"github.com/noise2norm/noise2norm/internal/safetensors"
+	"github.com/noise2norm/noise2norm/internal/testutil"
+)
+
+// weightsPath is the PyTorch-made wf=4 S=32 network the tests run.
+var weightsPath = testutil.RefPath("wf4_s32_d4_att", "weights.safetensors")
+
+// runDetect runs the command with args and returns its status and output.
+func runDetect(args ...string) (status int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	status = run(args, &o, &e)
+	return status, o.String(), e.String()
+}
+
+// readScores parses scores.csv in dir.
+func readScores(t *testing.T, dir string) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "scores.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// checkOutputs checks the four files of output name NAME in dir for a
+// size×size network and returns the anomaly map.
+func checkOutputs(t *testing.T, dir, name string, size int) []float32 {
+	t.Helper()
+	shape, amap, err := imageio.ReadNPY(filepath.Join(dir, name+"_map.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(shape, []int{size, size}) {
+		t.Errorf("%s_map.npy has shape %v, want [%d %d]", name, shape, size, size)
+	}
+	shape, _, err = imageio.ReadNPY(filepath.Join(dir, name+"_recon.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(shape, []int{3, size, size}) {
+		t.Errorf("%s_recon.npy has shape %v, want [3 %d %d]", name, shape, size, size)
+	}
+	for _, suffix := range []string{"_heatmap.png", "_recon.png"} {
+		img, err := imageio.LoadRGB(filepath.Join(dir, name+suffix), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b := img.Bounds(); b.Dx() != size || b.Dy() != size {
+			t.Errorf("%s%s is %v, want %d×%d", name, suffix, b, size, size)
+		}
+	}
+	return amap
+}
+
+// TestRunMixedInputs runs a directory holding a good PNG, a good JPEG of
+// another size, a truncated PNG, a text file named .png and a .txt file.
+func TestRunMixedInputs(t *testing.T) {
+	in, out := t.TempDir(), filepath.Join(t.TempDir(), "new", "out")
+	png, err := os.ReadFile(testutil.RefPath("detect", "input.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jpg := image.NewRGBA(image.Rect(0, 0, 48, 40))
+	for i := range jpg.Pix {
+		jpg.Pix[i] = uint8(i * 7)
+	}
+	jpg.Set(3, 3, color.White)
+	var jbuf bytes.Buffer
+	if err := jpeg.Encode(&jbuf, jpg, nil); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"b": "b.jpg", "good": "good.png"}
+	contents := map[string][]byte{
+		"good.png":    png,
+		"b.jpg":       jbuf.Bytes(),
+		"corrupt.png": png[:len(png)/2],
+		"notes.png":   []byte("not an image"),
+		"readme.txt":  []byte("ignored: not an image extension"),
+	}
+	for name, data := range contents {
+		if err := os.WriteFile(filepath.Join(in, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	status, stdout, stderr := runDetect("-weights", weightsPath, "-backend", "cpu", "-out", out, in)
+	if status != 1 {
+		t.Errorf("exit status %d, want 1 (two bad files)", status)
+	}
+	for _, bad := range []string{"corrupt.png", "notes.png"} {
+		if !strings.Contains(stderr, filepath.Join(in, bad)) {
+			t.Errorf("stderr does not name %s:\n%s", bad, stderr)
+		}
+	}
+	if strings.Contains(stderr, "readme.txt") {
+		t.Errorf("readme.txt was read:\n%s", stderr)
+	}
+	if !strings.Contains(stdout, "2 images processed") {
+		t.Errorf("stdout %q: want a count of 2 images processed", stdout)
+	}
+
+	rows := readScores(t, out)
+	if len(rows) != 3 || !reflect.DeepEqual(rows[0], []string{"image", "score"}) {
+		t.Fatalf("scores.csv rows %q, want the header and 2 images", rows)
+	}
+	for i, name := range []string{"b", "good"} {
+		row := rows[i+1]
+		amap := checkOutputs(t, out, name, 32)
+		if want := filepath.Join(in, files[name]); row[0] != want {
+			t.Errorf("scores.csv row %d names %q, want %q", i+1, row[0], want)
+		}
+		score, err := strconv.ParseFloat(row[1], 32)
+		if err != nil || float32(score) != slices.Max(amap) {
+			t.Errorf("scores.csv row %d score %q, want the map's max %v", i+1, row[1], slices.Max(amap))
+		}
+	}
+	for _, bad := range []string{"corrupt", "notes", "readme"} {
+		if _, err := os.Stat(filepath.Join(out, bad+"_map.npy")); err == nil {
+			t.Errorf("outputs written for the bad file %s", bad)
+		}
+	}
+}
+
+// TestRunAgainstPyTorch runs the command on the reference PNG and compares
+// the written .npy files with PyTorch's outputs (testdata/make_reference.py):
+// without noise, with λ 0.3 and seed 0, and with the weights' λ (0.3).
+func TestRunAgainstPyTorch(t *testing.T) {
+	ref := testutil.LoadRef(t, "detect", "expected.safetensors")
+	input := testutil.RefPath("detect", "input.png")
+	for _, c := range []struct {
+		tag  string
+		args []string
+	}{
+		{"l0", []string{"-lambda", "0"}},
+		{"l0.3", []string{"-lambda", "0.3", "-seed", "0"}},
+		{"l0.3", nil},
+	} {
+		out := t.TempDir()
+		args := append([]string{"-weights", weightsPath, "-backend", "cpu", "-out", out}, c.args...)
+		status, _, stderr := runDetect(append(args, input)...)
+		if status != 0 {
+			t.Fatalf("%v: exit status %d:\n%s", c.args, status, stderr)
+		}
+		for _, kind := range []string{"recon", "map"} {
+			_, got, err := imageio.ReadNPY(filepath.Join(out, "input_"+kind+".npy"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, want := ref.Get(kind + "_" + c.tag)
+			testutil.Close(t, strings.Join(c.args, " ")+" "+kind, got, want, 1e-4, 1e-3)
+		}
+	}
+}
+
+// TestRunScaleFromWeights gives the weights calibration statistics and
+// checks that the heatmap uses them instead of the map's own range.
+func TestRunScaleFromWeights(t *testing.T) {
+	f, err := safetensors.ReadFile(weightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Metadata["score_min"], f.Metadata["score_max"] = "0", "100"
+	dir := t.TempDir()
+	w := filepath.Join(dir, "calibrated.safetensors")
+	if err := safetensors.WriteFile(w, f); err != nil {
+		t.Fatal(err)
+	}
+	input := testutil.RefPath("detect", "input.png")
+	status, _, stderr := runDetect("-weights", w, "-backend", "cpu", "-out", dir, input)
+	if status != 0 || !strings.Contains(stderr, "score_min 0 to score_max 100 from the weights") {
+		t.Fatalf("exit status %d, stderr:\n%s\nwant status 0 and the weights' scale", status, stderr)
+	}
+	// Every map value is far below 100: the whole heatmap is jet(0)-tinted.
+	heat, err := imageio.LoadRGB(filepath.Join(dir, "input_heatmap.png"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := imageio.LoadRGB(input, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, amap, err := imageio.ReadNPY(filepath.Join(dir, "input_map.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := imageio.Heatmap(base, amap, 32, 0, 100, heatmapAlpha)
+	got := imageio.ToTensor(heat, 32)
+	testutil.Close(t, "heatmap", got, imageio.ToTensor(want, 32), 0, 0)
+
+	f.Metadata["score_max"] = "high"
+	if err := safetensors.WriteFile(w, f); err != nil {
+		t.Fatal(err)
+	}
+	status, _, stderr = runDetect("-weights", w, "-backend", "cpu", "-out", dir, input)
+	if status != 1 || !strings.Contains(stderr, `score_max "high"`) {
+		t.Errorf("non-numeric score_max: exit status %d, stderr:\n%s\nwant 1 naming it", status, stderr)
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	input := testutil.RefPath("detect", "input.png")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{input}, "-weights is required"},
+		{[]string{"-weights", weightsPath}, "no images"},
+		{[]string{"-weights", weightsPath, "-backend", "tpu", input}, `-backend "tpu"`},
+		{[]string{"-weights", weightsPath, "-bogus", input}, "-bogus"},
+		{[]string{"-weights", weightsPath, "-seed", "4294967296", input}, "32 bits"},
+		{[]string{"-weights", weightsPath, "-max-pixels", "0", input}, "-max-pixels"},
+	} {
+		status, _, stderr := runDetect(c.args...)
+		if status != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit status %d, stderr:\n%s\nwant 2 and %q", c.args, status, stderr, c.want)
+		}
+	}
+	status, _, stderr := runDetect("-weights", filepath.Join(t.TempDir(), "none.safetensors"), "-backend", "cpu", "-out", t.TempDir(), input)
+	if status != 1 || !strings.Contains(stderr, "none.safetensors") {
+		t.Errorf("missing weights: exit status %d, stderr:\n%s\nwant 1 naming the file", status, stderr)
+	}
+}
+
+func TestOutputNames(t *testing.T) {
+	got := outputNames([]string{"d/a.png", "e/a.png", "a.jpg", "b", "d/a.png", "x.tar.gz"})
+	want := []string{"a", "a_png", "a_jpg", "b", "a_png_2", "x.tar"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("outputNames = %q, want %q", got, want)
+	}
+}
