@@ -1,0 +1,89 @@
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// convGroup is the output-channel group of one conv1x1/conv3x3 invocation
+// (two vec4s); convPixels is its run of pixels; convWG its workgroup size.
+const (
+	convGroup  = 8
+	convPixels = 8
+	convWG     = 64
+)
+
+// Conv2D computes out (N,Cout,H,W) = act(conv(x, w) + bias) for x (N,Cin,H,W),
+// w (Cout,Cin,k,k) with k odd, bias (1,Cout,1,1) or nil; stride 1, zero
+// padding k/2.
+//
+// Kernels: 1×1 on 1×1 planes is conv_fc (one invocation per output, w as
+// given); other 1×1 and 3×3 convolutions first repack w for vec4 loads over
+// output channels (conv_repack, into a scratch tensor freed once recorded:
+// a weight is a fraction of a percent of the conv's work, and nothing needs
+// invalidating when a weight tensor changes), then run the register-tiled
+// conv1x1 or conv3x3; any other odd k runs the plain conv_direct.
+func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
+	xt, wt := tensorOf(x), tensorOf(w)
+	xs, ws := xt.s, wt.s
+	k := ws.H
+	if ws.W != k || k%2 == 0 || ws.C != xs.C {
+		panic(fmt.Sprintf("gpu: Conv2D: input %v, weights %v", xs, ws))
+	}
+	cin, cout := xs.C, ws.N
+	hasBias := uint32(0)
+	bt := xt // bound in bias's place when there is none; never read
+	if bias != nil {
+		bt = tensorOf(bias)
+		if bt.s != (backend.Shape{N: 1, C: cout, H: 1, W: 1}) {
+			panic(fmt.Sprintf("gpu: Conv2D: bias %v for weights %v", bt.s, ws))
+		}
+		hasBias = 1
+	}
+	// out is (N,Cout,H,W)
+	out := b.newTensor(backend.Shape{N: xs.N, C: cout, H: xs.H, W: xs.W})
+	access := []Access{Read, Read, Read, ReadWrite}
+	switch {
+	case k == 1 && xs.H*xs.W == 1:
+		p := []uint32{uint32(xs.N), uint32(cin), uint32(cout), uint32(act), hasBias}
+		b.dispatch(b.kernel("conv_fc", access...), b.grid1D(xs.N*cout), p, xt, wt, bt, out)
+	case k == 1 || k == 3:
+		wp, cout4 := b.repackConvWeights(wt)
+		runs := (xs.W + convPixels - 1) / convPixels * xs.H // 8-pixel runs of conv3x3
+		name := "conv3x3"
+		p := []uint32{uint32(cin), uint32(cout), uint32(xs.H), uint32(xs.W), uint32(cout4), uint32(act), hasBias}
+		if k == 1 {
+			runs = (xs.H*xs.W + convPixels - 1) / convPixels
+			name = "conv1x1"
+			p = []uint32{uint32(cin), uint32(cout), uint32(xs.H * xs.W), uint32(cout4), uint32(act), hasBias}
+		}
+		grid := [3]uint32{
+			uint32((runs + convWG - 1) / convWG),
+			uint32((cout + convGroup - 1) / convGroup),
+			uint32(xs.N),
+		}
+		if lim := b.limits.MaxComputeWorkgroupsPerDimension; max(grid[0], grid[1], grid[2]) > lim {
+			b.fail(fmt.Errorf("gpu: Conv2D: input %v, weights %v need a grid of %v workgroups, above the device's %d per dimension", xs, ws, grid, lim))
+		}
+		b.dispatch(b.kernel(name, access...), grid, p, xt, wp, bt, out)
+		b.Free(wp)
+	default:
+		p := []uint32{uint32(xs.N), uint32(cin), uint32(cout), uint32(xs.H), uint32(xs.W), uint32(k), uint32(act), hasBias}
+		b.dispatch(b.kernel("conv_direct", access...), b.grid1D(out.s.Len()), p, xt, wt, bt, out)
+	}
+	return out
+}
+
+// repackConvWeights records the repack of w (Cout,Cin,k,k) into a new scratch
+// tensor laid out as conv_repack.wgsl documents, and returns it with its
+// vec4 groups per (ci, tap) row, cout4.
+func (b *Backend) repackConvWeights(w *Tensor) (wp *Tensor, cout4 int) {
+	s := w.s
+	cout4 = (s.N + convGroup - 1) / convGroup * convGroup / 4
+	n := s.C * s.H * s.W * cout4 * 4
+	wp = b.newTensor(backend.Shape{N: 1, C: 1, H: 1, W: n})
+	p := []uint32{uint32(s.N), uint32(s.C), uint32(s.H * s.W), uint32(cout4)}
+	b.dispatch(b.kernel("conv_repack", Read, ReadWrite), b.grid1D(n), p, w, wp)
+	return wp, cout4
+}
