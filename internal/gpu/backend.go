@@ -13,9 +13,10 @@ import (
 // buffer may be larger than the tensor (it comes from a size-class pool);
 // bindings always use the tensor's own byte size.
 type Tensor struct {
-	s   backend.Shape
-	buf *wgpu.Buffer
-	cap uint64 // byte size of buf, its pool key
+	s       backend.Shape
+	buf     *wgpu.Buffer
+	cap     uint64 // byte size of buf, its pool key
+	invalid bool   // buf could not be created: the device error says why
 }
 
 // Shape returns the tensor's NCHW shape.
@@ -109,7 +110,7 @@ func tensorOf(t backend.Tensor) *Tensor {
 	if !ok {
 		panic(fmt.Sprintf("gpu: tensor %T is not a GPU tensor", t))
 	}
-	if g.buf == nil {
+	if g.buf == nil && !g.invalid {
 		panic("gpu: use of a freed tensor")
 	}
 	return g
@@ -138,6 +139,7 @@ func (b *Backend) newTensor(s backend.Shape) *Tensor {
 	})
 	if err != nil {
 		b.fail(fmt.Errorf("gpu: buffer of %d bytes: %w", size, err))
+		return &Tensor{s: s, invalid: true}
 	}
 	return &Tensor{s: s, buf: buf, cap: size}
 }
@@ -153,6 +155,9 @@ func (b *Backend) Upload(s backend.Shape, data []float32) backend.Tensor {
 	}
 	t := b.newTensor(s)
 	b.begin()
+	if b.err != nil {
+		return t
+	}
 	src := b.transientBuffer(wgpu.ToBytes(data))
 	if src == nil {
 		return t
@@ -188,18 +193,29 @@ func (b *Backend) Free(t backend.Tensor) {
 		return
 	}
 	g := tensorOf(t)
-	b.pool[g.cap] = append(b.pool[g.cap], g.buf)
-	g.buf = nil
+	if g.buf != nil {
+		b.pool[g.cap] = append(b.pool[g.cap], g.buf)
+	}
+	g.buf, g.invalid = nil, false
 }
 
 // Download submits all recorded work, copies t into a mapped staging
 // buffer, waits for it and returns its values. It reports the first device
-// error since the backend was created, if any.
+// error since the backend was created, if any. In the browser it blocks its
+// goroutine on promises: call it from a goroutine, not a js.Func callback.
 func (b *Backend) Download(t backend.Tensor) ([]float32, error) {
 	g := tensorOf(t)
 	n := g.bytes()
+	if b.err != nil {
+		b.flush()
+		b.fail(b.scope.end())
+		return nil, b.err
+	}
 	b.begin()
 	st := b.stagingBuffer(n)
+	if st == nil {
+		return nil, b.err
+	}
 	b.endPass()
 	if err := b.encoder().CopyBufferToBuffer(g.buf, 0, st, 0, n); err != nil {
 		b.fail(fmt.Errorf("gpu: download copy: %w", err))
@@ -215,7 +231,8 @@ func (b *Backend) Download(t backend.Tensor) ([]float32, error) {
 	return out, nil
 }
 
-// stagingBuffer returns a MAP_READ|COPY_DST buffer of n bytes.
+// stagingBuffer returns a MAP_READ|COPY_DST buffer of n bytes, or nil
+// after recording an error.
 func (b *Backend) stagingBuffer(n uint64) *wgpu.Buffer {
 	if free := b.staging[n]; len(free) > 0 {
 		st := free[len(free)-1]
@@ -229,6 +246,7 @@ func (b *Backend) stagingBuffer(n uint64) *wgpu.Buffer {
 	})
 	if err != nil {
 		b.fail(fmt.Errorf("gpu: staging buffer: %w", err))
+		return nil
 	}
 	return st
 }
