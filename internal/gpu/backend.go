@@ -27,6 +27,7 @@ func (t *Tensor) bytes() uint64 { return 4 * uint64(t.s.Len()) }
 
 // Backend runs the ops of backend.Backend as WGSL compute kernels on one
 // WebGPU device. Ops only record work; Download submits it and waits.
+// Conv2D is in conv.go.
 type Backend struct {
 	name   string
 	dev    *wgpu.Device
@@ -54,6 +55,8 @@ type Backend struct {
 	err   error // the first device error; sticky
 	scope errorScope
 }
+
+var _ backend.Backend = (*Backend)(nil)
 
 // uniformSlots is how many dispatches one batch can parametrise before it
 // is submitted; slotBytes bounds a Params struct (64 words).
