@@ -1,0 +1,170 @@
+package cpu
+
+// The convolution's matrix product. C (M×P, row-major) = A (M×K, row-major)
+// · B (K×P), where B is never stored: row k of B is the window
+// b[offs[k] : offs[k]+P] of one flat source slice. For a k×k convolution the
+// source is the zero-padded input image and offs[k] the shift of tap
+// (ci, ky, kx) — an implicit im2col; for a 1×1 convolution the source is the
+// input itself and offs[ci] is the start of channel plane ci.
+//
+// The blocking follows Goto/BLIS: the K dimension is cut into blocks of at
+// most kcMax, the M dimension into blocks of at most mcMax rows, and a
+// register-tiled micro-kernel computes one mr×nr tile of C over one K block.
+// A is packed once into mr-row panels; B needs no packing because each tile's
+// rows are contiguous windows that stay in L1 while the kernel sweeps the
+// A panels of an M block.
+
+const (
+	mr    = 4   // rows of C (output channels) per micro-tile
+	nr    = 24  // columns of C (pixels) per micro-tile
+	kcMax = 256 // K block: an nr-column window of B over kcMax rows fits in L1
+	mcMax = 128 // M block: mcMax×kcMax floats of packed A stay in L2
+)
+
+// Micro-kernel flags.
+const (
+	accumulate = 1 << iota // start from the tile in c instead of from the bias
+	relu                   // clamp the tile at zero before storing it
+)
+
+// microKernel computes the mr×nr tile c[i*ldc+j] (i < mr, j < nr) as
+// init + Σ_{k<kc} a[k*mr+i] · b[offs[k]+j], where init is c[i*ldc+j] itself
+// when flags has accumulate and bias[i] otherwise; with flags&relu the sum is
+// clamped at zero. a is an mr-row panel packed k-major (see packA). The caller
+// guarantees offs[k]+nr ≤ len(b) for every k < kc.
+type microKernel func(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int)
+
+// kernel is the fastest micro-kernel this machine runs; an init function in a
+// platform file may replace the portable one.
+var kernel microKernel = kernelGo
+
+// kernelGo is the portable micro-kernel: plain Go, four rows of nr scalar
+// accumulators.
+func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
+	var t [mr][nr]float32
+	for i := range t {
+		if flags&accumulate != 0 {
+			t[i] = *(*[nr]float32)(c[i*ldc : i*ldc+nr])
+		} else {
+			for j := range t[i] {
+				t[i][j] = bias[i]
+			}
+		}
+	}
+	c0, c1, c2, c3 := &t[0], &t[1], &t[2], &t[3]
+	a = a[:kc*mr]
+	for k, o := range offs[:kc] {
+		bk := (*[nr]float32)(b[o : o+nr])
+		a0, a1, a2, a3 := a[k*mr], a[k*mr+1], a[k*mr+2], a[k*mr+3]
+		for j, v := range bk {
+			c0[j] += a0 * v
+			c1[j] += a1 * v
+			c2[j] += a2 * v
+			c3[j] += a3 * v
+		}
+	}
+	for i := range t {
+		if flags&relu != 0 {
+			for j, v := range t[i] {
+				if v < 0 {
+					t[i][j] = 0
+				}
+			}
+		}
+		*(*[nr]float32)(c[i*ldc : i*ldc+nr]) = t[i]
+	}
+}
+
+// packA repacks a (m×k, row-major) into ceil(m/mr) panels of k·mr floats:
+// panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element (i, kk)
+// sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero.
+func packA(a []float32, m, k int) []float32 {
+	mpad := (m + mr - 1) / mr * mr
+	ap := make([]float32, mpad*k)
+	for i := 0; i < m; i++ {
+		panel := ap[i/mr*k*mr:]
+		for kk, v := range a[i*k : (i+1)*k] {
+			panel[kk*mr+i%mr] = v
+		}
+	}
+	return ap
+}
+
+// gemmJob is one product C = act(A·B + bias) with C of mpad rows and cols
+// columns. Row k of B is b[offs[k] : offs[k]+cols]; reads past the end of b,
+// which only the last tile can make, see zeros.
+type gemmJob struct {
+	ap       []float32 // A packed by packA: mpad rows, K = len(offs) columns
+	mpad     int       // rows of A and C, a multiple of mr
+	b        []float32 // the source of B's rows
+	offs     []int     // start in b of each row of B
+	maxOff   int       // the largest of offs
+	cols     int       // columns of C
+	bias     []float32 // mpad values added to the rows of C
+	relu     bool      // clamp C at zero (else no activation)
+	tailOffs []int     // k·nr for k < K: the offsets of a gathered tile
+}
+
+// gemmScratch is one goroutine's scratch for gemmJob.tiles.
+type gemmScratch struct {
+	tail []float32 // K×nr: the last tile's rows of B, gathered
+	edge []float32 // mpad×nr: the last tile of C when it is partial
+}
+
+func (g *gemmJob) newScratch() *gemmScratch {
+	return &gemmScratch{tail: make([]float32, len(g.offs)*nr), edge: make([]float32, g.mpad*nr)}
+}
+
+// tiles computes columns [t0·nr, min(t1·nr, cols)) of C into c (row stride
+// ldc; column 0 of c is column t0·nr of C), all mpad rows. Columns past cols
+// are not written.
+func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
+	K := len(g.offs)
+	// last is the first tile, if any, whose B rows run past the end of b: its
+	// rows are gathered zero-filled into s.tail.
+	last := t1
+	if g.maxOff+t1*nr > len(g.b) {
+		last = t1 - 1
+		p := last * nr
+		for k, o := range g.offs {
+			row := s.tail[k*nr : (k+1)*nr]
+			n := copy(row, g.b[min(o+p, len(g.b)):])
+			clear(row[n:])
+		}
+	}
+	// A partial last tile of C is computed in s.edge and copied out at the end.
+	partial := t1*nr > g.cols
+	for k0 := 0; k0 < K; k0 += kcMax {
+		kc := min(kcMax, K-k0)
+		flags := 0
+		if k0 > 0 {
+			flags |= accumulate
+		}
+		if g.relu && k0+kc == K {
+			flags |= relu
+		}
+		for m0 := 0; m0 < g.mpad; m0 += mcMax {
+			m1 := min(g.mpad, m0+mcMax)
+			for t := t0; t < t1; t++ {
+				bt, ot := g.b[t*nr:], g.offs[k0:]
+				if t >= last {
+					bt, ot = s.tail, g.tailOffs[k0:]
+				}
+				ct, ldt := c[(t-t0)*nr:], ldc
+				if partial && t == t1-1 {
+					ct, ldt = s.edge, nr
+				}
+				for m := m0; m < m1; m += mr {
+					kernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags)
+				}
+			}
+		}
+	}
+	if partial {
+		p := (t1 - 1 - t0) * nr
+		n := g.cols - (t1-1)*nr
+		for m := 0; m < g.mpad; m++ {
+			copy(c[m*ldc+p:m*ldc+p+n], s.edge[m*nr:])
+		}
+	}
+}

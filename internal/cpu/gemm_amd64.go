@@ -1,0 +1,24 @@
+//go:build !purego
+
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		kernel = kernelAVX2
+	}
+}
+
+// kernel4x24AVX2 is the micro-kernel in AVX2+FMA assembly (gemm_amd64.s):
+// twelve ymm accumulators hold the 4×24 tile.
+//
+//go:noescape
+func kernel4x24AVX2(kc int, a, b *float32, offs *int, c *float32, ldc int, bias *float32, flags int)
+
+// kernelAVX2 is a microKernel that checks the bounds it can check cheaply and
+// runs kernel4x24AVX2.
+func kernelAVX2(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
+	_, _, _, _ = a[kc*mr-1], offs[kc-1], c[(mr-1)*ldc+nr-1], bias[mr-1]
+	kernel4x24AVX2(kc, &a[0], &b[0], &offs[0], &c[0], ldc, &bias[0], flags)
+}

@@ -1,0 +1,127 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// STEP does one k of the 4×24 tile: B row k is the 24 floats at
+// SI + 4·offs[k], A column k is the 4 floats at DI + 16·k. It also prefetches
+// the next tile's part of the row (the 96 bytes that follow), which the
+// hardware prefetchers miss because the rows lie a channel plane apart.
+#define STEP(ko, ao) \
+	MOVQ ko(R8), R9; \
+	VMOVUPS (SI)(R9*4), Y12; \
+	VMOVUPS 32(SI)(R9*4), Y13; \
+	VMOVUPS 64(SI)(R9*4), Y14; \
+	PREFETCHT0 96(SI)(R9*4); \
+	PREFETCHT0 160(SI)(R9*4); \
+	VBROADCASTSS ao(DI), Y15; \
+	VFMADD231PS Y12, Y15, Y0; \
+	VFMADD231PS Y13, Y15, Y1; \
+	VFMADD231PS Y14, Y15, Y2; \
+	VBROADCASTSS ao+4(DI), Y15; \
+	VFMADD231PS Y12, Y15, Y3; \
+	VFMADD231PS Y13, Y15, Y4; \
+	VFMADD231PS Y14, Y15, Y5; \
+	VBROADCASTSS ao+8(DI), Y15; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VFMADD231PS Y14, Y15, Y8; \
+	VBROADCASTSS ao+12(DI), Y15; \
+	VFMADD231PS Y12, Y15, Y9; \
+	VFMADD231PS Y13, Y15, Y10; \
+	VFMADD231PS Y14, Y15, Y11
+
+// LOADROW and BIASROW initialise one row of accumulators from the 24
+// floats of C at DX, or from the bias float at BX; both step on to the next row.
+#define LOADROW(r0, r1, r2) \
+	VMOVUPS (DX), r0; \
+	VMOVUPS 32(DX), r1; \
+	VMOVUPS 64(DX), r2; \
+	ADDQ R10, DX
+
+#define BIASROW(r0, r1, r2) \
+	VBROADCASTSS (BX), r0; \
+	VMOVAPS r0, r1; \
+	VMOVAPS r0, r2; \
+	ADDQ $4, BX
+
+// MAXROW clamps one row at Y12 (zero).
+#define MAXROW(r0, r1, r2) \
+	VMAXPS Y12, r0, r0; \
+	VMAXPS Y12, r1, r1; \
+	VMAXPS Y12, r2, r2
+
+// STOREROW stores one row of C at DX and steps on to the next.
+#define STOREROW(r0, r1, r2) \
+	VMOVUPS r0, (DX); \
+	VMOVUPS r1, 32(DX); \
+	VMOVUPS r2, 64(DX); \
+	ADDQ R10, DX
+
+// func kernel4x24AVX2(kc int, a, b *float32, offs *int, c *float32, ldc int, bias *float32, flags int)
+TEXT ·kernel4x24AVX2(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), DI
+	MOVQ b+16(FP), SI
+	MOVQ offs+24(FP), R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R10
+	SHLQ $2, R10
+	MOVQ bias+48(FP), BX
+	MOVQ flags+56(FP), AX
+	TESTQ $1, AX
+	JEQ  initbias
+	LOADROW(Y0, Y1, Y2)
+	LOADROW(Y3, Y4, Y5)
+	LOADROW(Y6, Y7, Y8)
+	LOADROW(Y9, Y10, Y11)
+	MOVQ c+32(FP), DX
+	JMP  kloop
+
+initbias:
+	BIASROW(Y0, Y1, Y2)
+	BIASROW(Y3, Y4, Y5)
+	BIASROW(Y6, Y7, Y8)
+	BIASROW(Y9, Y10, Y11)
+
+kloop:
+	CMPQ CX, $4
+	JLT  tail
+
+loop4:
+	STEP(0, 0)
+	STEP(8, 16)
+	STEP(16, 32)
+	STEP(24, 48)
+	ADDQ $32, R8
+	ADDQ $64, DI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop4
+
+tail:
+	TESTQ CX, CX
+	JEQ   store
+
+loop1:
+	STEP(0, 0)
+	ADDQ $8, R8
+	ADDQ $16, DI
+	DECQ CX
+	JNE  loop1
+
+store:
+	TESTQ $2, AX
+	JEQ   nomax
+	VXORPS Y12, Y12, Y12
+	MAXROW(Y0, Y1, Y2)
+	MAXROW(Y3, Y4, Y5)
+	MAXROW(Y6, Y7, Y8)
+	MAXROW(Y9, Y10, Y11)
+
+nomax:
+	STOREROW(Y0, Y1, Y2)
+	STOREROW(Y3, Y4, Y5)
+	STOREROW(Y6, Y7, Y8)
+	STOREROW(Y9, Y10, Y11)
+	VZEROUPPER
+	RET
