@@ -103,3 +103,25 @@ func InitParams(c Config, seed uint64) map[string][]float32 {
 	}
 	return params
 }
+
+// FLOPs is the multiply-add count ×2 of the network's convolutions for one
+// S×S image (the other ops are comparatively free).
+func FLOPs(c Config) int64 {
+	var total int64
+	for _, p := range ParamSpecs(c) {
+		if !strings.HasSuffix(p.Name, ".weight") {
+			continue
+		}
+		side := c.Size // head, skff (1×1 spatial: counted below)
+		switch {
+		case strings.HasPrefix(p.Name, "skff."), strings.Contains(p.Name, ".fc1."), strings.Contains(p.Name, ".fc2."):
+			side = 1
+		case !strings.HasPrefix(p.Name, "head."):
+			var level int
+			fmt.Sscanf(p.Name[strings.Index(p.Name, ".")+1:], "%d", &level)
+			side = c.Size >> level
+		}
+		total += 2 * int64(numel(p.Shape)) * int64(side*side)
+	}
+	return total
+}

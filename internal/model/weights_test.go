@@ -82,3 +82,15 @@ func TestWeightsRefusals(t *testing.T) {
 		})
 	}
 }
+
+// TestFLOPs checks the count on a hand-computed depth-1 network: stem
+// (3→wf, 3×3), eblock (two wf→wf 3×3), side (wf→wf 3×3), head (wf→3, 3×3)
+// at S×S, plus the 1×1-spatial SKFF convs.
+func TestFLOPs(t *testing.T) {
+	c := Config{WF: 8, Depth: 1, Size: 16, Lambda: 0.3, Alpha: 0.84, Attention: true}
+	px := int64(16 * 16)
+	want := 2*px*9*(8*3+8*8+8*8+8*8+3*8) + 2*(4*8+8*4)
+	if got := FLOPs(c); got != want {
+		t.Fatalf("FLOPs = %d, want %d", got, want)
+	}
+}
