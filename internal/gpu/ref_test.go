@@ -20,3 +20,9 @@ func TestDetectAgainstPyTorch(t *testing.T) {
 	_, x0 := testutil.LoadRef(t, "detect", "expected.safetensors").Get("x0")
 	reftest.Detect(t, dev, x0)
 }
+
+func TestNetworkAgainstPyTorch(t *testing.T) {
+	for _, name := range reftest.NetworkCases {
+		t.Run(name, func(t *testing.T) { reftest.Network(t, dev, name) })
+	}
+}

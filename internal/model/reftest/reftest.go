@@ -39,21 +39,25 @@ func Network(t *testing.T, be backend.Backend, name string) {
 	defer be.Free(x)
 	compare(t, be, io, "x", x)
 	xhat, keep := m.ForwardKeep(x)
+	defer be.Free(xhat)
 	for i := range keep.E {
-		compare(t, be, io, fmt.Sprintf("E.%d", i), keep.E[i])
-		compare(t, be, io, fmt.Sprintf("D.%d", i), keep.D[i])
-		compare(t, be, io, fmt.Sprintf("o.%d", i), keep.O[i])
+		for _, k := range []struct {
+			name string
+			t    backend.Tensor
+		}{{"E", keep.E[i]}, {"D", keep.D[i]}, {"o", keep.O[i]}} {
+			compare(t, be, io, fmt.Sprintf("%s.%d", k.name, i), k.t)
+			be.Free(k.t)
+		}
 	}
 	compare(t, be, io, "xhat", xhat)
 	amap := be.LossMap(x0, xhat, m.Cfg.Alpha)
+	defer be.Free(amap)
 	compare(t, be, io, "map", amap)
-	be.Free(xhat)
 }
 
-// compare checks got against reference tensor name and frees got.
+// compare checks got against reference tensor name.
 func compare(t *testing.T, be backend.Backend, ref *testutil.Ref, name string, got backend.Tensor) {
 	t.Helper()
-	defer be.Free(got)
 	s, want := ref.Get(name)
 	if got.Shape() != s {
 		t.Fatalf("%s: shape %v, want %v", name, got.Shape(), s)
@@ -82,6 +86,7 @@ func Modules(t *testing.T, be backend.Backend) {
 	t.Run("ram", func(t *testing.T) {
 		x := ref.Upload(be, "ram.x")
 		got := model.RAM(be, params("ram."), "ram", x, true)
+		defer be.Free(got)
 		compare(t, be, ref, "ram.out", got)
 	})
 	t.Run("skff", func(t *testing.T) {
@@ -93,6 +98,7 @@ func Modules(t *testing.T, be backend.Backend) {
 			os = append(os, ref.Upload(be, fmt.Sprintf("skff.o.%d", i)))
 		}
 		got := model.SKFF(be, params("skff."), os)
+		defer be.Free(got)
 		compare(t, be, ref, "skff.out", got)
 	})
 }
