@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -147,31 +148,38 @@ func TestRunMixedInputs(t *testing.T) {
 
 // TestRunAgainstPyTorch runs the command on the reference PNG and compares
 // the written .npy files with PyTorch's outputs (testdata/make_reference.py):
-// without noise, with λ 0.3 and seed 0, and with the weights' λ (0.3).
+// without noise, with λ 0.3 and seed 0, and with the weights' λ (0.3), on
+// the CPU backend, on the WebGPU adapter found (which must exist) and on
+// the automatic choice, which must not be a CPU adapter such as lavapipe.
 func TestRunAgainstPyTorch(t *testing.T) {
 	ref := testutil.LoadRef(t, "detect", "expected.safetensors")
 	input := testutil.RefPath("detect", "input.png")
-	for _, c := range []struct {
-		tag  string
-		args []string
-	}{
-		{"l0", []string{"-lambda", "0"}},
-		{"l0.3", []string{"-lambda", "0.3", "-seed", "0"}},
-		{"l0.3", nil},
-	} {
-		out := t.TempDir()
-		args := append([]string{"-weights", weightsPath, "-backend", "cpu", "-out", out}, c.args...)
-		status, _, stderr := runDetect(append(args, input)...)
-		if status != 0 {
-			t.Fatalf("%v: exit status %d:\n%s", c.args, status, stderr)
-		}
-		for _, kind := range []string{"recon", "map"} {
-			_, got, err := imageio.ReadNPY(filepath.Join(out, "input_"+kind+".npy"))
-			if err != nil {
-				t.Fatal(err)
+	for _, be := range []string{"cpu", "gpu", "auto"} {
+		for _, c := range []struct {
+			tag  string
+			args []string
+		}{
+			{"l0", []string{"-lambda", "0"}},
+			{"l0.3", []string{"-lambda", "0.3", "-seed", "0"}},
+			{"l0.3", nil},
+		} {
+			out := t.TempDir()
+			args := append([]string{"-weights", weightsPath, "-backend", be, "-out", out}, c.args...)
+			status, _, stderr := runDetect(append(args, input)...)
+			if status != 0 {
+				t.Fatalf("%v: exit status %d:\n%s", args, status, stderr)
 			}
-			_, want := ref.Get(kind + "_" + c.tag)
-			testutil.Close(t, strings.Join(c.args, " ")+" "+kind, got, want, 1e-4, 1e-3)
+			if be == "auto" && regexp.MustCompile(`on webgpu \(.*, cpu, `).MatchString(stderr) {
+				t.Errorf("-backend auto took a CPU adapter:\n%s", stderr)
+			}
+			for _, kind := range []string{"recon", "map"} {
+				_, got, err := imageio.ReadNPY(filepath.Join(out, "input_"+kind+".npy"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, want := ref.Get(kind + "_" + c.tag)
+				testutil.Close(t, be+" "+strings.Join(c.args, " ")+" "+kind, got, want, 1e-4, 1e-3)
+			}
 		}
 	}
 }
@@ -233,11 +241,15 @@ func TestRunUsage(t *testing.T) {
 		{[]string{"-weights", weightsPath, "-bogus", input}, "-bogus"},
 		{[]string{"-weights", weightsPath, "-seed", "4294967296", input}, "32 bits"},
 		{[]string{"-weights", weightsPath, "-max-pixels", "0", input}, "-max-pixels"},
+		{[]string{"-weights", weightsPath, "-lambda", "NaN", input}, "-lambda NaN"},
 	} {
 		status, _, stderr := runDetect(c.args...)
 		if status != 2 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: exit status %d, stderr:\n%s\nwant 2 and %q", c.args, status, stderr, c.want)
 		}
+	}
+	if status, stdout, _ := runDetect("-h"); status != 0 || stdout != "" {
+		t.Errorf("-h: exit status %d, stdout %q; want 0 and the help on stderr", status, stdout)
 	}
 	status, _, stderr := runDetect("-weights", filepath.Join(t.TempDir(), "none.safetensors"), "-backend", "cpu", "-out", t.TempDir(), input)
 	if status != 1 || !strings.Contains(stderr, "none.safetensors") {

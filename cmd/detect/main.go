@@ -33,6 +33,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/noise2norm/noise2norm/internal/imageio"
@@ -53,10 +54,8 @@ type options struct {
 	inputs    []string
 }
 
-// errUsage marks a command-line error, reported with exit status 2.
-var errUsage = errors.New("usage error")
-
-// parseArgs parses args into options; errors wrap errUsage.
+// parseArgs parses args into options. Every error is a usage error and has
+// been reported on stderr.
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	var o options
 	fs := flag.NewFlagSet("detect", flag.ContinueOnError)
@@ -66,37 +65,44 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.weights, "weights", "", "weights file (safetensors, n2n-m format); required")
-	fs.StringVar(&o.backend, "backend", "auto", "auto (WebGPU when an adapter exists, else CPU), cpu or gpu")
+	fs.StringVar(&o.backend, "backend", "auto", "cpu, gpu (the best WebGPU adapter) or auto (a GPU adapter if there is one, else cpu)")
 	fs.Float64Var(&o.lambda, "lambda", -1, "noise weight λ; negative: the weights' value; 0: no noise")
 	fs.UintVar(&o.seed, "seed", 0, "noise seed")
 	fs.StringVar(&o.out, "out", "detect_out", "output directory, created if missing")
 	fs.IntVar(&o.maxPixels, "max-pixels", imageio.DefaultMaxPixels, "refuse images with more pixels than this")
 	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		return nil, err // flag has printed it, with the usage text
 	}
 	o.inputs = fs.Args()
+	var problem string
 	switch {
 	case o.weights == "":
-		return nil, fmt.Errorf("%w: -weights is required", errUsage)
+		problem = "-weights is required"
 	case len(o.inputs) == 0:
-		return nil, fmt.Errorf("%w: no images or directories given", errUsage)
+		problem = "no images or directories given"
 	case o.backend != "auto" && o.backend != "cpu" && o.backend != "gpu":
-		return nil, fmt.Errorf("%w: -backend %q: want auto, cpu or gpu", errUsage, o.backend)
-	case o.seed > 1<<32-1:
-		return nil, fmt.Errorf("%w: -seed %d does not fit 32 bits", errUsage, o.seed)
+		problem = fmt.Sprintf("-backend %q: want auto, cpu or gpu", o.backend)
+	case math.IsNaN(o.lambda) || math.IsInf(o.lambda, 0):
+		problem = fmt.Sprintf("-lambda %v: want a number", o.lambda)
+	case o.seed > math.MaxUint32:
+		problem = fmt.Sprintf("-seed %d does not fit 32 bits", o.seed)
 	case o.maxPixels <= 0:
-		return nil, fmt.Errorf("%w: -max-pixels %d: want a positive count", errUsage, o.maxPixels)
+		problem = fmt.Sprintf("-max-pixels %d: want a positive count", o.maxPixels)
+	default:
+		return &o, nil
 	}
-	return &o, nil
+	fmt.Fprintf(stderr, "detect: %s (detect -h for help)\n", problem)
+	return nil, errors.New(problem)
 }
 
-// run is the whole command: it returns the exit status.
+// run is the whole command: it returns the exit status (0 success; 1 some
+// input or the whole run failed; 2 usage error, but 0 for -h).
 func run(args []string, stdout, stderr io.Writer) int {
 	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "detect: %v\n", err)
-		}
 		return 2
 	}
 	be, closeBackend, err := openBackend(o.backend, stderr)
