@@ -37,6 +37,7 @@ import (
 	"os"
 
 	"github.com/noise2norm/noise2norm/internal/imageio"
+	"github.com/noise2norm/noise2norm/native"
 )
 
 func main() {
@@ -105,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return 2
 	}
-	be, closeBackend, err := openBackend(o.backend, stderr)
+	be, closeBackend, err := native.Select(o.backend, 0, func(format string, args ...any) { fmt.Fprintf(stderr, "detect: "+format+"\n", args...) })
 	if err != nil {
 		fmt.Fprintf(stderr, "detect: %v\n", err)
 		return 1

@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/noise2norm/noise2norm/internal/atomicfile"
 )
 
 // Write encodes f: "__metadata__" first (omitted when f has no metadata),
@@ -49,30 +49,8 @@ func Write(w io.Writer, f *File) error {
 // WriteFile writes f to path atomically: into a temporary file in the same
 // directory, synced and closed, then renamed over path. On any error the old
 // file at path is untouched and the temporary file is removed.
-func WriteFile(path string, f *File) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := Write(tmp, f); err != nil {
-		return fmt.Errorf("%w (writing %s)", err, path)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+func WriteFile(path string, f *File) error {
+	if err := atomicfile.Write(path, func(w io.Writer) error { return Write(w, f) }); err != nil {
 		return fmt.Errorf("safetensors: %w", err)
 	}
 	return nil

@@ -1,0 +1,202 @@
+//go:build !js
+
+// Command bench times the N2N-M forward pass on this project's backends and,
+// where Debian's python3-torch is installed, on PyTorch, in one run, and
+// prints a table of milliseconds per forward, GFLOP/s and ratios to PyTorch.
+//
+//	bench [-backends cpu,gpu] [-wf 16,32] [-size 256] [-iters 5] [-threads N] [-python /usr/bin/python3]
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/model"
+	"github.com/noise2norm/noise2norm/native"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// result is one measured configuration.
+type result struct {
+	who      string
+	wf, size int
+	fwd, det float64 // median milliseconds: network forward; noise + forward + loss map
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	backends := fs.String("backends", "cpu,gpu", "backends to time, comma-separated (cpu, gpu)")
+	wfs := fs.String("wf", "16,32", "base widths, comma-separated")
+	size := fs.Int("size", 256, "input side S")
+	iters := fs.Int("iters", 5, "timed forwards per configuration (after one warm-up)")
+	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads, for the CPU backend and PyTorch")
+	python := fs.String("python", "/usr/bin/python3", "Python with torch for the PyTorch peer (empty: skip it)")
+	script := fs.String("torch-script", filepath.Join("cmd", "bench", "torch_bench.py"), "the PyTorch peer's script")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var widths []int
+	for _, s := range strings.Split(*wfs, ",") {
+		w, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: -wf %q: %v\n", *wfs, err)
+			return 2
+		}
+		widths = append(widths, w)
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	var results []result
+	for _, name := range strings.Split(*backends, ",") {
+		be, release, err := native.Select(strings.TrimSpace(name), *threads, logf)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer release()
+		for _, wf := range widths {
+			cfg := model.DefaultConfig()
+			cfg.WF, cfg.Size = wf, *size
+			fwd, det, err := timeForward(be, cfg, *iters)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %s wf=%d: %v\n", be.Name(), wf, err)
+				return 1
+			}
+			fmt.Fprintf(stderr, "%s wf=%d S=%d: forward %.1f ms, detect %.1f ms\n", be.Name(), wf, *size, fwd, det)
+			results = append(results, result{short(be.Name()), wf, *size, fwd, det})
+		}
+	}
+	if *python != "" {
+		for _, wf := range widths {
+			fwd, det, err := timeTorch(*python, *script, wf, *size, *iters, *threads)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: PyTorch peer skipped: %v\n", err)
+				break
+			}
+			fmt.Fprintf(stderr, "pytorch wf=%d S=%d: forward %.1f ms, detect %.1f ms\n", wf, *size, fwd, det)
+			results = append(results, result{"pytorch", wf, *size, fwd, det})
+		}
+	}
+	printTable(stdout, results, *threads)
+	return 0
+}
+
+// timeForward returns the median milliseconds of iters network forwards
+// (x → x̂, read back) and of iters Detects (noise, forward, loss map, read
+// back) of a seeded random network on be, each after one warm-up.
+func timeForward(be backend.Backend, cfg model.Config, iters int) (fwd, det float64, err error) {
+	m, err := model.New(be, &model.Weights{Config: cfg, Params: model.InitParams(cfg, 1)})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer m.Free()
+	s := backend.Shape{N: 1, C: 3, H: cfg.Size, W: cfg.Size}
+	rng := rand.New(rand.NewPCG(2, 2))
+	img := make([]float32, s.Len())
+	for i := range img {
+		img[i] = 2*rng.Float32() - 1
+	}
+	x0 := be.Upload(s, img)
+	defer be.Free(x0)
+	fwd, err = medianMS(iters, func() error {
+		xhat := m.Forward(x0)
+		defer be.Free(xhat)
+		_, err := be.Download(xhat)
+		return err
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	det, err = medianMS(iters, func() error {
+		_, err := m.Detect(x0, cfg.Lambda, 0)
+		return err
+	})
+	return fwd, det, err
+}
+
+// medianMS runs f once to warm up (pipeline compiles, allocations), then
+// iters times, and returns the median milliseconds.
+func medianMS(iters int, f func() error) (float64, error) {
+	var times []float64
+	for i := 0; i <= iters; i++ {
+		t0 := time.Now()
+		if err := f(); err != nil {
+			return 0, err
+		}
+		if i > 0 {
+			times = append(times, float64(time.Since(t0).Microseconds())/1000)
+		}
+	}
+	return median(times), nil
+}
+
+// short names a backend for the table: "cpu", "webgpu".
+func short(name string) string {
+	if i := strings.Index(name, " "); i > 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// timeTorch runs the PyTorch peer script and returns its median
+// milliseconds of the forward pass and of forward plus loss map.
+func timeTorch(python, script string, wf, size, iters, threads int) (fwd, det float64, err error) {
+	out, err := exec.Command(python, script, strconv.Itoa(wf), strconv.Itoa(size), strconv.Itoa(iters), strconv.Itoa(threads)).Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok {
+			return 0, 0, fmt.Errorf("%s %s: %v: %s", python, script, err, lastLine(string(ee.Stderr)))
+		}
+		return 0, 0, err
+	}
+	var r struct{ Forward, Detect []float64 }
+	if err := json.Unmarshal(out, &r); err != nil {
+		return 0, 0, fmt.Errorf("torch_bench.py output %q: %v", out, err)
+	}
+	return median(r.Forward), median(r.Detect), nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func median(v []float64) float64 {
+	v = slices.Clone(v)
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// printTable writes one row per result: times, the forward's GFLOP/s, and
+// the ratio of each time to PyTorch's for the same configuration.
+func printTable(w io.Writer, results []result, threads int) {
+	fmt.Fprintf(w, "batch 1, median ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d\n", threads)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backend\twf\tS\tforward ms\tGFLOP/s\t× PyTorch\tdetect ms\t× PyTorch\t")
+	for _, r := range results {
+		cfg := model.DefaultConfig()
+		cfg.WF, cfg.Size = r.wf, r.size
+		gflops := float64(model.FLOPs(cfg)) / (r.fwd * 1e6)
+		rf, rd := "-", "-"
+		for _, p := range results {
+			if p.who == "pytorch" && p.wf == r.wf && p.size == r.size {
+				rf, rd = fmt.Sprintf("%.2f", r.fwd/p.fwd), fmt.Sprintf("%.2f", r.det/p.det)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%s\t%.1f\t%s\t\n", r.who, r.wf, r.size, r.fwd, gflops, rf, r.det, rd)
+	}
+	tw.Flush()
+}
