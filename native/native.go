@@ -58,6 +58,11 @@ func Open(opts Options) (*gpu.Backend, error) {
 		want = os.Getenv("N2N_ADAPTER")
 	}
 
+	if os.Getenv("N2N_WGPU_LOG") == "" {
+		// wgpu-native's warnings (no window system, no swapchain colour
+		// space) are noise for compute; N2N_WGPU_LOG=1 keeps them.
+		wgpu.SetLogLevel(wgpu.LogLevelError)
+	}
 	inst := wgpu.CreateInstance(nil)
 	if inst == nil {
 		return nil, errors.New("native: cannot create a WebGPU instance")
