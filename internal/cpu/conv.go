@@ -2,11 +2,13 @@ package cpu
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
-// ncTiles is how many nr-pixel tiles a goroutine computes before it writes
+// ncTiles is the most nr-pixel tiles a goroutine computes before it writes
 // them out: the mpad×ncTiles·nr block of C it accumulates stays in L2.
 const ncTiles = 10
 
@@ -18,8 +20,11 @@ const ncTiles = 10
 // Cout×(Cin·k·k) matrix, and B's row (ci, ky, kx) is the zero-padded input
 // plane ci shifted by (ky, kx). To make every row of B a contiguous window,
 // the product is computed on the padded width Wp = W+k−1: column y·Wp+x of C
-// is output pixel (y, x), and columns with x ≥ W are discarded. Goroutines
-// split the columns; bias and act are applied as C is written out.
+// is output pixel (y, x), and columns with x ≥ W are discarded. A 1×1
+// convolution needs no padding, and C, when Cout is a multiple of mr, is the
+// output itself. Bias and ReLU are applied by the micro-kernel, a
+// sigmoid as C is written out. Goroutines take chunks of columns of any image
+// as they become free.
 func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
 	xt, wt := host(x), host(w)
 	xs, ws := xt.S, wt.S
@@ -45,8 +50,16 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 
 	K := cin * k * k
 	wp, hp := wd+2*r, h+2*r
+	// A k×k convolution copies each image into zero-padded planes of hp×wp
+	// floats, with a stride of an odd number of 64-byte lines so that the
+	// rows of B one tile reads fall in different cache sets. A 1×1
+	// convolution reads the input in place: it does few FLOPs per byte, and
+	// copying it to break up power-of-two planes did not pay in measurements.
 	plane := hp * wp
-	g := &gemmJob{ap: packA(wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
+	if r > 0 {
+		plane += (48 - plane%32) % 32
+	}
+	g := gemmJob{ap: packA(wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
 		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K)}
 	for ci := 0; ci < cin; ci++ {
 		for ky := 0; ky < k; ky++ {
@@ -59,55 +72,83 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	for i := range g.tailOffs {
 		g.tailOffs[i] = i * nr
 	}
-	var padded []float32
-	if r > 0 {
-		// The 2r extra floats cover the discarded columns of the last row.
-		padded = make([]float32, cin*plane+2*r)
-	}
-	// Without padding (k = 1), C is the output image itself when it has no
-	// rows beyond Cout.
-	direct := r == 0 && mpad == cout
-	tiles := (g.cols + nr - 1) / nr
-
-	for n := 0; n < xs.N; n++ {
-		img := xt.Data[n*cin*h*wd : (n+1)*cin*h*wd]
-		g.b = img
-		if r > 0 {
-			parallel(b.Threads, cin, func(lo, hi int) {
-				for ci := lo; ci < hi; ci++ {
-					for y := 0; y < h; y++ {
-						copy(padded[ci*plane+(y+r)*wp+r:], img[(ci*h+y)*wd:(ci*h+y+1)*wd])
-					}
-				}
-			})
-			g.b = padded
+	// jobs[n] is image n's product; its B is the image or its padded copy.
+	jobs := make([]gemmJob, xs.N)
+	if r == 0 {
+		for n := range jobs {
+			jobs[n] = g
+			jobs[n].b = xt.Data[n*cin*plane : (n+1)*cin*plane]
 		}
-		dst := out.Data[n*cout*h*wd : (n+1)*cout*h*wd]
-		parallel(b.Threads, tiles, func(lo, hi int) {
-			s := g.newScratch()
-			var c []float32
-			ldc := ncTiles * nr
-			if !direct {
-				c = make([]float32, mpad*ldc)
-			}
-			for t0 := lo; t0 < hi; t0 += ncTiles {
-				t1 := min(hi, t0+ncTiles)
-				p0, p1 := t0*nr, min(t1*nr, g.cols)
-				if !direct {
-					g.tiles(t0, t1, c, ldc, s)
-					writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
-					continue
-				}
-				g.tiles(t0, t1, dst[p0:], g.cols, s)
-				if act == backend.Sigmoid {
-					for co := 0; co < cout; co++ {
-						sigmoidInPlace(dst[co*g.cols+p0 : co*g.cols+p1])
-					}
+	} else {
+		// The 2r extra floats cover the discarded columns of the last row.
+		padded := make([]float32, xs.N*cin*plane+2*r)
+		parallel(b.Threads, xs.N*cin, func(lo, hi int) {
+			for nc := lo; nc < hi; nc++ {
+				for y := 0; y < h; y++ {
+					copy(padded[nc*plane+(y+r)*wp+r:], xt.Data[(nc*h+y)*wd:(nc*h+y+1)*wd])
 				}
 			}
 		})
+		for n := range jobs {
+			jobs[n] = g
+			jobs[n].b = padded[n*cin*plane : (n+1)*cin*plane+2*r]
+		}
 	}
+
+	// Chunks of at most ncTiles tiles, at least four per goroutine.
+	tiles := (g.cols + nr - 1) / nr
+	threads := max(1, b.Threads)
+	chunk := max(1, min(ncTiles, (tiles+4*threads-1)/(4*threads)))
+	chunks := (tiles + chunk - 1) / chunk
+	direct := r == 0 && mpad == cout
+	outLen := cout * h * wd
+	dynamicParallel(threads, xs.N*chunks, func() func(int) {
+		s := g.newScratch()
+		var c []float32
+		ldc := chunk * nr
+		if !direct {
+			c = make([]float32, mpad*ldc)
+		}
+		return func(i int) {
+			n, t0 := i/chunks, i%chunks*chunk
+			t1 := min(tiles, t0+chunk)
+			p0, p1 := t0*nr, min(t1*nr, g.cols)
+			dst := out.Data[n*outLen : (n+1)*outLen]
+			if !direct {
+				jobs[n].tiles(t0, t1, c, ldc, s)
+				writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
+				return
+			}
+			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s)
+			if act == backend.Sigmoid {
+				for co := 0; co < cout; co++ {
+					sigmoidInPlace(dst[co*g.cols+p0 : co*g.cols+p1])
+				}
+			}
+		}
+	})
 	return out
+}
+
+// dynamicParallel runs work(i) for every i in [0, n) on at most threads
+// goroutines, each with the work function newWorker made for it (and its
+// scratch). A goroutine takes the next i whenever it is free, so a core that
+// is slowed down does less of the work.
+func dynamicParallel(threads, n int, newWorker func() func(int)) {
+	threads = max(1, min(threads, n))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work := newWorker()
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				work(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // sigmoidInPlace replaces each v in x by 1/(1+e^−v).

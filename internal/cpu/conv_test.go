@@ -43,7 +43,7 @@ func conv2DRef(x, w *Tensor, bias []float32, act backend.Activation) *Tensor {
 }
 
 // TestConv2D compares Conv2D with conv2DRef on seeded random inputs at sizes
-// that fill no tile exactly, for one and two threads.
+// that fill no tile exactly, for several thread counts (0 means one).
 func TestConv2D(t *testing.T) {
 	cases := []struct {
 		n, cin, cout, h, w, k int
@@ -76,7 +76,7 @@ func TestConv2D(t *testing.T) {
 			bias = &Tensor{S: backend.Shape{N: 1, C: c.cout, H: 1, W: 1}, Data: bv}
 		}
 		want := conv2DRef(x, w, bv, c.act)
-		for _, threads := range []int{1, 2} {
+		for _, threads := range []int{0, 1, 2, 5} {
 			got := host((&Backend{Threads: threads}).Conv2D(x, w, bias, c.act))
 			if got.S != want.S {
 				t.Fatalf("case %d: shape %v, want %v", i, got.S, want.S)
