@@ -12,7 +12,9 @@ package cpu
 // register-tiled micro-kernel computes one mr×nr tile of C over one K block.
 // A is packed once into mr-row panels; B needs no packing because each tile's
 // rows are contiguous windows that stay in L1 while the kernel sweeps the
-// A panels of an M block.
+// A panels of an M block (the kernel prefetches the next tile's windows).
+// Bias and ReLU are fused into the kernel: the first K block starts from the
+// bias, the last one clamps.
 
 const (
 	mr    = 4   // rows of C (output channels) per micro-tile
@@ -111,6 +113,7 @@ type gemmScratch struct {
 	edge []float32 // mpad×nr: the last tile of C when it is partial
 }
 
+// newScratch allocates the scratch one goroutine needs for g.
 func (g *gemmJob) newScratch() *gemmScratch {
 	return &gemmScratch{tail: make([]float32, len(g.offs)*nr), edge: make([]float32, g.mpad*nr)}
 }
