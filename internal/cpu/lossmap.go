@@ -10,38 +10,65 @@ import (
 // G_σ (backend.GaussianTaps) with edge-replicate padding; out has x's shape.
 // Accumulation is in float64.
 func GaussianBlur(x *Tensor, sigma float64, threads int) *Tensor {
-	out := NewTensor(x.S)
-	s := x.S
-	taps := backend.GaussianTaps(sigma)
-	parallel(threads, s.N*s.C, func(lo, hi int) {
-		for nc := lo; nc < hi; nc++ {
-			p := nc * s.H * s.W
-			blurPlane(x.Data[p:p+s.H*s.W], out.Data[p:p+s.H*s.W], s.H, s.W, taps)
-		}
-	})
-	return out
+	return blurAll([]*Tensor{x}, sigma, threads)[0]
 }
 
-// blurPlane blurs an h×w plane src into dst, rows then columns.
+// blurAll blurs every plane of every tensor of xs (all of one shape) with
+// G_σ, spreading all planes over the threads at once.
+func blurAll(xs []*Tensor, sigma float64, threads int) []*Tensor {
+	s := xs[0].S
+	plane, planes := s.H*s.W, s.N*s.C
+	taps := backend.GaussianTaps(sigma)
+	outs := make([]*Tensor, len(xs))
+	for i := range xs {
+		outs[i] = NewTensor(s)
+	}
+	parallel(threads, len(xs)*planes, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			i, p := j/planes, (j%planes)*plane
+			blurPlane(xs[i].Data[p:p+plane], outs[i].Data[p:p+plane], s.H, s.W, taps)
+		}
+	})
+	return outs
+}
+
+// blurPlane blurs an h×w plane src into dst, rows then columns, with
+// edge-replicate padding. Both passes run along rows (the vertical one adds
+// whole weighted rows), so the inner loops are contiguous; float64
+// accumulation.
 func blurPlane(src, dst []float32, h, w int, taps []float32) {
 	r := len(taps) / 2
 	tmp := make([]float64, h*w)
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
+		row, out := src[y*w:(y+1)*w], tmp[y*w:(y+1)*w]
+		for x := range out {
 			acc := 0.0
-			for t, k := range taps {
-				acc += float64(k) * float64(src[y*w+clamp(x+t-r, w)])
+			if x >= r && x+r < w { // interior: no clamping
+				win := row[x-r : x+r+1]
+				for t, k := range taps {
+					acc += float64(k) * float64(win[t])
+				}
+			} else {
+				for t, k := range taps {
+					acc += float64(k) * float64(row[clamp(x+t-r, w)])
+				}
 			}
-			tmp[y*w+x] = acc
+			out[x] = acc
 		}
 	}
+	acc := make([]float64, w)
 	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			acc := 0.0
-			for t, k := range taps {
-				acc += float64(k) * tmp[clamp(y+t-r, h)*w+x]
+		clear(acc)
+		for t, k := range taps {
+			kk := float64(k)
+			row := tmp[clamp(y+t-r, h)*w:][:w]
+			for x, v := range row {
+				acc[x] += kk * v
 			}
-			dst[y*w+x] = float32(acc)
+		}
+		out := dst[y*w : (y+1)*w]
+		for x, v := range acc {
+			out[x] = float32(v)
 		}
 	}
 }
@@ -69,8 +96,8 @@ func SSIMMaps(x0, xhat *Tensor, threads int) (msssim, l1 *Tensor) {
 		ms[i] = 1
 	}
 	for j, sigma := range backend.MSSSIMSigmas {
-		ma, mb := GaussianBlur(a, sigma, threads), GaussianBlur(b, sigma, threads)
-		ea, eb, eab := GaussianBlur(aa, sigma, threads), GaussianBlur(bb, sigma, threads), GaussianBlur(ab, sigma, threads)
+		blurred := blurAll([]*Tensor{a, b, aa, bb, ab}, sigma, threads)
+		ma, mb, ea, eb, eab := blurred[0], blurred[1], blurred[2], blurred[3], blurred[4]
 		last := j == len(backend.MSSSIMSigmas)-1
 		for i := range ms {
 			mua, mub := float64(ma.Data[i]), float64(mb.Data[i])
