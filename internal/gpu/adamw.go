@@ -1,0 +1,39 @@
+package gpu
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// AdamW records one step of PyTorch's torch.optim.AdamW on param in place,
+// with grad and the moment estimates m and v (all of one shape; m and v
+// updated in place): decoupled weight decay param·(1 − lr·wd), then Adam
+// with bias correction for step h.Step ≥ 1. The bias corrections are
+// computed on the host in float64, as PyTorch computes them in Python.
+func (b *Backend) AdamW(param, grad, m, v backend.Tensor, h backend.AdamWParams) {
+	pt, gt, mt, vt := tensorOf(param), tensorOf(grad), tensorOf(m), tensorOf(v)
+	s := pt.s
+	mustSameShape("AdamW grad", s, gt.s)
+	mustSameShape("AdamW m", s, mt.s)
+	mustSameShape("AdamW v", s, vt.s)
+	if h.Step < 1 {
+		panic(fmt.Sprintf("gpu: AdamW step %d", h.Step))
+	}
+	lr, b1, b2 := float64(h.LR), float64(h.Beta1), float64(h.Beta2)
+	t := float64(h.Step)
+	n := s.Len()
+	p := []uint32{
+		uint32(n),
+		f32bits(float32(1 - lr*float64(h.WeightDecay))),
+		f32bits(h.Beta1),
+		f32bits(h.Beta2),
+		f32bits(float32(1 - b1)),
+		f32bits(float32(1 - b2)),
+		f32bits(float32(lr / (1 - math.Pow(b1, t)))),
+		f32bits(float32(math.Sqrt(1 - math.Pow(b2, t)))),
+		f32bits(h.Eps),
+	}
+	b.dispatch(b.kernel("adamw", ReadWrite, Read, ReadWrite, ReadWrite), b.grid1D(n), p, pt, gt, mt, vt)
+}

@@ -1,0 +1,77 @@
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// LossMapBackward returns the gradient with respect to xhat (N,3,H,W) of
+// scale·Σ LossMap(x0, xhat, alpha), the sum over every value of the
+// (N,1,H,W) map; dx is (N,3,H,W).
+//
+// Per channel the map holds −(α/3)·MS-SSIM with MS-SSIM = l·Π_j cs_j, each
+// factor a function of blurred moments of a' = x0/2 and b' = xhat/2. A
+// first sweep over the scales stores every factor (lossmap_h, lossmap_cs);
+// a second recomputes each scale's moments and takes the gradient of the
+// product with respect to the three moments that hold b' (lossmap_grad_v),
+// pushes it back through the transpose of the edge-replicating blur
+// (lossmap_vt, lossmap_ht, gathers, no atomics) and accumulates
+// T_μ + 2b'·T_bb + a'·T_ab into dx. The first lossmap_ht pass also adds the
+// L1 term's gradient, (1 − α)·scale/6·sign(xhat − x0) times the sum of G_8's
+// weights that reach the pixel. 6·len(σ) dispatches.
+func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32) backend.Tensor {
+	at, bt := tensorOf(x0), tensorOf(xhat)
+	s := at.s
+	mustSameShape("LossMapBackward", s, bt.s)
+	if s.C != 3 {
+		panic(fmt.Sprintf("gpu: LossMapBackward of %v: want 3 channels", s))
+	}
+	taps := b.gaussTaps()
+	h, w := uint32(s.H), uint32(s.W)
+	n := s.Len()
+	grid := b.grid1D(n)
+	scales := len(taps)
+	last := scales - 1
+	t8 := taps[last]
+	moments := b.newTensor(backend.Shape{N: 5 * s.N, C: 3, H: s.H, W: s.W})
+	kh := b.kernel("lossmap_h", Read, Read, Read, ReadWrite)
+
+	// cs is (scales+1,P,H,W): every cs_j, then l
+	cs := b.newTensor(backend.Shape{N: (scales + 1) * s.N, C: 3, H: s.H, W: s.W})
+	kcs := b.kernel("lossmap_cs", Read, Read, ReadWrite)
+	for j, t := range taps {
+		b.dispatch(kh, grid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
+		b.dispatch(kcs, grid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), uint32(j), boolWord(j == last), uint32(scales)}, moments, b.tapBuf, cs)
+	}
+
+	// gf and gt are (3,P,H,W)
+	fs := backend.Shape{N: 3 * s.N, C: 3, H: s.H, W: s.W}
+	gf, gt := b.newTensor(fs), b.newTensor(fs)
+	dx := b.newTensor(s)
+	kg := b.kernel("lossmap_grad_v", Read, Read, Read, ReadWrite)
+	kvt := b.kernel("lossmap_vt", Read, Read, ReadWrite)
+	kht := b.kernel("lossmap_ht", Read, Read, Read, Read, ReadWrite)
+	u := -float64(scale) * float64(alpha) / 6
+	cl1 := float64(scale) * (1 - float64(alpha)) / 6
+	for j, t := range taps {
+		tp := []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}
+		b.dispatch(kh, grid, tp, at, bt, b.tapBuf, moments)
+		b.dispatch(kg, grid, append(tp[:5:5], uint32(j), boolWord(j == last), uint32(scales), f32bits(float32(u))), moments, b.tapBuf, cs, gf)
+		b.dispatch(kvt, grid, tp, gf, b.tapBuf, gt)
+		b.dispatch(kht, grid, append(tp[:5:5], boolWord(j == 0), uint32(t8.r), uint32(t8.off), f32bits(float32(cl1))), gt, at, bt, b.tapBuf, dx)
+	}
+	b.Free(moments)
+	b.Free(cs)
+	b.Free(gf)
+	b.Free(gt)
+	return dx
+}
+
+// boolWord is a Params flag: 1 for true.
+func boolWord(v bool) uint32 {
+	if v {
+		return 1
+	}
+	return 0
+}
