@@ -1,0 +1,180 @@
+package cpu
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// colsBudget bounds the floats of one block of the weight gradient's
+// transposed im2col matrix (16 MiB).
+const colsBudget = 1 << 22
+
+// Conv2DBackward is the gradient of y = act(conv(x, w) + bias) for x
+// (N,Cin,H,W), w (Cout,Cin,k,k), y and dy (N,Cout,H,W); act' is taken from y
+// (ReLU: y > 0, Sigmoid: y(1−y)). With g = dy⊙act'(y):
+//
+//	db[co]            = Σ_{n,y,x} g[n,co,y,x]                        (1,Cout,1,1), only if hasBias
+//	dx                = conv(g, w with ci↔co swapped and taps flipped) (N,Cin,H,W),  only if needDX
+//	dw[co,ci,ky,kx]   = Σ_{n,y,x} g[n,co,y,x]·x[n,ci,y+ky−k/2,x+kx−k/2] (Cout,Cin,k,k), x zero outside
+//
+// dx and dw are matrix products run by Conv2D: dx as a k×k convolution, dw
+// as 1×1 convolutions of g against blocks of the transposed im2col matrix
+// of x (see weightGrad).
+func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activation, hasBias, needDX bool) (dx, dw, db backend.Tensor) {
+	xt, wt, yt, dyt := host(x), host(w), host(y), host(dy)
+	xs, ws := xt.S, wt.S
+	k := ws.H
+	if ws.W != k || k%2 == 0 || ws.C != xs.C {
+		panic(fmt.Sprintf("cpu: Conv2DBackward: input %v, weights %v", xs, ws))
+	}
+	ys := backend.Shape{N: xs.N, C: ws.N, H: xs.H, W: xs.W}
+	mustSameShape("Conv2DBackward", yt.S, ys)
+	mustSameShape("Conv2DBackward", dyt.S, ys)
+
+	g := preActGrad(yt, dyt, act, b.Threads)
+	if hasBias {
+		db = biasGrad(g)
+	}
+	if needDX {
+		dx = b.Conv2D(g, flipTranspose(wt), nil, backend.Linear)
+	}
+	return dx, b.weightGrad(xt, g, k), db
+}
+
+// preActGrad returns g = dy⊙act'(y) (y's shape), act' taken from the
+// activation's output y.
+func preActGrad(y, dy *Tensor, act backend.Activation, threads int) *Tensor {
+	if act == backend.Linear {
+		return dy
+	}
+	g := NewTensor(y.S)
+	parallel(threads, len(g.Data), func(lo, hi int) {
+		out, ys, ds := g.Data[lo:hi], y.Data[lo:hi], dy.Data[lo:hi]
+		if act == backend.ReLU {
+			for i, v := range ys {
+				if v > 0 {
+					out[i] = ds[i]
+				}
+			}
+			return
+		}
+		for i, v := range ys {
+			out[i] = ds[i] * v * (1 - v)
+		}
+	})
+	return g
+}
+
+// biasGrad returns Σ_{n,h,w} g (1,C,1,1) for g (N,C,H,W), summed in float64.
+func biasGrad(g *Tensor) *Tensor {
+	s := g.S
+	db := NewTensor(backend.Shape{N: 1, C: s.C, H: 1, W: 1})
+	plane := s.H * s.W
+	for c := 0; c < s.C; c++ {
+		sum := 0.0
+		for n := 0; n < s.N; n++ {
+			for _, v := range g.Data[(n*s.C+c)*plane : (n*s.C+c+1)*plane] {
+				sum += float64(v)
+			}
+		}
+		db.Data[c] = float32(sum)
+	}
+	return db
+}
+
+// flipTranspose returns wT (Cin,Cout,k,k) with wT[ci,co,ky,kx] =
+// w[co,ci,k−1−ky,k−1−kx] for w (Cout,Cin,k,k): the weights whose
+// convolution is the transpose of w's.
+func flipTranspose(w *Tensor) *Tensor {
+	s := w.S
+	k := s.H
+	// wT is (Cin,Cout,k,k)
+	wT := NewTensor(backend.Shape{N: s.C, C: s.N, H: k, W: k})
+	for co := 0; co < s.N; co++ {
+		for ci := 0; ci < s.C; ci++ {
+			src := w.Data[(co*s.C+ci)*k*k:]
+			dst := wT.Data[(ci*s.N+co)*k*k:]
+			for t := 0; t < k*k; t++ {
+				dst[t] = src[k*k-1-t]
+			}
+		}
+	}
+	return wT
+}
+
+// weightGrad returns dw (Cout,Cin,k,k) = Σ_{n,y,x} g[n,co,y,x] ·
+// x[n,ci,y+ky−k/2,x+kx−k/2] for x (N,Cin,H,W) and g (N,Cout,H,W).
+//
+// Per block of R image rows of one image, with P = R·W pixels, this is the
+// product G·X of G (Cout×P, g's rows, contiguous) and X (P×k·k·Cin), the
+// transposed im2col matrix of x: X[p, (ky,kx,ci)] is the input tap of pixel
+// p. That product is the 1×1 convolution of the "image" X, shaped
+// (1,P,k·k,Cin), with the weights G, shaped (Cout,P,1,1); its output
+// (1,Cout,k·k,Cin) is dw with the taps before the input channels. X is
+// copied from the zero-padded image in pixel-major (H+k−1,W+k−1,Cin) layout,
+// where the k·Cin taps of one pixel in one kernel row are contiguous. R is
+// chosen so that X stays within colsBudget floats; the blocks' products are
+// summed.
+func (b *Backend) weightGrad(x, g *Tensor, k int) *Tensor {
+	xs, cout := x.S, g.S.C
+	cin, h, wd, r := xs.C, xs.H, xs.W, k/2
+	kk := cin * k * k
+	// dw is (Cout,Cin,k,k)
+	dw := NewTensor(backend.Shape{N: cout, C: cin, H: k, W: k})
+	if xs.Len() == 0 {
+		return dw
+	}
+	wp := wd + 2*r
+	// xp is (H+2r, W+2r, Cin), acc (Cout, k·k, Cin)
+	xp := make([]float32, (h+2*r)*wp*cin)
+	acc := make([]float32, len(dw.Data))
+	rows := max(1, min(h, colsBudget/(wd*kk)))
+	colsBuf, gBuf := make([]float32, rows*wd*kk), make([]float32, cout*rows*wd)
+	for n := 0; n < xs.N; n++ {
+		img := x.Data[n*cin*h*wd : (n+1)*cin*h*wd]
+		parallel(b.Threads, h, func(lo, hi int) {
+			for y := lo; y < hi; y++ {
+				dst := xp[((y+r)*wp+r)*cin:]
+				for ci := 0; ci < cin; ci++ {
+					for xx, v := range img[(ci*h+y)*wd : (ci*h+y+1)*wd] {
+						dst[xx*cin+ci] = v
+					}
+				}
+			}
+		})
+		for y0 := 0; y0 < h; y0 += rows {
+			y1 := min(h, y0+rows)
+			p := (y1 - y0) * wd
+			// cols is (1,P,k·k,Cin), gb (Cout,P,1,1)
+			cols := &Tensor{S: backend.Shape{N: 1, C: p, H: k * k, W: cin}, Data: colsBuf[:p*kk]}
+			gb := &Tensor{S: backend.Shape{N: cout, C: p, H: 1, W: 1}, Data: gBuf[:cout*p]}
+			parallel(b.Threads, y1-y0, func(lo, hi int) {
+				for y := y0 + lo; y < y0+hi; y++ {
+					for xx := 0; xx < wd; xx++ {
+						dst := cols.Data[((y-y0)*wd+xx)*kk:]
+						for ky := 0; ky < k; ky++ {
+							src := xp[((y+ky)*wp+xx)*cin:]
+							copy(dst[ky*k*cin:(ky+1)*k*cin], src[:k*cin])
+						}
+					}
+				}
+			})
+			for co := 0; co < cout; co++ {
+				src := g.Data[((n*cout+co)*h+y0)*wd:]
+				copy(gb.Data[co*p:(co+1)*p], src[:p])
+			}
+			for i, v := range host(b.Conv2D(cols, gb, nil, backend.Linear)).Data {
+				acc[i] += v
+			}
+		}
+	}
+	for co := 0; co < cout; co++ {
+		for t := 0; t < k*k; t++ {
+			for ci := 0; ci < cin; ci++ {
+				dw.Data[(co*cin+ci)*k*k+t] = acc[(co*k*k+t)*cin+ci]
+			}
+		}
+	}
+	return dw
+}
