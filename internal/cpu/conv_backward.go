@@ -106,15 +106,16 @@ func flipTranspose(w *Tensor) *Tensor {
 // weightGrad returns dw (Cout,Cin,k,k) = Σ_{n,y,x} g[n,co,y,x] ·
 // x[n,ci,y+ky−k/2,x+kx−k/2] for x (N,Cin,H,W) and g (N,Cout,H,W).
 //
-// Per block of R image rows of one image, with P = R·W pixels, this is the
-// product G·X of G (Cout×P, g's rows, contiguous) and X (P×k·k·Cin), the
-// transposed im2col matrix of x: X[p, (ky,kx,ci)] is the input tap of pixel
-// p. That product is the 1×1 convolution of the "image" X, shaped
+// The N·H image rows are cut into blocks of R rows (across images, so that
+// small planes make few large products). With P = R·W pixels, a block's
+// share of dw is the product G·X of G (Cout×P, g's rows) and X (P×k·k·Cin),
+// the transposed im2col matrix of x: X[p, (ky,kx,ci)] is the input tap of
+// pixel p. That product is the 1×1 convolution of the "image" X, shaped
 // (1,P,k·k,Cin), with the weights G, shaped (Cout,P,1,1); its output
 // (1,Cout,k·k,Cin) is dw with the taps before the input channels. X is
-// copied from the zero-padded image in pixel-major (H+k−1,W+k−1,Cin) layout,
-// where the k·Cin taps of one pixel in one kernel row are contiguous. R is
-// chosen so that X stays within colsBudget floats; the blocks' products are
+// copied from the zero-padded input in pixel-major (N,H+k−1,W+k−1,Cin)
+// layout, where the k·Cin taps of one pixel in one kernel row are
+// contiguous. R keeps X within colsBudget floats; the blocks' products are
 // summed.
 func (b *Backend) weightGrad(x, g *Tensor, k int) *Tensor {
 	xs, cout := x.S, g.S.C
@@ -125,48 +126,47 @@ func (b *Backend) weightGrad(x, g *Tensor, k int) *Tensor {
 	if xs.Len() == 0 {
 		return dw
 	}
-	wp := wd + 2*r
-	// xp is (H+2r, W+2r, Cin), acc (Cout, k·k, Cin)
-	xp := make([]float32, (h+2*r)*wp*cin)
+	hp, wp := h+2*r, wd+2*r
+	// xp is (N, H+2r, W+2r, Cin)
+	xp := make([]float32, xs.N*hp*wp*cin)
+	parallel(b.Threads, xs.N*h, func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			n, y := j/h, j%h
+			dst := xp[((n*hp+y+r)*wp+r)*cin:]
+			for ci := 0; ci < cin; ci++ {
+				for xx, v := range x.Data[((n*cin+ci)*h+y)*wd : ((n*cin+ci)*h+y+1)*wd] {
+					dst[xx*cin+ci] = v
+				}
+			}
+		}
+	})
+	// acc is (Cout, k·k, Cin)
 	acc := make([]float32, len(dw.Data))
-	rows := max(1, min(h, colsBudget/(wd*kk)))
+	rows := max(1, min(xs.N*h, colsBudget/(wd*kk)))
 	colsBuf, gBuf := make([]float32, rows*wd*kk), make([]float32, cout*rows*wd)
-	for n := 0; n < xs.N; n++ {
-		img := x.Data[n*cin*h*wd : (n+1)*cin*h*wd]
-		parallel(b.Threads, h, func(lo, hi int) {
-			for y := lo; y < hi; y++ {
-				dst := xp[((y+r)*wp+r)*cin:]
-				for ci := 0; ci < cin; ci++ {
-					for xx, v := range img[(ci*h+y)*wd : (ci*h+y+1)*wd] {
-						dst[xx*cin+ci] = v
+	for j0 := 0; j0 < xs.N*h; j0 += rows {
+		j1 := min(xs.N*h, j0+rows)
+		p := (j1 - j0) * wd
+		// cols is (1,P,k·k,Cin), gb (Cout,P,1,1)
+		cols := &Tensor{S: backend.Shape{N: 1, C: p, H: k * k, W: cin}, Data: colsBuf[:p*kk]}
+		gb := &Tensor{S: backend.Shape{N: cout, C: p, H: 1, W: 1}, Data: gBuf[:cout*p]}
+		parallel(b.Threads, j1-j0, func(lo, hi int) {
+			for j := j0 + lo; j < j0+hi; j++ {
+				n, y := j/h, j%h
+				for xx := 0; xx < wd; xx++ {
+					dst := cols.Data[((j-j0)*wd+xx)*kk:]
+					for ky := 0; ky < k; ky++ {
+						src := xp[((n*hp+y+ky)*wp+xx)*cin:]
+						copy(dst[ky*k*cin:(ky+1)*k*cin], src[:k*cin])
 					}
+				}
+				for co := 0; co < cout; co++ {
+					copy(gb.Data[co*p+(j-j0)*wd:co*p+(j-j0+1)*wd], g.Data[((n*cout+co)*h+y)*wd:])
 				}
 			}
 		})
-		for y0 := 0; y0 < h; y0 += rows {
-			y1 := min(h, y0+rows)
-			p := (y1 - y0) * wd
-			// cols is (1,P,k·k,Cin), gb (Cout,P,1,1)
-			cols := &Tensor{S: backend.Shape{N: 1, C: p, H: k * k, W: cin}, Data: colsBuf[:p*kk]}
-			gb := &Tensor{S: backend.Shape{N: cout, C: p, H: 1, W: 1}, Data: gBuf[:cout*p]}
-			parallel(b.Threads, y1-y0, func(lo, hi int) {
-				for y := y0 + lo; y < y0+hi; y++ {
-					for xx := 0; xx < wd; xx++ {
-						dst := cols.Data[((y-y0)*wd+xx)*kk:]
-						for ky := 0; ky < k; ky++ {
-							src := xp[((y+ky)*wp+xx)*cin:]
-							copy(dst[ky*k*cin:(ky+1)*k*cin], src[:k*cin])
-						}
-					}
-				}
-			})
-			for co := 0; co < cout; co++ {
-				src := g.Data[((n*cout+co)*h+y0)*wd:]
-				copy(gb.Data[co*p:(co+1)*p], src[:p])
-			}
-			for i, v := range host(b.Conv2D(cols, gb, nil, backend.Linear)).Data {
-				acc[i] += v
-			}
+		for i, v := range host(b.Conv2D(cols, gb, nil, backend.Linear)).Data {
+			acc[i] += v
 		}
 	}
 	for co := 0; co < cout; co++ {
