@@ -32,7 +32,7 @@ func DefaultOptions() Options {
 	c := model.DefaultConfig()
 	return Options{
 		Out: "train_out", WF: c.WF, Size: c.Size, Depth: c.Depth,
-		Lambda: float64(c.Lambda), Alpha: float64(c.Alpha),
+		Lambda: 0.3, Alpha: 0.84, // the spec's, as model.DefaultConfig's float32s
 		Epochs: 500, Batch: 4, LR: 1e-4, EtaMin: 1e-6, TMax: 100, Patience: 20, Val: 0.2,
 		Seed: 1, MaxPixels: imageio.DefaultMaxPixels,
 	}

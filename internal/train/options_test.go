@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/noise2norm/noise2norm/internal/model"
 )
 
 func TestApplyCheckpointFlags(t *testing.T) {
@@ -42,4 +44,17 @@ func TestApplyCheckpointFlags(t *testing.T) {
 
 	_, fs = parse()
 	wantErr(t, "unknown flag", ApplyCheckpointFlags(fs, map[string]string{"bogus": "1"}, note), "-bogus")
+}
+
+func TestDefaultOptionsMatchTheSpec(t *testing.T) {
+	o := DefaultOptions()
+	if got, want := o.Config(), model.DefaultConfig(); got != want {
+		t.Errorf("DefaultOptions().Config() = %+v, want model.DefaultConfig() %+v", got, want)
+	}
+	if o.LR != 1e-4 || o.EtaMin != 1e-6 || o.TMax != 100 || o.Epochs != 500 || o.Val != 0.2 || o.Patience != 20 {
+		t.Errorf("training defaults %+v differ from the spec's (lr 1e-4, eta_min 1e-6, T_max 100, 500 epochs, 20%% validation, patience 20)", o)
+	}
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), "-data") {
+		t.Errorf("DefaultOptions().Validate() = %v, want -data required", err)
+	}
 }
