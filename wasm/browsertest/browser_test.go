@@ -91,8 +91,6 @@ func TestSelfTestInBrowser(t *testing.T) {
 		chromedp.Flag("enable-unsafe-webgpu", true),
 		chromedp.Flag("enable-features", "NetworkService,NetworkServiceInProcess,Vulkan"),
 		chromedp.Flag("use-vulkan", "swiftshader"),
-		chromedp.Flag("use-angle", "swiftshader"),
-		chromedp.Flag("disable-vulkan-surface", true),
 		// No network here: keep Chromium from calling out.
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-domain-reliability", true),
