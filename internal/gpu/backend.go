@@ -274,7 +274,10 @@ func (b *Backend) readStaging(st *wgpu.Buffer, n uint64) ([]float32, error) {
 	if status != wgpu.BufferMapAsyncStatusSuccess {
 		return nil, fmt.Errorf("gpu: map: status %v", status)
 	}
-	raw := st.GetMappedRange(0, uint(n))
+	raw, err := mappedRange(st, n)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]float32, n/4)
 	for i := range out {
 		j := 4 * i
@@ -284,6 +287,19 @@ func (b *Backend) readStaging(st *wgpu.Buffer, n uint64) ([]float32, error) {
 		return nil, fmt.Errorf("gpu: unmap: %w", err)
 	}
 	return out, nil
+}
+
+// mappedRange returns the first n bytes of the mapped buffer st. In the
+// browser the library reports a map as successful even when its promise
+// was rejected (a lost device), and getMappedRange then throws: that panic
+// becomes an error here.
+func mappedRange(st *wgpu.Buffer, n uint64) (raw []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("gpu: reading back: %v (device lost?)", r)
+		}
+	}()
+	return st.GetMappedRange(0, uint(n)), nil
 }
 
 // Close waits for the device, destroys every pooled buffer and releases the

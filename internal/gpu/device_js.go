@@ -5,6 +5,7 @@ package gpu
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall/js"
 
 	"github.com/cogentcore/webgpu/jsx"
@@ -35,7 +36,13 @@ func OpenBrowser() (*Backend, error) {
 	}
 	name := "browser"
 	if info := adapter.Get("info"); info.Truthy() {
-		name = fmt.Sprintf("%s %s %s", info.Get("vendor"), info.Get("architecture"), info.Get("description"))
+		var parts []string
+		for _, k := range []string{"vendor", "architecture", "description"} {
+			if v := info.Get(k).String(); v != "" {
+				parts = append(parts, v)
+			}
+		}
+		name = strings.Join(parts, " ")
 	}
 	return NewFromJS(device, name)
 }
