@@ -1,0 +1,124 @@
+//go:build !js
+
+// Command train trains an N2N-M network on the normal training images of a
+// data set and writes into the output folder:
+//
+//	best.safetensors   the weights of the lowest validation loss (for detect)
+//	last.safetensors   the latest weights, AdamW state and run state (-resume)
+//	train_log.jsonl    one JSON object per epoch (epoch, step, lr, train_loss,
+//	                   val_loss, images_per_s, seconds, best)
+//	loss.png           training and validation loss by epoch
+//
+// Usage:
+//
+//	train -data DIR [-category NAME] [-out DIR] [-wf 32] [-size 256]
+//	      [-depth 4] [-no-attention] [-epochs 500] [-batch 4] [-lr 1e-4]
+//	      [-eta-min 1e-6] [-tmax 100] [-lambda 0.3] [-alpha 0.84]
+//	      [-patience 20] [-val 0.2] [-seed 1] [-max-pixels N]
+//	      [-backend auto|cpu|gpu] [-resume]
+//
+// -data is an MVTec AD or MPDD root with -category (CATEGORY/train/good),
+// a VisA root with -category (split_csv/1cls.csv), a category folder
+// (train/good) or a folder of images. Ctrl-C (SIGINT or SIGTERM) finishes
+// the current step, saves last.safetensors and exits with status 130;
+// "train -out DIR -resume" then continues exactly where it stopped, taking
+// every flag it is not given from the checkpoint. Exit status: 0 done,
+// 1 failure, 2 usage error (0 for -h), 130 interrupted.
+//
+// It builds for native platforms only: it opens WebGPU through package
+// native.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/noise2norm/noise2norm/internal/train"
+	"github.com/noise2norm/noise2norm/native"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C ends the process at once
+		fmt.Fprintln(os.Stderr, "\ntrain: interrupted: finishing the current step and saving (Ctrl-C again quits without saving)")
+	}()
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// parseArgs parses args into training options and the backend's name.
+// Every error has been reported on stderr; flag.ErrHelp means -h.
+func parseArgs(args []string, stderr io.Writer) (o train.Options, backendName string, err error) {
+	o = train.DefaultOptions()
+	fs := flag.NewFlagSet("train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: train -data DIR [-category NAME] [flags]   or   train -out DIR -resume [flags]")
+		fs.PrintDefaults()
+	}
+	o.Register(fs)
+	fs.StringVar(&backendName, "backend", "auto", "cpu, gpu (the best WebGPU adapter) or auto (a GPU adapter if there is one, else cpu)")
+	if err := fs.Parse(args); err != nil {
+		return o, "", err // flag has printed it, with the usage text
+	}
+	problem := func(err error) (train.Options, string, error) {
+		fmt.Fprintf(stderr, "train: %v (train -h for help)\n", err)
+		return o, "", err
+	}
+	if fs.NArg() > 0 {
+		return problem(fmt.Errorf("unexpected arguments %q", fs.Args()))
+	}
+	if backendName != "auto" && backendName != "cpu" && backendName != "gpu" {
+		return problem(fmt.Errorf("-backend %q: want auto, cpu or gpu", backendName))
+	}
+	if o.Resume {
+		saved, err := train.ReadCheckpointFlags(filepath.Join(o.Out, train.LastFile))
+		if err != nil {
+			return problem(fmt.Errorf("-resume: %w", err))
+		}
+		note := func(format string, args ...any) { fmt.Fprintf(stderr, "train: note: "+format+"\n", args...) }
+		if err := train.ApplyCheckpointFlags(fs, saved, note); err != nil {
+			return problem(err)
+		}
+	}
+	if err := o.Validate(); err != nil {
+		return problem(err)
+	}
+	return o, backendName, nil
+}
+
+// run is the whole command; it returns the exit status.
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	o, backendName, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	be, closeBackend, err := native.Select(backendName, 0, func(format string, args ...any) { fmt.Fprintf(stderr, "train: "+format+"\n", args...) })
+	if err != nil {
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return 1
+	}
+	defer closeBackend()
+	err = train.Run(ctx, be, o, stderr)
+	switch {
+	case errors.Is(err, train.ErrInterrupted):
+		return 130
+	case err != nil:
+		fmt.Fprintf(stderr, "train: %v\n", err)
+		return 1
+	}
+	return 0
+}

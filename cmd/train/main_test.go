@@ -1,0 +1,112 @@
+//go:build !js
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/noise2norm/noise2norm/internal/model"
+	"github.com/noise2norm/noise2norm/internal/train"
+)
+
+// writeImages writes n small gradient PNGs into dir.
+func writeImages(t *testing.T, dir string, n int) {
+	t.Helper()
+	for i := range n {
+		img := image.NewRGBA(image.Rect(0, 0, 20, 20))
+		for y := range 20 {
+			for x := range 20 {
+				img.Set(x, y, color.RGBA{uint8(i * 30), uint8(x * 12), uint8(y * 12), 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "img"+strconv.Itoa(i)+".png"), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// runCmd runs the command with args and returns its exit status and stderr.
+func runCmd(ctx context.Context, args ...string) (int, string) {
+	var stderr bytes.Buffer
+	code := run(ctx, args, &stderr)
+	return code, stderr.String()
+}
+
+func TestUsage(t *testing.T) {
+	ctx := context.Background()
+	if code, out := runCmd(ctx, "-h"); code != 0 || !strings.Contains(out, "usage: train") {
+		t.Errorf("-h: exit %d, output %q", code, out)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "-data is required"},
+		{[]string{"-data", "x", "-batch", "0"}, "-batch 0"},
+		{[]string{"-data", "x", "-size", "100"}, "size = 100: must be a positive multiple of 2^(depth-1) = 8"},
+		{[]string{"-data", "x", "-backend", "tpu"}, `-backend "tpu"`},
+		{[]string{"-data", "x", "extra"}, "unexpected arguments"},
+		{[]string{"-out", t.TempDir(), "-resume"}, "-resume"},
+	} {
+		code, out := runCmd(ctx, c.args...)
+		if code != 2 || !strings.Contains(out, c.want) {
+			t.Errorf("train %q: exit %d, output %q; want 2 and %q", c.args, code, out, c.want)
+		}
+	}
+	code, out := runCmd(ctx, "-data", filepath.Join(t.TempDir(), "none"), "-backend", "cpu")
+	if code != 1 || !strings.Contains(out, "none") {
+		t.Errorf("missing data folder: exit %d, output %q; want 1 naming it", code, out)
+	}
+}
+
+func TestTrainAndResume(t *testing.T) {
+	data, out := t.TempDir(), t.TempDir()
+	writeImages(t, data, 6)
+	ctx := context.Background()
+	tiny := []string{"-data", data, "-out", out, "-backend", "cpu", "-wf", "4", "-depth", "2", "-size", "16", "-batch", "2", "-lr", "3e-3"}
+
+	// Interrupted before the first step: last.safetensors is saved, exit 130.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	code, msg := runCmd(cancelled, append(tiny, "-epochs", "2")...)
+	if code != 130 || !strings.Contains(msg, "resume with: train -out "+out+" -resume") {
+		t.Fatalf("interrupted: exit %d, output:\n%s", code, msg)
+	}
+	// Resume takes every flag from the checkpoint.
+	if code, msg := runCmd(ctx, "-out", out, "-resume"); code != 0 || !strings.Contains(msg, "reached -epochs 2") {
+		t.Fatalf("resume: exit %d, output:\n%s", code, msg)
+	}
+	if code, msg := runCmd(ctx, "-out", out, "-resume", "-wf", "8"); code != 2 || !strings.Contains(msg, "-wf 8 (the checkpoint has 4)") {
+		t.Errorf("resume with -wf 8: exit %d, output:\n%s", code, msg)
+	}
+	if code, msg := runCmd(ctx, "-out", out, "-resume", "-epochs", "3", "-seed", "2"); code != 0 || !strings.Contains(msg, "-seed 2 instead of the checkpoint's 1") {
+		t.Errorf("resume to 3 epochs with another seed: exit %d, output:\n%s", code, msg)
+	}
+	w, err := model.ReadWeights(filepath.Join(out, train.BestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Config.WF != 4 || w.Config.Size != 16 {
+		t.Errorf("best.safetensors has %s, want wf=4 size=16", w.Config)
+	}
+	log, err := os.ReadFile(filepath.Join(out, train.LogFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(log), "\n"); n != 3 {
+		t.Errorf("train_log.jsonl has %d lines, want 3:\n%s", n, log)
+	}
+}
