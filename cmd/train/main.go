@@ -56,9 +56,9 @@ func main() {
 	os.Exit(code)
 }
 
-// parseArgs parses args into training options and the backend's name.
+// parseArgs parses args into training options.
 // Every error has been reported on stderr; flag.ErrHelp means -h.
-func parseArgs(args []string, stderr io.Writer) (o train.Options, backendName string, err error) {
+func parseArgs(args []string, stderr io.Writer) (o train.Options, err error) {
 	o = train.DefaultOptions()
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -67,19 +67,15 @@ func parseArgs(args []string, stderr io.Writer) (o train.Options, backendName st
 		fs.PrintDefaults()
 	}
 	o.Register(fs)
-	fs.StringVar(&backendName, "backend", "auto", "cpu, gpu (the best WebGPU adapter) or auto (a GPU adapter if there is one, else cpu)")
 	if err := fs.Parse(args); err != nil {
-		return o, "", err // flag has printed it, with the usage text
+		return o, err // flag has printed it, with the usage text
 	}
-	problem := func(err error) (train.Options, string, error) {
+	problem := func(err error) (train.Options, error) {
 		fmt.Fprintf(stderr, "train: %v (train -h for help)\n", err)
-		return o, "", err
+		return o, err
 	}
 	if fs.NArg() > 0 {
 		return problem(fmt.Errorf("unexpected arguments %q", fs.Args()))
-	}
-	if backendName != "auto" && backendName != "cpu" && backendName != "gpu" {
-		return problem(fmt.Errorf("-backend %q: want auto, cpu or gpu", backendName))
 	}
 	if o.Resume {
 		saved, err := train.ReadCheckpointFlags(filepath.Join(o.Out, train.LastFile))
@@ -94,19 +90,19 @@ func parseArgs(args []string, stderr io.Writer) (o train.Options, backendName st
 	if err := o.Validate(); err != nil {
 		return problem(err)
 	}
-	return o, backendName, nil
+	return o, nil
 }
 
 // run is the whole command; it returns the exit status.
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	o, backendName, err := parseArgs(args, stderr)
+	o, err := parseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
 		return 2
 	}
-	be, closeBackend, err := native.Select(backendName, 0, func(format string, args ...any) { fmt.Fprintf(stderr, "train: "+format+"\n", args...) })
+	be, closeBackend, err := native.Select(o.Backend, 0, func(format string, args ...any) { fmt.Fprintf(stderr, "train: "+format+"\n", args...) })
 	if err != nil {
 		fmt.Fprintf(stderr, "train: %v\n", err)
 		return 1

@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -88,6 +89,10 @@ func TestTrainAndResume(t *testing.T) {
 	// Resume takes every flag from the checkpoint.
 	if code, msg := runCmd(ctx, "-out", out, "-resume"); code != 0 || !strings.Contains(msg, "reached -epochs 2") {
 		t.Fatalf("resume: exit %d, output:\n%s", code, msg)
+	}
+	// The backend is the checkpoint's too (auto would pick another here).
+	if o, err := parseArgs([]string{"-out", out, "-resume"}, io.Discard); err != nil || o.Backend != "cpu" {
+		t.Errorf("resume: backend %q (%v), want the checkpoint's cpu", o.Backend, err)
 	}
 	if code, msg := runCmd(ctx, "-out", out, "-resume", "-wf", "8"); code != 2 || !strings.Contains(msg, "-wf 8 (the checkpoint has 4)") {
 		t.Errorf("resume with -wf 8: exit %d, output:\n%s", code, msg)

@@ -23,6 +23,7 @@ type Options struct {
 	Val                 float64
 	Seed                uint64
 	MaxPixels           int
+	Backend             string // auto, cpu or gpu (native.Select)
 	Resume              bool
 }
 
@@ -34,7 +35,7 @@ func DefaultOptions() Options {
 		Out: "train_out", WF: c.WF, Size: c.Size, Depth: c.Depth,
 		Lambda: 0.3, Alpha: 0.84, // the spec's, as model.DefaultConfig's float32s
 		Epochs: 500, Batch: 4, LR: 1e-4, EtaMin: 1e-6, TMax: 100, Patience: 20, Val: 0.2,
-		Seed: 1, MaxPixels: imageio.DefaultMaxPixels,
+		Seed: 1, MaxPixels: imageio.DefaultMaxPixels, Backend: "auto",
 	}
 }
 
@@ -71,6 +72,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.Val, "val", o.Val, "fraction of the images held out for validation")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the initial weights, the split, the shuffles and the noise")
 	fs.IntVar(&o.MaxPixels, "max-pixels", o.MaxPixels, "skip images with more pixels than this")
+	fs.StringVar(&o.Backend, "backend", o.Backend, "cpu, gpu (the best WebGPU adapter) or auto (a GPU adapter if there is one, else cpu); a resumed run keeps its checkpoint's, since results differ by backend in the last digits")
 	fs.BoolVar(&o.Resume, "resume", o.Resume, "continue the run saved in OUT/last.safetensors; flags not given take the checkpoint's values")
 }
 
@@ -100,6 +102,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("-patience %d: want at least 1", o.Patience)
 	case !(o.Val > 0 && o.Val < 1):
 		return fmt.Errorf("-val %g: want a fraction between 0 and 1", o.Val)
+	case o.Backend != "auto" && o.Backend != "cpu" && o.Backend != "gpu":
+		return fmt.Errorf("-backend %q: want auto, cpu or gpu", o.Backend)
 	case o.MaxPixels < 1:
 		return fmt.Errorf("-max-pixels %d: want a positive count", o.MaxPixels)
 	}
