@@ -5,6 +5,8 @@
 // prints a table of milliseconds per forward, GFLOP/s and ratios to PyTorch.
 //
 //	bench [-backends cpu,gpu] [-wf 16,32] [-size 256] [-iters 5] [-threads N] [-python /usr/bin/python3]
+//	bench -train [-batch 4] ...   training throughput instead: noise, forward,
+//	                              loss, backward and AdamW step, in images/s
 package main
 
 import (
@@ -46,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	iters := fs.Int("iters", 5, "timed forwards per configuration (after one warm-up)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads, for the CPU backend and PyTorch")
 	python := fs.String("python", "/usr/bin/python3", "Python with torch for the PyTorch peer (empty: skip it)")
+	trainMode := fs.Bool("train", false, "time training steps (images/s) instead of forward passes")
+	batch := fs.Int("batch", 4, "images per training step, with -train")
 	script := fs.String("torch-script", filepath.Join("cmd", "bench", "torch_bench.py"), "the PyTorch peer's script")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -60,6 +64,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		widths = append(widths, w)
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	if *trainMode {
+		return runTrain(stdout, stderr, *backends, widths, *size, *batch, *iters, *threads, *python, *script)
+	}
 	var results []result
 	for _, name := range strings.Split(*backends, ",") {
 		be, release, err := native.Select(strings.TrimSpace(name), *threads, logf)
@@ -199,4 +206,93 @@ func printTable(w io.Writer, results []result, threads int) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f\t%.1f\t%s\t%.1f\t%s\t\n", r.who, r.wf, r.size, r.fwd, gflops, rf, r.det, rd)
 	}
 	tw.Flush()
+}
+
+// runTrain times training steps on each backend and PyTorch and prints
+// images/s with ratios to PyTorch.
+func runTrain(stdout, stderr io.Writer, backends string, widths []int, size, batch, iters, threads int, python, script string) int {
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	var results []result // fwd holds ms per step
+	for _, name := range strings.Split(backends, ",") {
+		be, release, err := native.Select(strings.TrimSpace(name), threads, logf)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer release()
+		for _, wf := range widths {
+			cfg := model.DefaultConfig()
+			cfg.WF, cfg.Size = wf, size
+			ms, err := timeTrainStep(be, cfg, batch, iters)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %s wf=%d: %v\n", be.Name(), wf, err)
+				return 1
+			}
+			fmt.Fprintf(stderr, "%s wf=%d S=%d batch %d: %.0f ms/step\n", be.Name(), wf, size, batch, ms)
+			results = append(results, result{who: short(be.Name()), wf: wf, size: size, fwd: ms})
+		}
+	}
+	if python != "" {
+		for _, wf := range widths {
+			out, err := exec.Command(python, script, strconv.Itoa(wf), strconv.Itoa(size), strconv.Itoa(iters), strconv.Itoa(threads), strconv.Itoa(batch)).Output()
+			var r struct{ Step []float64 }
+			if err == nil {
+				err = json.Unmarshal(out, &r)
+			}
+			if err != nil || len(r.Step) == 0 {
+				fmt.Fprintf(stderr, "bench: PyTorch peer skipped: %v\n", err)
+				break
+			}
+			ms := median(r.Step)
+			fmt.Fprintf(stderr, "pytorch wf=%d S=%d batch %d: %.0f ms/step\n", wf, size, batch, ms)
+			results = append(results, result{who: "pytorch", wf: wf, size: size, fwd: ms})
+		}
+	}
+	fmt.Fprintf(stdout, "training step (noise + forward + loss + backward + AdamW), batch %d, median; CPU threads %d\n", batch, threads)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backend\twf\tS\tms/step\timages/s\t× PyTorch images/s\t")
+	for _, r := range results {
+		ratio := "-"
+		for _, p := range results {
+			if p.who == "pytorch" && p.wf == r.wf && p.size == r.size {
+				ratio = fmt.Sprintf("%.2f", p.fwd/r.fwd)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.2f\t%s\t\n", r.who, r.wf, r.size, r.fwd, float64(batch)*1000/r.fwd, ratio)
+	}
+	tw.Flush()
+	return 0
+}
+
+// timeTrainStep returns the median milliseconds of a training step on be:
+// noise, forward, loss, backward, AdamW update, loss read back.
+func timeTrainStep(be backend.Backend, cfg model.Config, batch, iters int) (float64, error) {
+	m, err := model.New(be, &model.Weights{Config: cfg, Params: model.InitParams(cfg, 1)})
+	if err != nil {
+		return 0, err
+	}
+	defer m.Free()
+	if _, ok := be.(backend.Trainer); !ok {
+		return 0, fmt.Errorf("backend %s cannot train", be.Name())
+	}
+	opt := model.NewAdamW(m, model.DefaultAdamW())
+	defer opt.Free()
+	s := backend.Shape{N: batch, C: 3, H: cfg.Size, W: cfg.Size}
+	rng := rand.New(rand.NewPCG(3, 3))
+	img := make([]float32, s.Len())
+	for i := range img {
+		img[i] = 2*rng.Float32() - 1
+	}
+	x0 := be.Upload(s, img)
+	defer be.Free(x0)
+	seed := uint32(0)
+	return medianMS(iters, func() error {
+		seed++
+		_, grads, err := m.LossAndGrads(x0, cfg.Lambda, seed)
+		if err != nil {
+			return err
+		}
+		opt.Step(grads, 1e-4)
+		return nil
+	})
 }
