@@ -47,17 +47,16 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let img = j / hw;
         let pix = j % hw;
         let gv = g[(img * p.cout + co) * hw + pix];
-        if (gv == 0.0) {
-            continue;
-        }
         let y = i32(pix / p.w);
         let xx = i32(pix % p.w);
         let xb = (img * p.cin + ci) * hw;
-        for (var t = 0u; t < taps; t++) {
+        // A constant trip count lets the compiler unroll the loop and keep
+        // acc in registers.
+        for (var t = 0u; t < 9u; t++) {
             let tap = t0 + t;
             let iy = y + i32(tap / p.k) - r;
             let ix = xx + i32(tap % p.k) - r;
-            if (iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w)) {
+            if (t < taps && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w)) {
                 acc[t] += gv * x[xb + u32(iy) * p.w + u32(ix)];
             }
         }

@@ -322,3 +322,53 @@ func TestLossMapBackwardFiniteDiff(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkConv2DBackward times Conv2DBackward (N = 1, ReLU, bias, dx) on
+// the network's shapes at wf = 32, S = 256 and reports GFLOP/s, counting the
+// weight gradient and the input gradient as one convolution each (a
+// multiply-add as two FLOPs). The b.N backward passes are recorded back to
+// back and the time runs until the last dw is read back. (The deeper
+// levels' blocks are left out: on lavapipe their weight gradient runs for
+// seconds in one dispatch.)
+func BenchmarkConv2DBackward(b *testing.B) {
+	for _, c := range []struct {
+		cin, cout, size, k int
+	}{
+		{32, 32, 256, 3}, // Block(C_0)
+		{64, 32, 256, 1}, // RAM(2C_0 → C_0) projection
+		{64, 8, 1, 1},    // RAM(C_1) attention fc1
+	} {
+		b.Run(fmt.Sprintf("%dto%d/%dx%d/k%d", c.cin, c.cout, c.size, c.size, c.k), func(b *testing.B) {
+			xs := sh(1, c.cin, c.size, c.size)
+			ys := sh(1, c.cout, c.size, c.size)
+			ws := sh(c.cout, c.cin, c.k, c.k)
+			x := dev.Upload(xs, testutil.Random(1, xs.Len(), -1, 1))
+			w := dev.Upload(ws, testutil.Random(2, ws.Len(), -0.1, 0.1))
+			y := dev.Upload(ys, testutil.Random(3, ys.Len(), -1, 1))
+			dy := dev.Upload(ys, testutil.Random(4, ys.Len(), -1, 1))
+			run := func() (dx, dw, db backend.Tensor) {
+				return dev.Conv2DBackward(x, w, y, dy, backend.ReLU, true, true)
+			}
+			dx, dw, db := run()
+			if _, err := dev.Download(dw); err != nil { // compiles the kernels
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				for _, t := range []backend.Tensor{dx, dw, db} {
+					dev.Free(t)
+				}
+				dx, dw, db = run()
+			}
+			if _, err := dev.Download(dw); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			flop := 2 * 2 * float64(xs.Len()) * float64(c.cout*c.k*c.k)
+			b.ReportMetric(flop*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			for _, t := range []backend.Tensor{x, w, y, dy, dx, dw, db} {
+				dev.Free(t)
+			}
+		})
+	}
+}
