@@ -10,8 +10,9 @@ import (
 // scale·Σ LossMap(x0, xhat, alpha), the sum over every value of the
 // (N,1,H,W) map; dx is (N,3,H,W).
 //
-// Per channel the map holds −(α/3)·MS-SSIM with MS-SSIM = l·Π_j cs_j, each
-// factor a function of blurred moments of a' = x0/2 and b' = xhat/2. A
+// Each channel's MS-SSIM product l·Π_j cs_j enters the map with weight
+// −α/3, each factor a function of blurred moments of a' = x0/2 and
+// b' = xhat/2. A
 // first sweep over the scales stores every factor (lossmap_h, lossmap_cs);
 // a second recomputes each scale's moments and takes the gradient of the
 // product with respect to the three moments that hold b' (lossmap_grad_v),
