@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
 
@@ -269,7 +270,7 @@ func (b *Backend) readStaging(st *wgpu.Buffer, n uint64) ([]float32, error) {
 		return nil, fmt.Errorf("gpu: map: %w", err)
 	}
 	for !done {
-		b.dev.Poll(true, nil)
+		b.poll()
 	}
 	if status != wgpu.BufferMapAsyncStatusSuccess {
 		return nil, fmt.Errorf("gpu: map: status %v", status)
@@ -302,11 +303,22 @@ func mappedRange(st *wgpu.Buffer, n uint64) (raw []byte, err error) {
 	return st.GetMappedRange(0, uint(n)), nil
 }
 
+// poll lets the device make progress once and, if it still has work,
+// sleeps briefly. A blocking wgpuDevicePoll is not used: the wgpu-native
+// bundled with cogentcore/webgpu v0.23.0 gives up on it after about 5 s,
+// after which a long dispatch (lavapipe, full-size training) read back
+// zeros or crashed the driver.
+func (b *Backend) poll() {
+	if !b.dev.Poll(false, nil) {
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
 // Close waits for the device, destroys every pooled buffer and releases the
 // device. Tensors not yet freed become invalid.
 func (b *Backend) Close() {
 	b.flush()
-	b.dev.Poll(true, nil)
+	b.waitIdle()
 	if b.tapBuf != nil {
 		b.Free(b.tapBuf)
 	}

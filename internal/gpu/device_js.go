@@ -89,3 +89,8 @@ func (s *errorScope) end() error {
 	}
 	return errors.Join(errs...)
 }
+
+// waitIdle is a no-op in the browser, which has no device poll: work that
+// was submitted completes on its own, and destroying buffers it uses is
+// deferred by the browser until it has.
+func (b *Backend) waitIdle() {}

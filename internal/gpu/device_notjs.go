@@ -2,7 +2,11 @@
 
 package gpu
 
-import "github.com/cogentcore/webgpu/wgpu"
+import (
+	"time"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
 
 // New wraps a device opened natively (see package native), named after its
 // adapter. Natively the wgpu library wraps each call in a validation error
@@ -16,3 +20,10 @@ type errorScope struct{}
 
 func (*errorScope) begin()     {}
 func (*errorScope) end() error { return nil }
+
+// waitIdle returns once the device has finished all submitted work.
+func (b *Backend) waitIdle() {
+	for !b.dev.Poll(false, nil) {
+		time.Sleep(50 * time.Microsecond)
+	}
+}

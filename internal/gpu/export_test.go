@@ -3,7 +3,7 @@ package gpu
 // Sync submits all recorded work and waits for the device (benchmarks).
 func (b *Backend) Sync() {
 	b.flush()
-	b.dev.Poll(true, nil)
+	b.waitIdle()
 }
 
 // LimitGroupsPerDim lowers the per-dimension workgroup limit the grids use,

@@ -26,3 +26,11 @@ func TestNetworkAgainstPyTorch(t *testing.T) {
 		t.Run(name, func(t *testing.T) { reftest.Network(t, dev, name) })
 	}
 }
+
+// TestTrainStepAgainstPyTorch: loss, every gradient and two AdamW steps on
+// the device against PyTorch.
+func TestTrainStepAgainstPyTorch(t *testing.T) {
+	for _, file := range reftest.TrainCases {
+		t.Run(file, func(t *testing.T) { reftest.TrainStep(t, dev, file) })
+	}
+}
