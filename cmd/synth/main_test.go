@@ -1,0 +1,60 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRunUsageErrors(t *testing.T) {
+	out := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "-out is required"},
+		{[]string{"-out", out, "extra"}, `unexpected arguments ["extra"]`},
+		{[]string{"-out", out, "-size", "8"}, "size 8: must be from 16"},
+		{[]string{"-out", out, "-train", "-1"}, "train -1: a count cannot be negative"},
+		{[]string{"-out", out, "-test-defect", "-5"}, "test-defect -5"},
+		{[]string{"-out", out, "-category", "wood"}, `unknown category "wood": known categories are pills, textile`},
+		{[]string{"-out", out, "-size", "big"}, `invalid value "big" for flag -size`},
+	} {
+		var stderr bytes.Buffer
+		if code := run(c.args, &stderr); code != 2 || !strings.Contains(stderr.String(), c.want) {
+			t.Errorf("synth %q: exit %d, stderr %q; want exit 2 and %q", c.args, code, stderr.String(), c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("usage errors wrote %d entries into the output folder", len(entries))
+	}
+	var stderr bytes.Buffer
+	if code := run([]string{"-h"}, &stderr); code != 0 || !strings.Contains(stderr.String(), "usage: synth -out DIR") {
+		t.Errorf("synth -h: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+func TestRunWritesDataSet(t *testing.T) {
+	out := t.TempDir()
+	args := []string{"-out", out, "-category", "pills", "-size", "32", "-train", "2", "-test-good", "1", "-test-defect", "1", "-seed", "3"}
+	var stderr bytes.Buffer
+	if code := run(args, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	want := "synth: pills/train/good: 2 images\nsynth: pills/test/good: 1 images\n" +
+		"synth: pills/test/hole: 1 images\nsynth: pills/test/scratch: 1 images\nsynth: pills/test/stain: 1 images\n"
+	if stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+	for _, p := range []string{"train/good/001.png", "test/good/000.png", "test/stain/000.png", "ground_truth/stain/000_mask.png"} {
+		if _, err := os.Stat(filepath.Join(out, "pills", filepath.FromSlash(p))); err != nil {
+			t.Error(err)
+		}
+	}
+	stderr.Reset()
+	if code := run(args, &stderr); code != 1 || !strings.Contains(stderr.String(), "already exists") {
+		t.Errorf("second run: exit %d, stderr %q; want exit 1 and \"already exists\"", code, stderr.String())
+	}
+}

@@ -1,0 +1,183 @@
+// Package synth generates small synthetic anomaly-detection data sets in the
+// MVTec AD layout, so that training and evaluation can run without the real
+// data sets. Every image is a function of the options and its place in the
+// data set only: the same options give byte-identical files.
+//
+// Each image draws from three PCG streams seeded with the seed and a hash of
+// its category, split folder and index: one for the normal scene, one for
+// the defect and one for the pixel noise. A defective image is therefore its
+// normal counterpart (the same scene and noise) with the defect drawn in.
+package synth
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"image"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/noise2norm/noise2norm/internal/imageio"
+)
+
+// categories maps each category name to the function drawing its normal
+// scenes.
+var categories = map[string]func(size int, rng *rand.Rand) *scene{
+	"pills":   pills,
+	"textile": textile,
+}
+
+// Categories returns the category names, sorted.
+func Categories() []string {
+	names := make([]string, 0, len(categories))
+	for name := range categories {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Options say what Generate writes.
+type Options struct {
+	Category string // one of Categories()
+	Size     int    // image width and height in pixels, 16 to MaxSize
+	// Train, TestGood and TestDefect are the numbers of normal training
+	// images, normal test images and test images of each defect type.
+	Train, TestGood, TestDefect int
+	Seed                        uint64
+}
+
+// MaxSize is the largest image size Generate accepts.
+const MaxSize = 4096
+
+// DefaultOptions are the options of a small data set: 64 training images
+// and 16 normal and 16 of each defect type for testing, 128×128 textile.
+func DefaultOptions() Options {
+	return Options{Category: "textile", Size: 128, Train: 64, TestGood: 16, TestDefect: 16, Seed: 1}
+}
+
+// Validate reports the first problem with o, naming the flag it comes from.
+func (o Options) Validate() error {
+	if _, ok := categories[o.Category]; !ok {
+		return fmt.Errorf("unknown category %q: known categories are %s", o.Category, strings.Join(Categories(), ", "))
+	}
+	if o.Size < 16 || o.Size > MaxSize {
+		return fmt.Errorf("size %d: must be from 16 to %d", o.Size, MaxSize)
+	}
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"train", o.Train}, {"test-good", o.TestGood}, {"test-defect", o.TestDefect}} {
+		if c.n < 0 {
+			return fmt.Errorf("%s %d: a count cannot be negative", c.name, c.n)
+		}
+	}
+	return nil
+}
+
+// Random streams: the second PCG word of each image's streams is its hash
+// XOR one of these.
+const (
+	defectStream = 0x646566656374 // "defect"
+	noiseStream  = 0x6e6f697365   // "noise"
+)
+
+// noiseSigma is the standard deviation of the pixel noise, on [0,1].
+const noiseSigma = 0.015
+
+// Render draws image index of the split folder split (such as "train/good"
+// or "test/scratch") with a defect of type defect, or none when defect is
+// "". It returns the image and, for a defect, its ground-truth mask: 255
+// where the defect takes up at least half of the pixel, else 0. o must be
+// valid.
+func Render(o Options, split string, index int, defect string) (*image.RGBA, *image.Gray) {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%s/%d", o.Category, split, index)
+	key := h.Sum64()
+	sc := categories[o.Category](o.Size, rand.New(rand.NewPCG(o.Seed, key)))
+	var mask *image.Gray
+	if defect != "" {
+		w := sc.defect(defect, rand.New(rand.NewPCG(o.Seed, key^defectStream)))
+		mask = image.NewGray(image.Rect(0, 0, o.Size, o.Size))
+		for i, v := range w {
+			if v >= 0.5 {
+				mask.Pix[i] = 255
+			}
+		}
+	}
+	sc.c.addNoise(noiseSigma, rand.New(rand.NewPCG(o.Seed, key^noiseStream)).NormFloat64)
+	return sc.c.image(), mask
+}
+
+// Generate writes the data set o describes under dir, in the MVTec AD
+// layout:
+//
+//	dir/CATEGORY/train/good/000.png …
+//	dir/CATEGORY/test/good/000.png …
+//	dir/CATEGORY/test/DEFECT/000.png …
+//	dir/CATEGORY/ground_truth/DEFECT/000_mask.png …
+//
+// for each of DefectTypes(), masks 0/255 greyscale; file numbers have at
+// least three digits, all of a folder the same number. A split of no images
+// gets no folder. dir/CATEGORY must not exist yet, so that no file of an
+// earlier run is mixed in. Each file is written atomically; a line on
+// progress reports each finished folder.
+func Generate(dir string, o Options, progress io.Writer) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	root := filepath.Join(dir, o.Category)
+	if _, err := os.Stat(root); err == nil {
+		return fmt.Errorf("%s already exists: remove it or choose another output folder", root)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	type split struct {
+		folder, defect string
+		n              int
+	}
+	splits := []split{{"train/good", "", o.Train}, {"test/good", "", o.TestGood}}
+	for _, d := range defectTypes {
+		splits = append(splits, split{"test/" + d, d, o.TestDefect})
+	}
+	for _, sp := range splits {
+		if sp.n == 0 {
+			continue
+		}
+		folder := filepath.Join(root, filepath.FromSlash(sp.folder))
+		gt := filepath.Join(root, "ground_truth", sp.defect)
+		if err := os.MkdirAll(folder, 0o755); err != nil {
+			return err
+		}
+		if sp.defect != "" {
+			if err := os.MkdirAll(gt, 0o755); err != nil {
+				return err
+			}
+		}
+		for i := range sp.n {
+			img, mask := Render(o, sp.folder, i, sp.defect)
+			name := fileNumber(i, sp.n)
+			if err := imageio.WritePNG(filepath.Join(folder, name+".png"), img); err != nil {
+				return err
+			}
+			if mask != nil {
+				if err := imageio.WritePNG(filepath.Join(gt, name+"_mask.png"), mask); err != nil {
+					return err
+				}
+			}
+		}
+		fmt.Fprintf(progress, "synth: %s/%s: %d images\n", o.Category, sp.folder, sp.n)
+	}
+	return nil
+}
+
+// fileNumber is the name of file i of n in a folder: i in decimal with
+// leading zeros to at least three digits and to as many as n − 1 has, so
+// that the names sort in order.
+func fileNumber(i, n int) string {
+	return fmt.Sprintf("%0*d", max(3, len(fmt.Sprint(n-1))), i)
+}
