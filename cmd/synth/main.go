@@ -8,8 +8,8 @@
 //
 // for the defect types hole, scratch and stain. The categories are textile
 // (a woven fabric) and pills (two-tone capsules at random positions and
-// orientations on a plain background). The same flags give byte-identical
-// files.
+// orientations on a plain background). On one platform, the same flags give
+// byte-identical files.
 //
 // Usage:
 //

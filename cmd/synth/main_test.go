@@ -43,8 +43,8 @@ func TestRunWritesDataSet(t *testing.T) {
 	if code := run(args, &stderr); code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	want := "synth: pills/train/good: 2 images\nsynth: pills/test/good: 1 images\n" +
-		"synth: pills/test/hole: 1 images\nsynth: pills/test/scratch: 1 images\nsynth: pills/test/stain: 1 images\n"
+	want := "synth: pills/train/good: 2 images\nsynth: pills/test/good: 1 image\n" +
+		"synth: pills/test/hole: 1 image\nsynth: pills/test/scratch: 1 image\nsynth: pills/test/stain: 1 image\n"
 	if stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr.String(), want)
 	}

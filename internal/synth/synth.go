@@ -1,7 +1,9 @@
 // Package synth generates small synthetic anomaly-detection data sets in the
 // MVTec AD layout, so that training and evaluation can run without the real
 // data sets. Every image is a function of the options and its place in the
-// data set only: the same options give byte-identical files.
+// data set only: on one platform, the same options give byte-identical
+// files (Go may fuse multiply-adds on some architectures, so another one
+// may differ in the last bit of a pixel's rounding).
 //
 // Each image draws from three PCG streams seeded with the seed and a hash of
 // its category, split folder and index: one for the normal scene, one for
@@ -170,7 +172,7 @@ func Generate(dir string, o Options, progress io.Writer) error {
 				}
 			}
 		}
-		fmt.Fprintf(progress, "synth: %s/%s: %d images\n", o.Category, sp.folder, sp.n)
+		fmt.Fprintf(progress, "synth: %s/%s: %d %s\n", o.Category, sp.folder, sp.n, plural(sp.n, "image"))
 	}
 	return nil
 }
@@ -180,4 +182,12 @@ func Generate(dir string, o Options, progress io.Writer) error {
 // that the names sort in order.
 func fileNumber(i, n int) string {
 	return fmt.Sprintf("%0*d", max(3, len(fmt.Sprint(n-1))), i)
+}
+
+// plural is noun, with an s unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return noun
+	}
+	return noun + "s"
 }
