@@ -22,7 +22,9 @@ test: deps
 	GOOS=js GOARCH=wasm $(GO) build ./...
 	$(GO) test -count=1 ./...
 
-## bench: per-kernel benchmarks, then the whole forward beside PyTorch
+## bench: per-kernel benchmarks, then convs, forward and training on each backend beside PyTorch
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+	$(GO) run ./cmd/bench -conv
 	$(GO) run ./cmd/bench
+	$(GO) run ./cmd/bench -train

@@ -7,6 +7,8 @@
 //	bench [-backends cpu,gpu] [-wf 16,32] [-size 256] [-iters 5] [-threads N] [-python /usr/bin/python3]
 //	bench -train [-batch 4] ...   training throughput instead: noise, forward,
 //	                              loss, backward and AdamW step, in images/s
+//	bench -conv ...               the network's 3×3 convolution shapes (wf 32,
+//	                              S 256) alone, in GFLOP/s
 package main
 
 import (
@@ -48,6 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	iters := fs.Int("iters", 5, "timed forwards per configuration (after one warm-up)")
 	threads := fs.Int("threads", runtime.GOMAXPROCS(0), "CPU threads, for the CPU backend and PyTorch")
 	python := fs.String("python", "/usr/bin/python3", "Python with torch for the PyTorch peer (empty: skip it)")
+	convMode := fs.Bool("conv", false, "time the network's 3×3 convolution shapes alone (GFLOP/s)")
 	trainMode := fs.Bool("train", false, "time training steps (images/s) instead of forward passes")
 	batch := fs.Int("batch", 4, "images per training step, with -train")
 	script := fs.String("torch-script", filepath.Join("cmd", "bench", "torch_bench.py"), "the PyTorch peer's script")
@@ -64,6 +67,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		widths = append(widths, w)
 	}
 	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	if *convMode {
+		return runConv(stdout, stderr, *backends, *iters, *threads, *python, *script)
+	}
 	if *trainMode {
 		return runTrain(stdout, stderr, *backends, widths, *size, *batch, *iters, *threads, *python, *script)
 	}
@@ -295,4 +301,84 @@ func timeTrainStep(be backend.Backend, cfg model.Config, batch, iters int) (floa
 		opt.Step(grads, 1e-4)
 		return nil
 	})
+}
+
+// convShapes are the Block convolutions of the default network (wf 32,
+// S 256), level by level: C→C at side S/2^i.
+var convShapes = []struct{ c, side int }{{32, 256}, {64, 128}, {128, 64}, {256, 32}}
+
+// runConv times each 3×3 convolution shape (bias, ReLU, batch 1) on each
+// backend and PyTorch and prints GFLOP/s.
+func runConv(stdout, stderr io.Writer, backends string, iters, threads int, python, script string) int {
+	logf := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	type row struct {
+		who     string
+		c, side int
+		ms      float64
+	}
+	var rows []row
+	for _, name := range strings.Split(backends, ",") {
+		be, release, err := native.Select(strings.TrimSpace(name), threads, logf)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: %v\n", err)
+			return 1
+		}
+		defer release()
+		for _, sh := range convShapes {
+			rng := rand.New(rand.NewPCG(4, 4))
+			rnd := func(s backend.Shape) backend.Tensor {
+				v := make([]float32, s.Len())
+				for i := range v {
+					v[i] = rng.Float32() - 0.5
+				}
+				return be.Upload(s, v)
+			}
+			x := rnd(backend.Shape{N: 1, C: sh.c, H: sh.side, W: sh.side})
+			w := rnd(backend.Shape{N: sh.c, C: sh.c, H: 3, W: 3})
+			b := rnd(backend.Shape{N: 1, C: sh.c, H: 1, W: 1})
+			ms, err := medianMS(iters, func() error {
+				y := be.Conv2D(x, w, b, backend.ReLU)
+				defer be.Free(y)
+				_, err := be.Download(y)
+				return err
+			})
+			be.Free(x)
+			be.Free(w)
+			be.Free(b)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %s conv %d: %v\n", be.Name(), sh.c, err)
+				return 1
+			}
+			rows = append(rows, row{short(be.Name()), sh.c, sh.side, ms})
+		}
+	}
+	if python != "" {
+		for _, sh := range convShapes {
+			out, err := exec.Command(python, script, "conv", strconv.Itoa(sh.c), strconv.Itoa(sh.c), strconv.Itoa(sh.side), "3", strconv.Itoa(iters), strconv.Itoa(threads)).Output()
+			var r struct{ Conv []float64 }
+			if err == nil {
+				err = json.Unmarshal(out, &r)
+			}
+			if err != nil || len(r.Conv) == 0 {
+				fmt.Fprintf(stderr, "bench: PyTorch peer skipped: %v\n", err)
+				break
+			}
+			rows = append(rows, row{"pytorch", sh.c, sh.side, median(r.Conv)})
+		}
+	}
+	fmt.Fprintf(stdout, "3×3 convolution with bias and ReLU, batch 1, median (upload excluded, readback included); CPU threads %d\n", threads)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "backend\tC→C\tside\tms\tGFLOP/s\t× PyTorch time\t")
+	for _, r := range rows {
+		ratio := "-"
+		for _, p := range rows {
+			if p.who == "pytorch" && p.c == r.c && p.side == r.side {
+				ratio = fmt.Sprintf("%.2f", r.ms/p.ms)
+			}
+		}
+		flops := 2 * 9 * float64(r.c*r.c) * float64(r.side*r.side)
+		fmt.Fprintf(tw, "%s\t%d→%d\t%d\t%.1f\t%.1f\t%s\t\n", r.who, r.c, r.c, r.side, r.ms, flops/(r.ms*1e6), ratio)
+	}
+	tw.Flush()
+	return 0
 }

@@ -1,6 +1,8 @@
 """Times PyTorch's N2N-M forward pass, the peer of `go run ./cmd/bench`.
 
 Usage (the bench command runs it): /usr/bin/python3 cmd/bench/torch_bench.py WF SIZE ITERS THREADS [BATCH]
+or: torch_bench.py conv CIN COUT SIDE K ITERS THREADS: {"conv": [ms..]} of one k×k convolution
+(with bias and ReLU) of a (1,CIN,SIDE,SIDE) input.
 With BATCH, it times training steps instead: {"wf":..,"size":..,"batch":..,"step":[ms..]}, one
 step being noise, forward, the mean MS-SSIM/L1 loss, backward and an AdamW update (the spec's
 optimizer settings).
@@ -65,7 +67,26 @@ def train_steps(wf, size, iters, batch):
     return times
 
 
+def conv_times(cin, cout, side, k, iters):
+    """Milliseconds of iters k×k convolutions with bias and ReLU."""
+    conv = torch.nn.Conv2d(cin, cout, k, padding=k // 2)
+    x = torch.rand(1, cin, side, side)
+    times = []
+    with torch.no_grad():
+        for i in range(iters + 1):
+            t0 = time.perf_counter()
+            F.relu(conv(x))
+            if i > 0:
+                times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
 def main():
+    if sys.argv[1] == "conv":
+        cin, cout, side, k, iters, threads = (int(a) for a in sys.argv[2:8])
+        torch.set_num_threads(threads)
+        print(json.dumps({"conv": conv_times(cin, cout, side, k, iters)}))
+        return
     wf, size, iters, threads = (int(a) for a in sys.argv[1:5])
     torch.set_num_threads(threads)
     # Denormals appear after a few AdamW steps and slow PyTorch's CPU
