@@ -116,6 +116,16 @@ var gradCases = []gradCase{
 	conv(sh(2, 37, 1, 1), 5, 1, backend.Sigmoid, true, true),
 	conv(sh(2, 6, 1, 1), 37, 1, backend.ReLU, false, true),
 	conv(sh(2, 3, 8, 9), 4, 5, backend.Linear, true, true),
+	// The chunked weight gradients (conv_dw3x3, conv_dw1x1): one chunk
+	// written directly; bands of 8 rows, the last one short; groups of 2
+	// strips, the last one a single, partial strip, in bands of 32 rows;
+	// 1×1 chunks of 2 runs, the last one short; channel counts that are not
+	// multiples of the tiles throughout.
+	conv(sh(1, 5, 1, 7), 6, 3, backend.ReLU, true, true),
+	conv(sh(1, 5, 2, 3), 7, 1, backend.Linear, false, false),
+	conv(sh(2, 37, 61, 20), 33, 3, backend.Linear, false, false),
+	conv(sh(1, 61, 40, 115), 63, 3, backend.Linear, false, false),
+	conv(sh(2, 70, 25, 27), 66, 1, backend.Linear, false, false),
 	{name: "gap", in: []input{unit(2, 5, 1, 1)}, atol: atol, rtol: rtol,
 		run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
 			return []backend.Tensor{b.GlobalAvgPoolBackward(t[0], sh(2, 5, 13, 11))}
