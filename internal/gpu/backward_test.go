@@ -337,14 +337,13 @@ func TestLossMapBackwardFiniteDiff(t *testing.T) {
 // the network's shapes at wf = 32, S = 256 and reports GFLOP/s, counting the
 // weight gradient and the input gradient as one convolution each (a
 // multiply-add as two FLOPs). The b.N backward passes are recorded back to
-// back and the time runs until the last dw is read back. (The deeper
-// levels' blocks are left out: on lavapipe their weight gradient runs for
-// seconds in one dispatch.)
+// back and the time runs until the last dw is read back.
 func BenchmarkConv2DBackward(b *testing.B) {
 	for _, c := range []struct {
 		cin, cout, size, k int
 	}{
 		{32, 32, 256, 3}, // Block(C_0)
+		{64, 64, 128, 3}, // Block(C_1)
 		{64, 32, 256, 1}, // RAM(2C_0 → C_0) projection
 		{64, 8, 1, 1},    // RAM(C_1) attention fc1
 	} {
