@@ -8,12 +8,14 @@ GO ?= go
 deps:
 	@.ci/deps
 
-## demo: the detector on the sample image with the shipped weights
+## demo: the detector with the shipped weights on synthetic test images → out/demo/
+WEIGHTS ?= weights/textile-wf16-s128.safetensors
 demo: deps
-	$(GO) run ./cmd/detect -weights $(WEIGHTS) -out out/demo testdata/ref/detect/input.png
-	@echo "demo: wrote out/demo/ (heatmap, reconstruction, map, scores.csv)"
-
-WEIGHTS ?= testdata/ref/wf4_s32_d4_att/weights.safetensors
+	rm -rf out/demo out/demo-data
+	$(GO) build -o out/detect ./cmd/detect
+	$(GO) run ./cmd/synth -out out/demo-data -category textile -size 128 -train 0 -test-good 2 -test-defect 2
+	for d in good hole scratch stain; do out/detect -weights $(WEIGHTS) -out out/demo/$$d out/demo-data/textile/test/$$d || exit 1; done
+	@echo "demo: heatmaps, reconstructions, maps and scores.csv in out/demo/{good,hole,scratch,stain}/"
 
 ## test: vet, build for the browser, run every test (GPU tests on the adapter found)
 test: deps
