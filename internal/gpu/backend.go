@@ -50,6 +50,8 @@ type Backend struct {
 	bindGroups []*wgpu.BindGroup
 	transient  []*wgpu.Buffer
 
+	gpuConv bool // run the GPU conv kernels even on a CPU adapter (tests; see conv.go)
+
 	taps   []tapRange // Gaussian taps of the loss map per MSSSIMSigmas, in tapBuf
 	tapBuf *Tensor
 

@@ -2,6 +2,7 @@ package gpu
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -12,6 +13,8 @@ const (
 	convGroup  = 8
 	convPixels = 8
 	convWG     = 64
+	// convCPURows is the rows of one conv3x3_cpu invocation.
+	convCPURows = 4
 )
 
 // Conv2D computes out (N,Cout,H,W) = act(conv(x, w) + bias) for x (N,Cin,H,W),
@@ -23,7 +26,10 @@ const (
 // output channels (conv_repack, into a scratch tensor freed once recorded:
 // a weight is a fraction of a percent of the conv's work, and nothing needs
 // invalidating when a weight tensor changes), then run the register-tiled
-// conv1x1 or conv3x3; any other odd k runs the plain conv_direct.
+// conv1x1 or conv3x3; any other odd k runs the plain conv_direct. On a CPU
+// adapter (lavapipe), where each loaded scalar costs several multiply-adds,
+// 1×1 and 3×3 run conv1x1_cpu and conv3x3_cpu instead: larger tiles that
+// read w as given (no repack), too large for a GPU's registers.
 func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
 	xt, wt := tensorOf(x), tensorOf(w)
 	xs, ws := xt.s, wt.s
@@ -48,6 +54,24 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	case k == 1 && xs.H*xs.W == 1:
 		p := []uint32{uint32(xs.N), uint32(cin), uint32(cout), uint32(act), hasBias}
 		b.dispatch(b.kernel("conv_fc", access...), b.grid1D(xs.N*cout), p, xt, wt, bt, out)
+	case (k == 1 || k == 3) && b.cpuAdapter():
+		// conv3x3_cpu: 8 channels × 8 pixels × 4 rows per invocation;
+		// conv1x1_cpu: 16 channels × 16 pixels.
+		name, group, runs := "conv3x3_cpu", convGroup, (xs.W+convPixels-1)/convPixels*((xs.H+convCPURows-1)/convCPURows)
+		if k == 1 {
+			name, group, runs = "conv1x1_cpu", 2*convGroup, (xs.H*xs.W+2*convPixels-1)/(2*convPixels)
+		}
+		p := []uint32{uint32(cin), uint32(cout), uint32(xs.H), uint32(xs.W), uint32(act), hasBias}
+		if k == 1 {
+			p = []uint32{uint32(cin), uint32(cout), uint32(xs.H * xs.W), uint32(act), hasBias}
+		}
+		grid := [3]uint32{
+			uint32((runs + convWG - 1) / convWG),
+			uint32((cout + group - 1) / group),
+			uint32(xs.N),
+		}
+		b.checkConvGrid(grid, xs, ws)
+		b.dispatch(b.kernel(name, access...), grid, p, xt, wt, bt, out)
 	case k == 1 || k == 3:
 		wp, cout4 := b.repackConvWeights(wt)
 		runs := (xs.W + convPixels - 1) / convPixels * xs.H // 8-pixel runs of conv3x3
@@ -63,9 +87,7 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 			uint32((cout + convGroup - 1) / convGroup),
 			uint32(xs.N),
 		}
-		if lim := b.limits.MaxComputeWorkgroupsPerDimension; max(grid[0], grid[1], grid[2]) > lim {
-			b.fail(fmt.Errorf("gpu: Conv2D: input %v, weights %v need a grid of %v workgroups, above the device's %d per dimension", xs, ws, grid, lim))
-		}
+		b.checkConvGrid(grid, xs, ws)
 		b.dispatch(b.kernel(name, access...), grid, p, xt, wp, bt, out)
 		b.Free(wp)
 	default:
@@ -74,6 +96,19 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	}
 	return out
 }
+
+// checkConvGrid records a device error if grid, the workgroups of a conv of
+// input xs and weights ws, exceeds the device's per-dimension limit.
+func (b *Backend) checkConvGrid(grid [3]uint32, xs, ws backend.Shape) {
+	if lim := b.limits.MaxComputeWorkgroupsPerDimension; max(grid[0], grid[1], grid[2]) > lim {
+		b.fail(fmt.Errorf("gpu: Conv2D: input %v, weights %v need a grid of %v workgroups, above the device's %d per dimension", xs, ws, grid, lim))
+	}
+}
+
+// cpuAdapter reports whether the device is a CPU adapter (Mesa lavapipe),
+// as the name native.Open gives it says ("<adapter>, cpu, <backend>"), and
+// no test has asked for the GPU kernels (b.gpuConv).
+func (b *Backend) cpuAdapter() bool { return !b.gpuConv && strings.Contains(b.name, ", cpu, ") }
 
 // repackConvWeights records the repack of w (Cout,Cin,k,k) into a new scratch
 // tensor laid out as conv_repack.wgsl documents, and returns it with its

@@ -51,8 +51,20 @@ var convCases = []convCase{
 	{x: sh(1, 2, 4, 9), cout: 3, k: 7, bias: false, act: backend.ReLU, kernelPath: "conv_direct"},
 }
 
-// TestConv2D compares Conv2D with the CPU backend's on convCases.
+// TestConv2D compares Conv2D with the CPU backend's on convCases, once
+// with the kernels the adapter gets (on lavapipe: conv3x3_cpu for 3×3) and
+// once with the GPU kernels the cases name.
 func TestConv2D(t *testing.T) {
+	for _, gpuKernels := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gpuKernels=%t", gpuKernels), func(t *testing.T) {
+			defer dev.UseGPUConv(gpuKernels)()
+			testConv2D(t)
+		})
+	}
+}
+
+// testConv2D runs TestConv2D's comparisons with the current kernel choice.
+func testConv2D(t *testing.T) {
 	for i, c := range convCases {
 		t.Run(c.String(), func(t *testing.T) {
 			seed := uint64(100 * i)
