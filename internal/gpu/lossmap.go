@@ -27,10 +27,11 @@ func (b *Backend) gaussTaps() []tapRange {
 
 // LossMap returns the spec's α·(1 − MS-SSIM) + (1 − α)·G₈∗L1 map of x0 and
 // xhat (N,3,H,W) in [−1,1]; out is (N,1,H,W). Per σ a horizontal pass
-// blurs the five moments (lossmap_h) and a vertical pass finishes them and
+// blurs the five moments (lossmap_h8) and a vertical pass finishes them and
 // multiplies the scale's cs (and at σ=8 the luminance) into a running
 // product (lossmap_v); lossmap_l1h and lossmap_out blur the L1 map and
-// combine: 2·len(σ)+2 dispatches.
+// combine: 2·len(σ)+2 dispatches. Each invocation computes a run of 8
+// outputs along its blur's direction (1/8 of the grid of one per pixel).
 func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor {
 	at, bt := tensorOf(x0), tensorOf(xhat)
 	s := at.s
@@ -43,7 +44,7 @@ func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor
 	n := s.Len()
 	moments := b.newTensor(backend.Shape{N: 5 * s.N, C: 3, H: s.H, W: s.W})
 	acc := b.newTensor(s)
-	kh := b.kernel("lossmap_h", Read, Read, Read, ReadWrite)
+	kh := b.kernel("lossmap_h8", Read, Read, Read, ReadWrite)
 	kv := b.kernel("lossmap_v", Read, Read, ReadWrite)
 	last := len(taps) - 1
 	for j, t := range taps {
@@ -54,8 +55,8 @@ func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor
 		if j == last {
 			lum = 1
 		}
-		b.dispatch(kh, b.grid1D(n), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
-		b.dispatch(kv, b.grid1D(n), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), first, lum}, moments, b.tapBuf, acc)
+		b.dispatch(kh, b.grid1D(n/s.W*((s.W+7)/8)), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
+		b.dispatch(kv, b.grid1D(n/s.H*((s.H+7)/8)), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), first, lum}, moments, b.tapBuf, acc)
 	}
 	b.Free(moments)
 
@@ -63,10 +64,10 @@ func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor
 	ps := backend.Shape{N: s.N, C: 1, H: s.H, W: s.W}
 	np := ps.Len()
 	d := b.newTensor(ps)
-	b.dispatch(b.kernel("lossmap_l1h", Read, Read, Read, ReadWrite), b.grid1D(np),
+	b.dispatch(b.kernel("lossmap_l1h", Read, Read, Read, ReadWrite), b.grid1D(np/s.W*((s.W+7)/8)),
 		[]uint32{uint32(np), h, w, uint32(t8.r), uint32(t8.off)}, at, bt, b.tapBuf, d)
 	out := b.newTensor(ps)
-	b.dispatch(b.kernel("lossmap_out", Read, Read, Read, ReadWrite), b.grid1D(np),
+	b.dispatch(b.kernel("lossmap_out", Read, Read, Read, ReadWrite), b.grid1D(np/s.H*((s.H+7)/8)),
 		[]uint32{uint32(np), h, w, uint32(t8.r), uint32(t8.off), f32bits(alpha)}, acc, d, b.tapBuf, out)
 	b.Free(acc)
 	b.Free(d)

@@ -1,0 +1,116 @@
+// lossmap_h8: lossmap_h (the horizontal half of G_σ over the five SSIM
+// moments of a' = x0/2 and b' = xhat/2) for runs of 8 pixels; the forward
+// loss map runs it, the backward pass lossmap_h.
+// Layout as lossmap_h: x0, xhat (N,3,H,W) seen as P = N·3 planes; taps: 2r+1
+// taps of G_σ from taps[tap_off]; m (5,P,H,W), moment k at
+// m[k·n + plane·H·W + y·W + x].
+//
+// One invocation computes pixels x0..x0+7 of one row. It keeps the moments
+// of the 8 input pixels under tap t of its 8 outputs in registers and
+// slides them one pixel per tap, so each tap loads one weight and one new
+// pixel of x0 and xhat: 3·(2r+1)/8 loads per output instead of 3·(2r+1)
+// (on lavapipe each load costs several multiply-adds).
+// Grid: ceil(P·H·ceil(W/8) / 256) workgroups, folded as grid1D folds.
+
+struct Params {
+    n: u32,         // P·H·W
+    h: u32,         // H
+    w: u32,         // W
+    r: u32,         // tap radius
+    tap_off: u32,   // first tap in taps
+};
+
+@group(0) @binding(0) var<storage, read> x0: array<f32>;
+@group(0) @binding(1) var<storage, read> xhat: array<f32>;
+@group(0) @binding(2) var<storage, read> taps: array<f32>;
+@group(0) @binding(3) var<storage, read_write> m: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
+
+// Mom holds the five moments (a', b', a'², b'²) and a'b' of a pixel, or
+// their blur.
+struct Mom {
+    s: vec4<f32>,
+    ab: f32,
+};
+
+// load returns the moments of pixel x of the row at row, x clamped into
+// the row (edge replication).
+fn load(row: u32, x: i32) -> Mom {
+    let j = row + u32(clamp(x, 0, i32(p.w) - 1));
+    let a = 0.5 * x0[j];
+    let b = 0.5 * xhat[j];
+    return Mom(vec4<f32>(a, b, a * a, b * b), a * b);
+}
+
+fn add(o: Mom, g: f32, v: Mom) -> Mom {
+    return Mom(o.s + g * v.s, o.ab + g * v.ab);
+}
+
+// store writes the blurred moments o of pixel i = row + x, if x is inside.
+fn store(row: u32, x: u32, o: Mom) {
+    if (x >= p.w) {
+        return;
+    }
+    let i = row + x;
+    m[i] = o.s.x;
+    m[p.n + i] = o.s.y;
+    m[2u * p.n + i] = o.s.z;
+    m[3u * p.n + i] = o.s.w;
+    m[4u * p.n + i] = o.ab;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    let wb = (p.w + 7u) / 8u; // 8-pixel runs per row
+    if (i >= p.n / p.w * wb) {
+        return;
+    }
+    let xs = i % wb * 8u;
+    let row = i / wb * p.w;
+    let r = i32(p.r);
+    let x = i32(xs) - r; // the input pixel under tap 0 of output xs
+    // vK: the input pixel under tap t of output xs+K.
+    var v0 = load(row, x);
+    var v1 = load(row, x + 1);
+    var v2 = load(row, x + 2);
+    var v3 = load(row, x + 3);
+    var v4 = load(row, x + 4);
+    var v5 = load(row, x + 5);
+    var v6 = load(row, x + 6);
+    var o0: Mom;
+    var o1: Mom;
+    var o2: Mom;
+    var o3: Mom;
+    var o4: Mom;
+    var o5: Mom;
+    var o6: Mom;
+    var o7: Mom;
+    for (var t = 0; t <= 2 * r; t++) {
+        let v7 = load(row, x + t + 7);
+        let g = taps[p.tap_off + u32(t)];
+        o0 = add(o0, g, v0);
+        o1 = add(o1, g, v1);
+        o2 = add(o2, g, v2);
+        o3 = add(o3, g, v3);
+        o4 = add(o4, g, v4);
+        o5 = add(o5, g, v5);
+        o6 = add(o6, g, v6);
+        o7 = add(o7, g, v7);
+        v0 = v1;
+        v1 = v2;
+        v2 = v3;
+        v3 = v4;
+        v4 = v5;
+        v5 = v6;
+        v6 = v7;
+    }
+    store(row, xs, o0);
+    store(row, xs + 1u, o1);
+    store(row, xs + 2u, o2);
+    store(row, xs + 3u, o3);
+    store(row, xs + 4u, o4);
+    store(row, xs + 5u, o5);
+    store(row, xs + 6u, o6);
+    store(row, xs + 7u, o7);
+}
