@@ -3,14 +3,17 @@
 // Layout: x (N,Cin,H,W); w (Cout,Cin,3,3) as given (no repack); bias (Cout)
 // (unread when has_bias is 0); out (N,Cout,H,W).
 //
-// On lavapipe every storage load inside a loop costs a branchy per-lane
-// loop (uniform or not), several times a vector multiply-add, so what
-// counts is multiply-adds per loaded scalar. One invocation computes 8
+// Lavapipe (Mesa 22.3) turns each storage load inside control flow into a
+// branchy loop over the SIMD lanes, uniform address or not, costing
+// several vector multiply-adds (replacing conv3x3's loads by arithmetic
+// made it 5 times faster), so what counts is multiply-adds per loaded
+// scalar. One invocation computes 8
 // output channels × 8 pixels × 4 rows: per input channel it loads its 72
 // weights once and 6 input rows of 10 pixels, for 2304 multiply-adds (17.5
 // per load; conv3x3's 8 × 8 × 1 tile reaches 5.6). The 256 accumulators
-// spill to the stack, which costs far less than the loads. On a GPU this
-// tile would not fit in registers: GPUs run conv3x3.
+// spill to the stack; tiles of 2 and 8 rows measured slower on lavapipe
+// (about 2 and 1.4 times the time). On a GPU this tile would not fit in
+// registers: GPUs run conv3x3.
 // Grid: (ceil(ceil(W/8)·ceil(H/4) / 64), ceil(Cout/8), N).
 
 struct Params {
