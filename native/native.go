@@ -101,7 +101,7 @@ func Open(opts Options) (*gpu.Backend, error) {
 	}
 	name := fmt.Sprintf("%s, %s, %s", label(info), info.AdapterType, info.BackendType)
 	logf("webgpu: adapter %s (max storage binding %d MiB)", name, supported.MaxStorageBufferBindingSize>>20)
-	b, err := gpu.New(dev, name)
+	b, err := gpu.New(dev, name, info.AdapterType == wgpu.AdapterTypeCPU)
 	if err != nil {
 		dev.Release()
 		return nil, err

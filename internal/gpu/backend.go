@@ -50,7 +50,7 @@ type Backend struct {
 	bindGroups []*wgpu.BindGroup
 	transient  []*wgpu.Buffer
 
-	gpuConv bool // run the GPU conv kernels even on a CPU adapter (tests; see conv.go)
+	cpuKernels bool // use the conv kernels tuned for CPU adapters such as lavapipe (see conv.go)
 
 	taps   []tapRange // Gaussian taps of the loss map per MSSSIMSigmas, in tapBuf
 	tapBuf *Tensor
@@ -69,16 +69,17 @@ const (
 )
 
 // newBackend wraps an opened device; the platform constructors call it.
-func newBackend(dev *wgpu.Device, name string, scope errorScope) (*Backend, error) {
+func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope) (*Backend, error) {
 	b := &Backend{
-		name:    name,
-		dev:     dev,
-		queue:   dev.GetQueue(),
-		limits:  dev.GetLimits().Limits,
-		kernels: map[string]*Kernel{},
-		pool:    map[uint64][]*wgpu.Buffer{},
-		staging: map[uint64][]*wgpu.Buffer{},
-		scope:   scope,
+		name:       name,
+		cpuKernels: cpuAdapter,
+		dev:        dev,
+		queue:      dev.GetQueue(),
+		limits:     dev.GetLimits().Limits,
+		kernels:    map[string]*Kernel{},
+		pool:       map[uint64][]*wgpu.Buffer{},
+		staging:    map[uint64][]*wgpu.Buffer{},
+		scope:      scope,
 	}
 	if b.limits.MinUniformBufferOffsetAlignment > slotBytes {
 		return nil, fmt.Errorf("gpu: uniform offset alignment %d above %d", b.limits.MinUniformBufferOffsetAlignment, slotBytes)

@@ -2,7 +2,6 @@ package gpu
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -54,7 +53,7 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	case k == 1 && xs.H*xs.W == 1:
 		p := []uint32{uint32(xs.N), uint32(cin), uint32(cout), uint32(act), hasBias}
 		b.dispatch(b.kernel("conv_fc", access...), b.grid1D(xs.N*cout), p, xt, wt, bt, out)
-	case (k == 1 || k == 3) && b.cpuAdapter():
+	case (k == 1 || k == 3) && b.cpuKernels:
 		// conv3x3_cpu: 8 channels × 8 pixels × 4 rows per invocation;
 		// conv1x1_cpu: 16 channels × 16 pixels.
 		name, group, runs := "conv3x3_cpu", convGroup, (xs.W+convPixels-1)/convPixels*((xs.H+convCPURows-1)/convCPURows)
@@ -104,11 +103,6 @@ func (b *Backend) checkConvGrid(grid [3]uint32, xs, ws backend.Shape) {
 		b.fail(fmt.Errorf("gpu: Conv2D: input %v, weights %v need a grid of %v workgroups, above the device's %d per dimension", xs, ws, grid, lim))
 	}
 }
-
-// cpuAdapter reports whether the device is a CPU adapter (Mesa lavapipe),
-// as the name native.Open gives it says ("<adapter>, cpu, <backend>"), and
-// no test has asked for the GPU kernels (b.gpuConv).
-func (b *Backend) cpuAdapter() bool { return !b.gpuConv && strings.Contains(b.name, ", cpu, ") }
 
 // repackConvWeights records the repack of w (Cout,Cin,k,k) into a new scratch
 // tensor laid out as conv_repack.wgsl documents, and returns it with its

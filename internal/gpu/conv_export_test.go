@@ -1,10 +1,10 @@
 package gpu
 
-// UseGPUConv makes Conv2D run the kernels meant for GPUs even on a CPU
-// adapter (on = true) and returns the function that restores the choice
-// by adapter, so that tests on lavapipe cover both sets of kernels.
-func (b *Backend) UseGPUConv(on bool) (restore func()) {
-	old := b.gpuConv
-	b.gpuConv = on
-	return func() { b.gpuConv = old }
+// UseCPUKernels makes Conv2D run the kernels tuned for CPU adapters (on)
+// or those for GPUs (off) whatever the adapter, and returns the function
+// that restores the choice, so that tests cover both sets of kernels.
+func (b *Backend) UseCPUKernels(on bool) (restore func()) {
+	old := b.cpuKernels
+	b.cpuKernels = on
+	return func() { b.cpuKernels = old }
 }

@@ -52,12 +52,12 @@ var convCases = []convCase{
 }
 
 // TestConv2D compares Conv2D with the CPU backend's on convCases, once
-// with the kernels the adapter gets (on lavapipe: conv3x3_cpu for 3×3) and
-// once with the GPU kernels the cases name.
+// with the kernels tuned for CPU adapters (conv3x3_cpu, conv1x1_cpu) and
+// once with the GPU kernels the cases name, whatever the adapter.
 func TestConv2D(t *testing.T) {
-	for _, gpuKernels := range []bool{false, true} {
-		t.Run(fmt.Sprintf("gpuKernels=%t", gpuKernels), func(t *testing.T) {
-			defer dev.UseGPUConv(gpuKernels)()
+	for _, cpuKernels := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cpuKernels=%t", cpuKernels), func(t *testing.T) {
+			defer dev.UseCPUKernels(cpuKernels)()
 			testConv2D(t)
 		})
 	}

@@ -53,7 +53,7 @@ func OpenBrowser() (*Backend, error) {
 // this device.
 func NewFromJS(device js.Value, adapter string) (*Backend, error) {
 	d := wgpu.NewDevice(device)
-	return newBackend(&d, adapter, errorScope{dev: device})
+	return newBackend(&d, adapter, false, errorScope{dev: device})
 }
 
 // errorScope holds the GPUDevice whose error scopes are open while open.

@@ -9,10 +9,11 @@ import (
 )
 
 // New wraps a device opened natively (see package native), named after its
-// adapter. Natively the wgpu library wraps each call in a validation error
+// adapter; cpuAdapter says the adapter runs on the CPU (Mesa's lavapipe),
+// which selects the kernels tuned for it. Natively the wgpu library wraps each call in a validation error
 // scope and returns its error, so the Backend needs no scope of its own.
-func New(dev *wgpu.Device, adapter string) (*Backend, error) {
-	return newBackend(dev, adapter, errorScope{})
+func New(dev *wgpu.Device, adapter string, cpuAdapter bool) (*Backend, error) {
+	return newBackend(dev, adapter, cpuAdapter, errorScope{})
 }
 
 // errorScope is a no-op natively: errors come back from each library call.
