@@ -39,8 +39,10 @@ type Trainer interface {
 	AdamW(param, grad, m, v Tensor, h AdamWParams)
 }
 
-// AdamWParams are one AdamW step's hyper-parameters.
+// AdamWParams are one AdamW step's hyper-parameters, in float64 as
+// PyTorch's Python floats hold them (float32 0.999 would put 1−β2 off by
+// 1.3e-5 relative).
 type AdamWParams struct {
-	LR, Beta1, Beta2, Eps, WeightDecay float32
+	LR, Beta1, Beta2, Eps, WeightDecay float64
 	Step                               int // 1-based
 }

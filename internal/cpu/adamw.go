@@ -3,7 +3,6 @@ package cpu
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -17,10 +16,7 @@ import (
 //	v ← β2·v + (1−β2)·g²
 //	p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps)
 //
-// Each element is computed in float64 and stored as float32. The
-// hyper-parameters are taken as the float64 of their shortest decimal form
-// (float32 0.999 is 0.99900001…, whose 1−β2 is 1.3e-5 off), as PyTorch's
-// Python floats hold them.
+// Each element is computed in float64 and stored as float32.
 func (b *Backend) AdamW(param, grad, m, v backend.Tensor, h backend.AdamWParams) {
 	p, g, mt, vt := host(param), host(grad), host(m), host(v)
 	for _, t := range []*Tensor{g, mt, vt} {
@@ -29,8 +25,8 @@ func (b *Backend) AdamW(param, grad, m, v backend.Tensor, h backend.AdamWParams)
 	if h.Step < 1 {
 		panic(fmt.Sprintf("cpu: AdamW step %d: steps are 1-based", h.Step))
 	}
-	lr, b1, b2 := decimal64(h.LR), decimal64(h.Beta1), decimal64(h.Beta2)
-	eps, decay := decimal64(h.Eps), 1-lr*decimal64(h.WeightDecay)
+	lr, b1, b2 := h.LR, h.Beta1, h.Beta2
+	eps, decay := h.Eps, 1-lr*h.WeightDecay
 	stepSize := lr / (1 - math.Pow(b1, float64(h.Step)))
 	bc2 := math.Sqrt(1 - math.Pow(b2, float64(h.Step)))
 	parallel(b.Threads, len(p.Data), func(lo, hi int) {
@@ -43,13 +39,4 @@ func (b *Backend) AdamW(param, grad, m, v backend.Tensor, h backend.AdamWParams)
 			mt.Data[i], vt.Data[i] = float32(mi), float32(vi)
 		}
 	})
-}
-
-// decimal64 is the float64 nearest to the shortest decimal that rounds to v.
-func decimal64(v float32) float64 {
-	f, err := strconv.ParseFloat(strconv.FormatFloat(float64(v), 'g', -1, 32), 64)
-	if err != nil {
-		panic(err) // FormatFloat's output always parses
-	}
-	return f
 }

@@ -21,19 +21,19 @@ func (b *Backend) AdamW(param, grad, m, v backend.Tensor, h backend.AdamWParams)
 	if h.Step < 1 {
 		panic(fmt.Sprintf("gpu: AdamW step %d", h.Step))
 	}
-	lr, b1, b2 := float64(h.LR), float64(h.Beta1), float64(h.Beta2)
+	lr, b1, b2 := h.LR, h.Beta1, h.Beta2
 	t := float64(h.Step)
 	n := s.Len()
 	p := []uint32{
 		uint32(n),
-		f32bits(float32(1 - lr*float64(h.WeightDecay))),
-		f32bits(h.Beta1),
-		f32bits(h.Beta2),
+		f32bits(float32(1 - lr*h.WeightDecay)),
+		f32bits(float32(b1)),
+		f32bits(float32(b2)),
 		f32bits(float32(1 - b1)),
 		f32bits(float32(1 - b2)),
 		f32bits(float32(lr / (1 - math.Pow(b1, t)))),
 		f32bits(float32(math.Sqrt(1 - math.Pow(b2, t)))),
-		f32bits(h.Eps),
+		f32bits(float32(h.Eps)),
 	}
 	b.dispatch(b.kernel("adamw", ReadWrite, Read, ReadWrite, ReadWrite), b.grid1D(n), p, pt, gt, mt, vt)
 }

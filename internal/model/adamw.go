@@ -12,7 +12,7 @@ import (
 // AdamWConfig holds AdamW's hyper-parameters. LR is the base learning rate
 // (a schedule such as CosineLR starts from it; Step takes each step's rate).
 type AdamWConfig struct {
-	LR, Beta1, Beta2, Eps, WeightDecay float32
+	LR, Beta1, Beta2, Eps, WeightDecay float64
 }
 
 // DefaultAdamW is the spec's training optimiser: learning rate 1e-4, betas
@@ -54,7 +54,7 @@ func NewAdamW(m *Model, cfg AdamWConfig) *AdamW {
 // Step updates every parameter from its gradient in grads (which must hold
 // one for each parameter, as LossAndGrads returns) with learning rate lr,
 // then frees grads.
-func (o *AdamW) Step(grads Params, lr float32) {
+func (o *AdamW) Step(grads Params, lr float64) {
 	o.StepCount++
 	h := backend.AdamWParams{
 		LR: lr, Beta1: o.Cfg.Beta1, Beta2: o.Cfg.Beta2, Eps: o.Cfg.Eps, WeightDecay: o.Cfg.WeightDecay,

@@ -105,7 +105,7 @@ func Run(ctx context.Context, be backend.Backend, o Options, logw io.Writer) err
 	}
 	defer r.m.Free()
 	adam := model.DefaultAdamW()
-	adam.LR = float32(o.LR)
+	adam.LR = o.LR
 	r.opt = model.NewAdamW(r.m, adam)
 	defer r.opt.Free()
 	if ck != nil {
@@ -162,7 +162,7 @@ func (r *runner) loop(ctx context.Context) error {
 				}
 				return fmt.Errorf("epoch %d, step %d: the training loss is %g; try a smaller -lr", epoch+1, r.st.Batch+1, loss)
 			}
-			r.opt.Step(grads, float32(lr))
+			r.opt.Step(grads, lr)
 			r.st.Step++
 			r.st.Batch++
 			r.st.LossSum += float64(loss) * float64(len(idx))

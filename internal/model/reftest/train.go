@@ -52,8 +52,8 @@ func loadTrainRef(t *testing.T, file string) *trainRef {
 		weights: testutil.RefPath(strings.Split(ref.Metadata["weights"], "/")...),
 		lambda:  float32(ref.Float("lambda")),
 		cfg: model.AdamWConfig{
-			LR: float32(ref.Float("lr")), Beta1: float32(ref.Float("beta1")), Beta2: float32(ref.Float("beta2")),
-			Eps: float32(ref.Float("eps")), WeightDecay: float32(ref.Float("weight_decay")),
+			LR: ref.Float("lr"), Beta1: ref.Float("beta1"), Beta2: ref.Float("beta2"),
+			Eps: ref.Float("eps"), WeightDecay: ref.Float("weight_decay"),
 		},
 	}
 	if _, err := fmt.Sscanf(ref.Metadata["seeds"], "%d,%d", &r.seeds[0], &r.seeds[1]); err != nil {
