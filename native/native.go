@@ -22,7 +22,8 @@ import (
 type Options struct {
 	// Adapter selects the adapter: "" for the best one (discrete GPU, then
 	// integrated, then unknown, then CPU such as Mesa's lavapipe
-	// "llvmpipe"), a kind ("discrete", "integrated", "unknown", "cpu"), or
+	// "llvmpipe"), a kind ("discrete", "integrated", "unknown", "cpu"),
+	// "gpu" for the best adapter that is not a CPU one, or
 	// a case-insensitive substring of the adapter's name or driver
 	// description (lavapipe's says "llvmpipe"). When empty, the
 	// N2N_ADAPTER environment variable is used the same way.
@@ -142,6 +143,9 @@ func choose(infos []wgpu.AdapterInfo, want string) (int, error) {
 			if w == k.name {
 				ok = info.AdapterType == k.typ
 			}
+		}
+		if w == "gpu" {
+			ok = info.AdapterType != wgpu.AdapterTypeCPU
 		}
 		if ok && (best < 0 || rank(info) < rank(infos[best])) {
 			best = i

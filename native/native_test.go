@@ -40,6 +40,8 @@ func TestChoose(t *testing.T) {
 		{adapters, "uhd", 2},
 		{adapters[:3], "", 2},
 		{adapters[:2], "", 1},
+		{adapters, "gpu", 4},
+		{adapters[:3], "gpu", 2},
 	}
 	for _, c := range cases {
 		got, err := choose(c.infos, c.want)
@@ -47,8 +49,10 @@ func TestChoose(t *testing.T) {
 			t.Errorf("choose(%d adapters, %q) = %d, %v; want %d", len(c.infos), c.want, got, err, c.pick)
 		}
 	}
-	if _, err := choose(adapters[:2], "discrete"); err == nil || !strings.Contains(err.Error(), "llvmpipe") {
-		t.Errorf("choose of a missing kind: error %v, want one listing the adapters", err)
+	for _, want := range []string{"discrete", "gpu"} {
+		if _, err := choose(adapters[:2], want); err == nil || !strings.Contains(err.Error(), "llvmpipe") {
+			t.Errorf("choose(%q) among CPU adapters: error %v, want one listing the adapters", want, err)
+		}
 	}
 }
 

@@ -32,21 +32,17 @@ func Select(name string, threads int, logf func(format string, args ...any)) (ba
 	default:
 		return nil, nil, fmt.Errorf("backend %q: want auto, cpu or gpu", name)
 	}
-	kinds := []string{"discrete", "integrated", "unknown"}
+	want := "gpu" // auto: any adapter but a CPU one
 	if name == "gpu" || os.Getenv("N2N_ADAPTER") != "" {
-		kinds = []string{""} // Open's own choice
+		want = "" // Open's own choice
 	}
-	var err error
-	for _, kind := range kinds {
-		g, e := Open(Options{Adapter: kind, Logf: logf})
-		if e == nil {
-			return g, g.Close, nil
-		}
-		err = e
+	g, err := Open(Options{Adapter: want, Logf: logf})
+	if err == nil {
+		return g, g.Close, nil
 	}
 	if name == "gpu" {
 		return nil, nil, err
 	}
-	logf("no GPU adapter (%v); using the CPU backend (-backend gpu takes a CPU adapter too)", err)
+	logf("using the CPU backend: %v (-backend gpu takes a CPU adapter too)", err)
 	return Select("cpu", threads, logf)
 }
