@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"syscall/js"
+	"time"
 
 	"github.com/cogentcore/webgpu/jsx"
 	"github.com/cogentcore/webgpu/wgpu"
@@ -15,13 +16,19 @@ import (
 // OpenBrowser requests navigator.gpu's adapter and a device with the
 // adapter's largest storage-buffer limits, and wraps it. Like every call
 // that waits on the GPU in the browser, it blocks its goroutine on a
-// promise: call it from a goroutine, never from a js.Func callback.
+// promise: call it from a goroutine, never from a js.Func callback. A
+// browser that never answers the adapter or device request (seen with
+// Chromium on some software Vulkan set-ups) gets an error after
+// openTimeout instead of a hang.
 func OpenBrowser() (*Backend, error) {
 	gpu := js.Global().Get("navigator").Get("gpu")
 	if !gpu.Truthy() {
 		return nil, errors.New("gpu: this browser has no WebGPU (navigator.gpu is undefined)")
 	}
-	adapter, ok := jsx.Await(gpu.Call("requestAdapter"))
+	adapter, ok, err := awaitTimeout(gpu.Call("requestAdapter"), "navigator.gpu.requestAdapter")
+	if err != nil {
+		return nil, err
+	}
 	if !ok || !adapter.Truthy() {
 		return nil, errors.New("gpu: navigator.gpu.requestAdapter found no adapter")
 	}
@@ -30,7 +37,10 @@ func OpenBrowser() (*Backend, error) {
 		"maxStorageBufferBindingSize": limits.Get("maxStorageBufferBindingSize"),
 		"maxBufferSize":               limits.Get("maxBufferSize"),
 	}}
-	device, ok := jsx.Await(adapter.Call("requestDevice", desc))
+	device, ok, err := awaitTimeout(adapter.Call("requestDevice", desc), "requestDevice")
+	if err != nil {
+		return nil, err
+	}
 	if !ok || !device.Truthy() {
 		return nil, fmt.Errorf("gpu: requestDevice failed: %v", device)
 	}
@@ -45,6 +55,29 @@ func OpenBrowser() (*Backend, error) {
 		name = strings.Join(parts, " ")
 	}
 	return NewFromJS(device, name)
+}
+
+// openTimeout bounds each promise OpenBrowser waits for.
+const openTimeout = 30 * time.Second
+
+// awaitTimeout waits for promise p like jsx.Await, but at most openTimeout;
+// what names the call in the error.
+func awaitTimeout(p js.Value, what string) (js.Value, bool, error) {
+	type result struct {
+		v  js.Value
+		ok bool
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, ok := jsx.Await(p)
+		done <- result{v, ok}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.ok, nil
+	case <-time.After(openTimeout):
+		return js.Undefined(), false, fmt.Errorf("gpu: %s did not answer within %v", what, openTimeout)
+	}
 }
 
 // NewFromJS wraps a GPUDevice obtained in JavaScript. The wgpu library
