@@ -2,9 +2,15 @@
 // then this scale's SSIM contrast-structure term cs_j (as lossmap_v computes
 // it) into slot j of cs and, at the last scale (lum = 1), the luminance
 // term l into slot scales: the factors of the MS-SSIM product, which
-// lossmap_grad_v needs one at a time.
+// lossmap_grad_v needs one at a time. It also stores the five blurred
+// moments into mv, so that lossmap_grad_v need not blur them again.
 // Layout: m (5,P,H,W) from lossmap_h; taps as in lossmap_h; cs
-// (scales+1,P,H,W), slot k at cs[k·n + i]; P = N·3 planes.
+// (scales+1,P,H,W), slot k at cs[k·n + i]; P = N·3 planes; mv (5,P,H,W),
+// blurred moment k at mv[k·n + i].
+//
+// One invocation computes rows y0..y0+7 of one column, sliding the input
+// rows through registers as lossmap_v does.
+// Grid: ceil(P·ceil(H/8)·W / 256) workgroups, folded as grid1D folds.
 
 const C1 = 0.0001;  // (0.01)², backend.SSIMC1
 const C2 = 0.0009;  // (0.03)², backend.SSIMC2
@@ -23,33 +29,104 @@ struct Params {
 @group(0) @binding(0) var<storage, read> m: array<f32>;
 @group(0) @binding(1) var<storage, read> taps: array<f32>;
 @group(0) @binding(2) var<storage, read_write> cs: array<f32>;
-@group(0) @binding(3) var<uniform> p: Params;
+@group(0) @binding(3) var<storage, read_write> mv: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= p.n) {
+// Mom holds the five blurred moments: (a', b', a'², b'²) and a'b'.
+struct Mom {
+    s: vec4<f32>,
+    ab: f32,
+};
+
+// load returns the five moments of row y (clamped into the plane: edge
+// replication) of column x of the plane at plane.
+fn load(plane: u32, x: u32, y: i32) -> Mom {
+    let j = plane + u32(clamp(y, 0, i32(p.h) - 1)) * p.w + x;
+    return Mom(vec4<f32>(m[j], m[p.n + j], m[2u * p.n + j], m[3u * p.n + j]), m[4u * p.n + j]);
+}
+
+fn add(o: Mom, g: f32, v: Mom) -> Mom {
+    return Mom(o.s + g * v.s, o.ab + g * v.ab);
+}
+
+// finish stores the blurred moments o of pixel i and this scale's factors,
+// if row y is inside the image.
+fn finish(i: u32, y: u32, o: Mom) {
+    if (y >= p.h) {
         return;
     }
-    let x = i % p.w;
-    let y = i32((i / p.w) % p.h);
-    let plane = i - x - u32(y) * p.w;
-    let r = i32(p.r);
-    var s = vec4<f32>(0.0);
-    var sab = 0.0;
-    for (var t = -r; t <= r; t++) {
-        let j = plane + u32(clamp(y + t, 0, i32(p.h) - 1)) * p.w + x;
-        let g = taps[p.tap_off + u32(t + r)];
-        s += g * vec4<f32>(m[j], m[p.n + j], m[2u * p.n + j], m[3u * p.n + j]);
-        sab += g * m[4u * p.n + j];
-    }
+    let s = o.s;
+    mv[i] = s.x;
+    mv[p.n + i] = s.y;
+    mv[2u * p.n + i] = s.z;
+    mv[3u * p.n + i] = s.w;
+    mv[4u * p.n + i] = o.ab;
     let va = s.z - s.x * s.x;
     let vb = s.w - s.y * s.y;
-    let cab = sab - s.x * s.y;
+    let cab = o.ab - s.x * s.y;
     cs[p.j * p.n + i] = (2.0 * cab + C2) / (va + vb + C2);
     if (p.lum == 1u) {
         let mua = s.x + 0.5;
         let mub = s.y + 0.5;
         cs[p.scales * p.n + i] = (2.0 * mua * mub + C1) / (mua * mua + mub * mub + C1);
     }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    let hb = (p.h + 7u) / 8u; // 8-row blocks per column
+    let planes = p.n / (p.h * p.w);
+    if (i >= planes * hb * p.w) {
+        return;
+    }
+    let x = i % p.w;
+    let y0 = (i / p.w) % hb * 8u;
+    let plane = i / (p.w * hb) * p.h * p.w;
+    let r = i32(p.r);
+    let y = i32(y0) - r; // the input row under tap 0 of output y0
+    // vK: the input row under tap t of output y0+K.
+    var v0 = load(plane, x, y);
+    var v1 = load(plane, x, y + 1);
+    var v2 = load(plane, x, y + 2);
+    var v3 = load(plane, x, y + 3);
+    var v4 = load(plane, x, y + 4);
+    var v5 = load(plane, x, y + 5);
+    var v6 = load(plane, x, y + 6);
+    var o0: Mom;
+    var o1: Mom;
+    var o2: Mom;
+    var o3: Mom;
+    var o4: Mom;
+    var o5: Mom;
+    var o6: Mom;
+    var o7: Mom;
+    for (var t = 0; t <= 2 * r; t++) {
+        let v7 = load(plane, x, y + t + 7);
+        let g = taps[p.tap_off + u32(t)];
+        o0 = add(o0, g, v0);
+        o1 = add(o1, g, v1);
+        o2 = add(o2, g, v2);
+        o3 = add(o3, g, v3);
+        o4 = add(o4, g, v4);
+        o5 = add(o5, g, v5);
+        o6 = add(o6, g, v6);
+        o7 = add(o7, g, v7);
+        v0 = v1;
+        v1 = v2;
+        v2 = v3;
+        v3 = v4;
+        v4 = v5;
+        v5 = v6;
+        v6 = v7;
+    }
+    let i0 = plane + y0 * p.w + x;
+    finish(i0, y0, o0);
+    finish(i0 + p.w, y0 + 1u, o1);
+    finish(i0 + 2u * p.w, y0 + 2u, o2);
+    finish(i0 + 3u * p.w, y0 + 3u, o3);
+    finish(i0 + 4u * p.w, y0 + 4u, o4);
+    finish(i0 + 5u * p.w, y0 + 5u, o5);
+    finish(i0 + 6u * p.w, y0 + 6u, o6);
+    finish(i0 + 7u * p.w, y0 + 7u, o7);
 }

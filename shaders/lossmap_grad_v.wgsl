@@ -1,13 +1,12 @@
 // lossmap_grad_v: at scale j, the gradient of u·Σ MS-SSIM product with
 // respect to the three blurred moments that depend on b' = b − ½ (see
-// lossmap_h): μb' = G∗b', Ebb = G∗b'², Eab = G∗a'b'. With the moments'
-// vertical half of G_σ done here as in lossmap_v, D = va + vb + C2 and
-// cs = (2·cab + C2)/D,
+// lossmap_h): μb' = G∗b', Ebb = G∗b'², Eab = G∗a'b'. With the blurred
+// moments that lossmap_cs stored, D = va + vb + C2 and cs = (2·cab + C2)/D,
 //   W = u·l·Π_{k≠j} cs_k   (the product's gradient by cs_j)
 //   g_Eab = 2W/D,  g_Ebb = −W·cs/D,  g_μb' = W·(2μb'·cs − 2μa')/D,
 // and at the last scale (lum = 1) the luminance term's share
 //   g_μb' += u·Π_k cs_k·(2μa − 2μb·l)/(μa² + μb² + C1).
-// Layout: m (5,P,H,W) from lossmap_h; taps as in lossmap_h; cs
+// Layout: mv (5,P,H,W), the blurred moments from lossmap_cs; cs
 // (scales+1,P,H,W) from lossmap_cs; gf (3,P,H,W): g_μb', g_Ebb, g_Eab at
 // gf[k·n + i].
 
@@ -16,21 +15,16 @@ const C2 = 0.0009;  // (0.03)², backend.SSIMC2
 
 struct Params {
     n: u32,         // P·H·W
-    h: u32,         // H
-    w: u32,         // W
-    r: u32,         // tap radius
-    tap_off: u32,   // first tap in taps
     j: u32,         // scale index
     lum: u32,       // 1 at the last scale
     scales: u32,    // number of scales; l is in slot scales of cs
     u: f32,         // the gradient of the loss by each pixel's product
 };
 
-@group(0) @binding(0) var<storage, read> m: array<f32>;
-@group(0) @binding(1) var<storage, read> taps: array<f32>;
-@group(0) @binding(2) var<storage, read> cs: array<f32>;
-@group(0) @binding(3) var<storage, read_write> gf: array<f32>;
-@group(0) @binding(4) var<uniform> p: Params;
+@group(0) @binding(0) var<storage, read> mv: array<f32>;
+@group(0) @binding(1) var<storage, read> cs: array<f32>;
+@group(0) @binding(2) var<storage, read_write> gf: array<f32>;
+@group(0) @binding(3) var<uniform> p: Params;
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -38,18 +32,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (i >= p.n) {
         return;
     }
-    let x = i % p.w;
-    let y = i32((i / p.w) % p.h);
-    let plane = i - x - u32(y) * p.w;
-    let r = i32(p.r);
-    var s = vec4<f32>(0.0);
-    var sab = 0.0;
-    for (var t = -r; t <= r; t++) {
-        let j = plane + u32(clamp(y + t, 0, i32(p.h) - 1)) * p.w + x;
-        let g = taps[p.tap_off + u32(t + r)];
-        s += g * vec4<f32>(m[j], m[p.n + j], m[2u * p.n + j], m[3u * p.n + j]);
-        sab += g * m[4u * p.n + j];
-    }
+    let s = vec4<f32>(mv[i], mv[p.n + i], mv[2u * p.n + i], mv[3u * p.n + i]);
+    let sab = mv[4u * p.n + i];
     let va = s.z - s.x * s.x;
     let vb = s.w - s.y * s.y;
     let cab = sab - s.x * s.y;

@@ -12,15 +12,16 @@ import (
 //
 // Each channel's MS-SSIM product l·Π_j cs_j enters the map with weight
 // −α/3, each factor a function of blurred moments of a' = x0/2 and
-// b' = xhat/2. A
-// first sweep over the scales stores every factor (lossmap_h, lossmap_cs);
-// a second recomputes each scale's moments and takes the gradient of the
-// product with respect to the three moments that hold b' (lossmap_grad_v),
+// b' = xhat/2. A first sweep over the scales stores every factor and every
+// scale's blurred moments (lossmap_h8, lossmap_cs); a second takes the
+// gradient of the product with respect to the three moments that hold b'
+// (lossmap_grad_v, pointwise),
 // pushes it back through the transpose of the edge-replicating blur
 // (lossmap_vt, lossmap_ht, gathers, no atomics) and accumulates
 // T_μ + 2b'·T_bb + a'·T_ab into dx. The first lossmap_ht pass also adds the
 // L1 term's gradient, (1 − α)·scale/6·sign(xhat − x0) times the sum of G_8's
-// weights that reach the pixel. 6·len(σ) dispatches.
+// weights that reach the pixel. 5·len(σ) dispatches; the
+// blurred moments of every scale take 25·N·3·H·W floats.
 func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32) backend.Tensor {
 	at, bt := tensorOf(x0), tensorOf(xhat)
 	s := at.s
@@ -36,33 +37,38 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	last := scales - 1
 	t8 := taps[last]
 	moments := b.newTensor(backend.Shape{N: 5 * s.N, C: 3, H: s.H, W: s.W})
-	kh := b.kernel("lossmap_h", Read, Read, Read, ReadWrite)
+	kh := b.kernel("lossmap_h8", Read, Read, Read, ReadWrite)
+	hgrid := b.grid1D(n / s.W * ((s.W + 7) / 8))
+	vgrid := b.grid1D(n / s.H * ((s.H + 7) / 8))
 
-	// cs is (scales+1,P,H,W): every cs_j, then l
+	// cs is (scales+1,P,H,W): every cs_j, then l; mv[j] (5,P,H,W) holds
+	// scale j's blurred moments
 	cs := b.newTensor(backend.Shape{N: (scales + 1) * s.N, C: 3, H: s.H, W: s.W})
-	kcs := b.kernel("lossmap_cs", Read, Read, ReadWrite)
+	mv := make([]*Tensor, scales)
+	kcs := b.kernel("lossmap_cs", Read, Read, ReadWrite, ReadWrite)
 	for j, t := range taps {
-		b.dispatch(kh, grid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
-		b.dispatch(kcs, grid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), uint32(j), boolWord(j == last), uint32(scales)}, moments, b.tapBuf, cs)
+		mv[j] = b.newTensor(moments.s)
+		b.dispatch(kh, hgrid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
+		b.dispatch(kcs, vgrid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), uint32(j), boolWord(j == last), uint32(scales)}, moments, b.tapBuf, cs, mv[j])
 	}
+	b.Free(moments)
 
 	// gf and gt are (3,P,H,W)
 	fs := backend.Shape{N: 3 * s.N, C: 3, H: s.H, W: s.W}
 	gf, gt := b.newTensor(fs), b.newTensor(fs)
 	dx := b.newTensor(s)
-	kg := b.kernel("lossmap_grad_v", Read, Read, Read, ReadWrite)
+	kg := b.kernel("lossmap_grad_v", Read, Read, ReadWrite)
 	kvt := b.kernel("lossmap_vt", Read, Read, ReadWrite)
 	kht := b.kernel("lossmap_ht", Read, Read, Read, Read, ReadWrite)
 	u := -float64(scale) * float64(alpha) / 6
 	cl1 := float64(scale) * (1 - float64(alpha)) / 6
 	for j, t := range taps {
 		tp := []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}
-		b.dispatch(kh, grid, tp, at, bt, b.tapBuf, moments)
-		b.dispatch(kg, grid, append(tp[:5:5], uint32(j), boolWord(j == last), uint32(scales), f32bits(float32(u))), moments, b.tapBuf, cs, gf)
+		b.dispatch(kg, grid, []uint32{uint32(n), uint32(j), boolWord(j == last), uint32(scales), f32bits(float32(u))}, mv[j], cs, gf)
+		b.Free(mv[j])
 		b.dispatch(kvt, grid, tp, gf, b.tapBuf, gt)
 		b.dispatch(kht, grid, append(tp[:5:5], boolWord(j == 0), uint32(t8.r), uint32(t8.off), f32bits(float32(cl1))), gt, at, bt, b.tapBuf, dx)
 	}
-	b.Free(moments)
 	b.Free(cs)
 	b.Free(gf)
 	b.Free(gt)
