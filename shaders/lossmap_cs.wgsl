@@ -1,10 +1,10 @@
-// lossmap_cs: the vertical half of G_σ over the five moments of lossmap_h,
+// lossmap_cs: the vertical half of G_σ over the five moments of lossmap_h8,
 // then this scale's SSIM contrast-structure term cs_j (as lossmap_v computes
 // it) into slot j of cs and, at the last scale (lum = 1), the luminance
 // term l into slot scales: the factors of the MS-SSIM product, which
 // lossmap_grad_v needs one at a time. It also stores the five blurred
 // moments into mv, so that lossmap_grad_v need not blur them again.
-// Layout: m (5,P,H,W) from lossmap_h; taps as in lossmap_h; cs
+// Layout: m (5,P,H,W) from lossmap_h8; taps as in lossmap_h8; cs
 // (scales+1,P,H,W), slot k at cs[k·n + i]; P = N·3 planes; mv (5,P,H,W),
 // blurred moment k at mv[k·n + i].
 //

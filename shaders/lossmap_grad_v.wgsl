@@ -1,6 +1,6 @@
 // lossmap_grad_v: at scale j, the gradient of u·Σ MS-SSIM product with
 // respect to the three blurred moments that depend on b' = b − ½ (see
-// lossmap_h): μb' = G∗b', Ebb = G∗b'², Eab = G∗a'b'. With the blurred
+// lossmap_h8): μb' = G∗b', Ebb = G∗b'², Eab = G∗a'b'. With the blurred
 // moments that lossmap_cs stored, D = va + vb + C2 and cs = (2·cab + C2)/D,
 //   W = u·l·Π_{k≠j} cs_k   (the product's gradient by cs_j)
 //   g_Eab = 2W/D,  g_Ebb = −W·cs/D,  g_μb' = W·(2μb'·cs − 2μa')/D,

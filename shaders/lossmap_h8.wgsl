@@ -1,8 +1,11 @@
-// lossmap_h8: lossmap_h (the horizontal half of G_σ over the five SSIM
-// moments of a' = x0/2 and b' = xhat/2) for runs of 8 pixels; the forward
-// loss map runs it, the backward pass lossmap_h.
-// Layout as lossmap_h: x0, xhat (N,3,H,W) seen as P = N·3 planes; taps: 2r+1
-// taps of G_σ from taps[tap_off]; m (5,P,H,W), moment k at
+// lossmap_h8: the horizontal half of the separable Gaussian G_σ (edge
+// replication) applied to the five SSIM moments of a' = a − ½ = x0/2 and
+// b' = b − ½ = xhat/2: a', b', a'², b'², a'b'. Shifting a and b by ½
+// leaves the (co)variances unchanged and halves the magnitudes whose
+// difference gives them, so float32 loses less to cancellation. The
+// forward loss map and its backward pass both run it.
+// Layout: x0, xhat (N,3,H,W) seen as P = N·3 planes; taps: 2r+1 taps of
+// G_σ from taps[tap_off]; m (5,P,H,W), moment k at
 // m[k·n + plane·H·W + y·W + x].
 //
 // One invocation computes pixels x0..x0+7 of one row. It keeps the moments

@@ -8,7 +8,12 @@
 // cl1·sign(xhat − x0)·colsum_W(x)·colsum_H(y), where colsum is the sum of
 // the G_8 blur matrix's column (the transpose of G_8 applied to ones).
 // Layout: gt (3,P,H,W) from lossmap_vt; x0, xhat, dx (N,3,H,W) = (P,H,W);
-// taps as in lossmap_h.
+// taps as in lossmap_h8.
+//
+// One invocation computes pixels x0..x0+7 of one row, sliding the input
+// pixels through registers as lossmap_h8 does (with the taps reversed), so
+// each tap loads one weight and one new pixel's three fields.
+// Grid: ceil(P·H·ceil(W/8) / 256) workgroups, folded as grid1D folds.
 
 struct Params {
     n: u32,         // P·H·W
@@ -29,10 +34,39 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(5) var<uniform> p: Params;
 
-// field returns the three fields at column q of the row starting at row.
+// field returns the three fields at column q of the row starting at row,
+// or zeros where column q lies outside the image.
 fn field(row: u32, q: i32) -> vec3<f32> {
-    let j = row + u32(q);
-    return vec3<f32>(gt[j], gt[p.n + j], gt[2u * p.n + j]);
+    let j = row + u32(clamp(q, 0, i32(p.w) - 1));
+    let v = vec3<f32>(gt[j], gt[p.n + j], gt[2u * p.n + j]);
+    return select(vec3<f32>(0.0), v, q >= 0 && q < i32(p.w));
+}
+
+// edge returns what the clamp moved onto column x: nothing unless x is the
+// first or the last column.
+fn edge(row: u32, x: i32) -> vec3<f32> {
+    let r = i32(p.r);
+    let w = i32(p.w);
+    var s = vec3<f32>(0.0);
+    if (x == 0) {
+        for (var q = 0; q < min(r, w); q++) {
+            var c = 0.0;
+            for (var t = 0; t < r - q; t++) {
+                c += taps[p.tap_off + u32(t)];
+            }
+            s += c * field(row, q);
+        }
+    }
+    if (x == w - 1) {
+        for (var q = max(0, w - r); q < w; q++) {
+            var c = 0.0;
+            for (var t = w - q + r; t <= 2 * r; t++) {
+                c += taps[p.tap_off + u32(t)];
+            }
+            s += c * field(row, q);
+        }
+    }
+    return s;
 }
 
 // colsum is Σ_y Σ_t g_t·[clamp(y + t − r) = q] over a line of n values, the
@@ -62,48 +96,78 @@ fn colsum(q: i32, n: i32, r: i32, off: u32) -> f32 {
     return s;
 }
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    if (i >= p.n) {
+// store combines the gathered fields o (plus the edge's share) of pixel
+// x of the row at row into dx, if x is inside the image.
+fn store(row: u32, x: u32, o: vec3<f32>) {
+    if (x >= p.w) {
         return;
     }
-    let x = i32(i % p.w);
-    let row = i - u32(x);
-    let r = i32(p.r);
-    let w = i32(p.w);
-    var s = vec3<f32>(0.0);
-    for (var t = 0; t <= 2 * r; t++) {
-        let q = x - t + r;
-        if (q >= 0 && q < w) {
-            s += taps[p.tap_off + u32(t)] * field(row, q);
-        }
-    }
-    if (x == 0) {
-        for (var q = 0; q < min(r, w); q++) {
-            var c = 0.0;
-            for (var t = 0; t < r - q; t++) {
-                c += taps[p.tap_off + u32(t)];
-            }
-            s += c * field(row, q);
-        }
-    }
-    if (x == w - 1) {
-        for (var q = max(0, w - r); q < w; q++) {
-            var c = 0.0;
-            for (var t = w - q + r; t <= 2 * r; t++) {
-                c += taps[p.tap_off + u32(t)];
-            }
-            s += c * field(row, q);
-        }
-    }
-    var v = s.x + xhat[i] * s.y + 0.5 * x0[i] * s.z;
+    let s = o + edge(row, i32(x));
+    let i = row + x;
+    let v = s.x + xhat[i] * s.y + 0.5 * x0[i] * s.z;
     if (p.first == 1u) {
         let y = i32((i / p.w) % p.h);
         let r8 = i32(p.r8);
-        let c = colsum(x, w, r8, p.off8) * colsum(y, i32(p.h), r8, p.off8);
+        let c = colsum(i32(x), i32(p.w), r8, p.off8) * colsum(y, i32(p.h), r8, p.off8);
         dx[i] = v + p.cl1 * sign(xhat[i] - x0[i]) * c;
     } else {
         dx[i] += v;
     }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = gid.x + gid.y * nwg.x * 256u;
+    let wb = (p.w + 7u) / 8u; // 8-pixel runs per row
+    if (i >= p.n / p.w * wb) {
+        return;
+    }
+    let xs = i % wb * 8u;
+    let row = i / wb * p.w;
+    let r = i32(p.r);
+    // Pixel xs+K collects g_{2r−u}·in[xs + K − r + u] for u = 0..2r; vK is
+    // that input pixel at step u.
+    let x = i32(xs) - r;
+    var v0 = field(row, x);
+    var v1 = field(row, x + 1);
+    var v2 = field(row, x + 2);
+    var v3 = field(row, x + 3);
+    var v4 = field(row, x + 4);
+    var v5 = field(row, x + 5);
+    var v6 = field(row, x + 6);
+    var o0 = vec3<f32>(0.0);
+    var o1 = vec3<f32>(0.0);
+    var o2 = vec3<f32>(0.0);
+    var o3 = vec3<f32>(0.0);
+    var o4 = vec3<f32>(0.0);
+    var o5 = vec3<f32>(0.0);
+    var o6 = vec3<f32>(0.0);
+    var o7 = vec3<f32>(0.0);
+    for (var u = 0; u <= 2 * r; u++) {
+        let v7 = field(row, x + u + 7);
+        let g = taps[p.tap_off + u32(2 * r - u)];
+        o0 += g * v0;
+        o1 += g * v1;
+        o2 += g * v2;
+        o3 += g * v3;
+        o4 += g * v4;
+        o5 += g * v5;
+        o6 += g * v6;
+        o7 += g * v7;
+        v0 = v1;
+        v1 = v2;
+        v2 = v3;
+        v3 = v4;
+        v4 = v5;
+        v5 = v6;
+        v6 = v7;
+    }
+    store(row, xs, o0);
+    store(row, xs + 1u, o1);
+    store(row, xs + 2u, o2);
+    store(row, xs + 3u, o3);
+    store(row, xs + 4u, o4);
+    store(row, xs + 5u, o5);
+    store(row, xs + 6u, o6);
+    store(row, xs + 7u, o7);
 }

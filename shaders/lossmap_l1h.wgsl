@@ -1,6 +1,6 @@
 // lossmap_l1h: the horizontal half of G_σ (edge replication) applied to
 // the channel mean of |a − b|, a = (x0+1)/2, b = (xhat+1)/2.
-// Layout: x0, xhat (N,3,H,W); taps as in lossmap_h; d (N,1,H,W).
+// Layout: x0, xhat (N,3,H,W); taps as in lossmap_h8; d (N,1,H,W).
 //
 // One invocation computes pixels x0..x0+7 of one row, sliding a window of
 // 8 input pixels one pixel per tap as lossmap_h8 does: each tap loads one

@@ -1,7 +1,7 @@
 // lossmap_out: map = α·(1 − MS-SSIM) + (1 − α)·L1, where MS-SSIM is the
 // channel mean of the product acc (lossmap_v) and L1 the vertical half of
 // G_8 over d (lossmap_l1h), edge-replicated.
-// Layout: acc (N,3,H,W); d (N,1,H,W); taps as in lossmap_h; out (N,1,H,W).
+// Layout: acc (N,3,H,W); d (N,1,H,W); taps as in lossmap_h8; out (N,1,H,W).
 //
 // One invocation computes rows y0..y0+7 of one column, sliding a window of
 // 8 input rows one row per tap as lossmap_v does: each tap loads one

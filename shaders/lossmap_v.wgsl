@@ -1,12 +1,12 @@
-// lossmap_v: the vertical half of G_σ over the five moments of lossmap_h,
+// lossmap_v: the vertical half of G_σ over the five moments of lossmap_h8,
 // then the SSIM contrast-structure term of this scale,
 //   cs = (2·cab + C2)/(va + vb + C2),  va = G∗a'² − μa'², vb = G∗b'² − μb'²,
 //   cab = G∗(a'b') − μa'·μb'   (a' = a − ½, b' = b − ½; μa = μa' + ½),
 // times, at the last scale (lum = 1), the luminance term
 //   l = (2·μa·μb + C1)/(μa² + μb² + C1),
 // multiplied into the running MS-SSIM product acc (first = 1 overwrites it).
-// Layout: m (5,P,H,W) from lossmap_h; acc (P,H,W), P = N·3 planes; taps as
-// in lossmap_h.
+// Layout: m (5,P,H,W) from lossmap_h8; acc (P,H,W), P = N·3 planes; taps as
+// in lossmap_h8.
 //
 // One invocation computes rows y0..y0+7 of one column. It keeps the
 // moments of the 8 input rows under tap t of its 8 outputs in registers and

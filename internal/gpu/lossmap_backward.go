@@ -21,7 +21,9 @@ import (
 // T_μ + 2b'·T_bb + a'·T_ab into dx. The first lossmap_ht pass also adds the
 // L1 term's gradient, (1 − α)·scale/6·sign(xhat − x0) times the sum of G_8's
 // weights that reach the pixel. 5·len(σ) dispatches; the
-// blurred moments of every scale take 25·N·3·H·W floats.
+// blurred moments of every scale take 25·N·3·H·W floats. Every blur and
+// transposed blur computes a run of 8 outputs per invocation along its
+// direction (as LossMap's do); lossmap_grad_v one per pixel.
 func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32) backend.Tensor {
 	at, bt := tensorOf(x0), tensorOf(xhat)
 	s := at.s
@@ -66,8 +68,8 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 		tp := []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}
 		b.dispatch(kg, grid, []uint32{uint32(n), uint32(j), boolWord(j == last), uint32(scales), f32bits(float32(u))}, mv[j], cs, gf)
 		b.Free(mv[j])
-		b.dispatch(kvt, grid, tp, gf, b.tapBuf, gt)
-		b.dispatch(kht, grid, append(tp[:5:5], boolWord(j == 0), uint32(t8.r), uint32(t8.off), f32bits(float32(cl1))), gt, at, bt, b.tapBuf, dx)
+		b.dispatch(kvt, vgrid, tp, gf, b.tapBuf, gt)
+		b.dispatch(kht, hgrid, append(tp[:5:5], boolWord(j == 0), uint32(t8.r), uint32(t8.off), f32bits(float32(cl1))), gt, at, bt, b.tapBuf, dx)
 	}
 	b.Free(cs)
 	b.Free(gf)
