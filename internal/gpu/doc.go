@@ -56,7 +56,8 @@
 //     the kernel's workgroup index is wid.x + wid.y·num_workgroups.x.
 //     A kernel with a 2-D or 3-D workgroup builds its own grid.
 //   - b.copyTensor(dst, dstOff, src): records a buffer copy of src into dst
-//     at float offset dstOff.
+//     at float offset dstOff; b.copyFloats(dst, dstOff, src, srcOff, n)
+//     copies n floats of src from srcOff.
 //   - b.limits holds the device's wgpu.Limits.
 //
 // Device errors (a WGSL compile error, a failed validation) are recorded,

@@ -192,15 +192,21 @@ func f32bits(x float32) uint32 { return math.Float32bits(x) }
 
 // copyTensor records a copy of src into dst at float offset dstOff.
 func (b *Backend) copyTensor(dst *Tensor, dstOff int, src *Tensor) {
-	if dstOff+src.s.Len() > dst.s.Len() {
-		panic(fmt.Sprintf("gpu: copy of %v at %d into %v", src.s, dstOff, dst.s))
+	b.copyFloats(dst, dstOff, src, 0, src.s.Len())
+}
+
+// copyFloats records a copy of n floats of src from float offset srcOff
+// into dst at float offset dstOff.
+func (b *Backend) copyFloats(dst *Tensor, dstOff int, src *Tensor, srcOff, n int) {
+	if srcOff < 0 || dstOff < 0 || srcOff+n > src.s.Len() || dstOff+n > dst.s.Len() {
+		panic(fmt.Sprintf("gpu: copy of %d floats of %v at %d into %v at %d", n, src.s, srcOff, dst.s, dstOff))
 	}
 	if b.err != nil {
 		return
 	}
 	b.begin()
 	b.endPass()
-	if err := b.encoder().CopyBufferToBuffer(src.buf, 0, dst.buf, 4*uint64(dstOff), src.bytes()); err != nil {
+	if err := b.encoder().CopyBufferToBuffer(src.buf, 4*uint64(srcOff), dst.buf, 4*uint64(dstOff), 4*uint64(n)); err != nil {
 		b.fail(fmt.Errorf("gpu: copy: %w", err))
 	}
 }
