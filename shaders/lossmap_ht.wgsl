@@ -97,8 +97,9 @@ fn colsum(q: i32, n: i32, r: i32, off: u32) -> f32 {
 }
 
 // store combines the gathered fields o (plus the edge's share) of pixel
-// x of the row at row into dx, if x is inside the image.
-fn store(row: u32, x: u32, o: vec3<f32>) {
+// x of the row at row into dx, if x is inside the image; cy is the row's
+// colsum of G_8 (used in the first pass only).
+fn store(row: u32, x: u32, o: vec3<f32>, cy: f32) {
     if (x >= p.w) {
         return;
     }
@@ -106,9 +107,7 @@ fn store(row: u32, x: u32, o: vec3<f32>) {
     let i = row + x;
     let v = s.x + xhat[i] * s.y + 0.5 * x0[i] * s.z;
     if (p.first == 1u) {
-        let y = i32((i / p.w) % p.h);
-        let r8 = i32(p.r8);
-        let c = colsum(i32(x), i32(p.w), r8, p.off8) * colsum(y, i32(p.h), r8, p.off8);
+        let c = colsum(i32(x), i32(p.w), i32(p.r8), p.off8) * cy;
         dx[i] = v + p.cl1 * sign(xhat[i] - x0[i]) * c;
     } else {
         dx[i] += v;
@@ -162,12 +161,16 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         v5 = v6;
         v6 = v7;
     }
-    store(row, xs, o0);
-    store(row, xs + 1u, o1);
-    store(row, xs + 2u, o2);
-    store(row, xs + 3u, o3);
-    store(row, xs + 4u, o4);
-    store(row, xs + 5u, o5);
-    store(row, xs + 6u, o6);
-    store(row, xs + 7u, o7);
+    var cy = 0.0;
+    if (p.first == 1u) {
+        cy = colsum(i32(row / p.w % p.h), i32(p.h), i32(p.r8), p.off8);
+    }
+    store(row, xs, o0, cy);
+    store(row, xs + 1u, o1, cy);
+    store(row, xs + 2u, o2, cy);
+    store(row, xs + 3u, o3, cy);
+    store(row, xs + 4u, o4, cy);
+    store(row, xs + 5u, o5, cy);
+    store(row, xs + 6u, o6, cy);
+    store(row, xs + 7u, o7, cy);
 }
