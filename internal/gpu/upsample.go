@@ -16,7 +16,8 @@ func (b *Backend) UpsampleBilinear(x backend.Tensor, factor int) backend.Tensor 
 	}
 	out := b.newTensor(backend.Shape{N: s.N, C: s.C, H: factor * s.H, W: factor * s.W})
 	n := out.s.Len()
-	b.dispatch(b.kernel("upsample_bilinear", Read, ReadWrite), b.grid1D(n),
+	runs := n / out.s.W * ((out.s.W + 3) / 4) // 4-output runs of upsample_bilinear
+	b.dispatch(b.kernel("upsample_bilinear", Read, ReadWrite), b.grid1D(runs),
 		[]uint32{uint32(n), uint32(s.H), uint32(s.W), uint32(factor), f32bits(float32(1 / float64(factor)))}, xt, out)
 	return out
 }
