@@ -8,7 +8,8 @@
 // cl1·sign(xhat − x0)·colsum_W(x)·colsum_H(y), where colsum is the sum of
 // the G_8 blur matrix's column (the transpose of G_8 applied to ones).
 // Layout: gt (3,P,H,W) from lossmap_vt; x0, xhat, dx (N,3,H,W) = (P,H,W);
-// taps as in lossmap_h8.
+// taps as in lossmap_h8; cols (W+H): colsum_W, then colsum_H (computed on
+// the host).
 //
 // One invocation computes pixels x0..x0+7 of one row, sliding the input
 // pixels through registers as lossmap_h8 does (with the taps reversed), so
@@ -21,9 +22,8 @@ struct Params {
     w: u32,         // W
     r: u32,         // tap radius of this scale
     tap_off: u32,   // its first tap in taps
+    cum_off: u32,   // the taps' 2r+2 prefix sums in taps: Σ_{t<k} g_t at cum_off + k
     first: u32,     // 1 in the first pass
-    r8: u32,        // tap radius of G_8
-    off8: u32,      // first tap of G_8 in taps
     cl1: f32,       // scale·(1 − α)/6: the L1 term's gradient per |x0 − xhat|
 };
 
@@ -31,8 +31,9 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x0: array<f32>;
 @group(0) @binding(2) var<storage, read> xhat: array<f32>;
 @group(0) @binding(3) var<storage, read> taps: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(5) var<uniform> p: Params;
+@group(0) @binding(4) var<storage, read> cols: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<uniform> p: Params;
 
 // field returns the three fields at column q of the row starting at row,
 // or zeros where column q lies outside the image.
@@ -50,47 +51,13 @@ fn edge(row: u32, x: i32) -> vec3<f32> {
     var s = vec3<f32>(0.0);
     if (x == 0) {
         for (var q = 0; q < min(r, w); q++) {
-            var c = 0.0;
-            for (var t = 0; t < r - q; t++) {
-                c += taps[p.tap_off + u32(t)];
-            }
-            s += c * field(row, q);
+            s += taps[p.cum_off + u32(r - q)] * field(row, q);
         }
     }
     if (x == w - 1) {
+        let all = taps[p.cum_off + u32(2 * r + 1)];
         for (var q = max(0, w - r); q < w; q++) {
-            var c = 0.0;
-            for (var t = w - q + r; t <= 2 * r; t++) {
-                c += taps[p.tap_off + u32(t)];
-            }
-            s += c * field(row, q);
-        }
-    }
-    return s;
-}
-
-// colsum is Σ_y Σ_t g_t·[clamp(y + t − r) = q] over a line of n values, the
-// taps g from off.
-fn colsum(q: i32, n: i32, r: i32, off: u32) -> f32 {
-    var s = 0.0;
-    for (var t = 0; t <= 2 * r; t++) {
-        let y = q - t + r;
-        if (y >= 0 && y < n) {
-            s += taps[off + u32(t)];
-        }
-    }
-    if (q == 0) {
-        for (var y = 0; y < min(r, n); y++) {
-            for (var t = 0; t < r - y; t++) {
-                s += taps[off + u32(t)];
-            }
-        }
-    }
-    if (q == n - 1) {
-        for (var y = max(0, n - r); y < n; y++) {
-            for (var t = n - y + r; t <= 2 * r; t++) {
-                s += taps[off + u32(t)];
-            }
+            s += (all - taps[p.cum_off + u32(w - q + r)]) * field(row, q);
         }
     }
     return s;
@@ -98,7 +65,7 @@ fn colsum(q: i32, n: i32, r: i32, off: u32) -> f32 {
 
 // store combines the gathered fields o (plus the edge's share) of pixel
 // x of the row at row into dx, if x is inside the image; cy is the row's
-// colsum of G_8 (used in the first pass only).
+// column sum of G_8 (used in the first pass only).
 fn store(row: u32, x: u32, o: vec3<f32>, cy: f32) {
     if (x >= p.w) {
         return;
@@ -107,7 +74,7 @@ fn store(row: u32, x: u32, o: vec3<f32>, cy: f32) {
     let i = row + x;
     let v = s.x + xhat[i] * s.y + 0.5 * x0[i] * s.z;
     if (p.first == 1u) {
-        let c = colsum(i32(x), i32(p.w), i32(p.r8), p.off8) * cy;
+        let c = cols[x] * cy;
         dx[i] = v + p.cl1 * sign(xhat[i] - x0[i]) * c;
     } else {
         dx[i] += v;
@@ -161,10 +128,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         v5 = v6;
         v6 = v7;
     }
-    var cy = 0.0;
-    if (p.first == 1u) {
-        cy = colsum(i32(row / p.w % p.h), i32(p.h), i32(p.r8), p.off8);
-    }
+    let cy = cols[p.w + row / p.w % p.h];
     store(row, xs, o0, cy);
     store(row, xs + 1u, o1, cy);
     store(row, xs + 2u, o2, cy);

@@ -18,6 +18,7 @@ struct Params {
     w: u32,         // W
     r: u32,         // tap radius
     tap_off: u32,   // first tap in taps
+    cum_off: u32,   // the taps' 2r+2 prefix sums in taps: Σ_{t<k} g_t at cum_off + k
 };
 
 @group(0) @binding(0) var<storage, read> gf: array<f32>;
@@ -41,20 +42,13 @@ fn edge(col: u32, y: i32) -> vec3<f32> {
     var s = vec3<f32>(0.0);
     if (y == 0) {
         for (var q = 0; q < min(r, h); q++) {
-            var c = 0.0;
-            for (var t = 0; t < r - q; t++) {
-                c += taps[p.tap_off + u32(t)];
-            }
-            s += c * field(col, q);
+            s += taps[p.cum_off + u32(r - q)] * field(col, q);
         }
     }
     if (y == h - 1) {
+        let all = taps[p.cum_off + u32(2 * r + 1)];
         for (var q = max(0, h - r); q < h; q++) {
-            var c = 0.0;
-            for (var t = h - q + r; t <= 2 * r; t++) {
-                c += taps[p.tap_off + u32(t)];
-            }
-            s += c * field(col, q);
+            s += (all - taps[p.cum_off + u32(h - q + r)]) * field(col, q);
         }
     }
     return s;

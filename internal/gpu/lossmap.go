@@ -6,11 +6,14 @@ import (
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
-// tapRange locates the taps of one G_σ in Backend.tapBuf.
-type tapRange struct{ off, r int }
+// tapRange locates the taps of one G_σ in Backend.tapBuf: its 2r+1 taps
+// g_t from off, and from cum their 2r+2 prefix sums Σ_{t<k} g_t (summed in
+// float64), which the transposed blurs' edge rows use.
+type tapRange struct{ off, cum, r int }
 
 // gaussTaps uploads backend.GaussianTaps for every σ of
-// backend.MSSSIMSigmas on first use and returns where each lies.
+// backend.MSSSIMSigmas, and their prefix sums, on first use and returns
+// where each lies.
 func (b *Backend) gaussTaps() []tapRange {
 	if b.taps != nil {
 		return b.taps
@@ -18,8 +21,15 @@ func (b *Backend) gaussTaps() []tapRange {
 	var all []float32
 	for _, sigma := range backend.MSSSIMSigmas {
 		t := backend.GaussianTaps(sigma)
-		b.taps = append(b.taps, tapRange{off: len(all), r: len(t) / 2})
+		tr := tapRange{off: len(all), cum: len(all) + len(t), r: len(t) / 2}
 		all = append(all, t...)
+		sum := 0.0
+		for _, g := range t {
+			all = append(all, float32(sum))
+			sum += float64(g)
+		}
+		all = append(all, float32(sum))
+		b.taps = append(b.taps, tr)
 	}
 	b.tapBuf = tensorOf(b.Upload(backend.Shape{N: 1, C: len(all), H: 1, W: 1}, all))
 	return b.taps

@@ -37,7 +37,6 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	grid := b.grid1D(n)
 	scales := len(taps)
 	last := scales - 1
-	t8 := taps[last]
 	moments := b.newTensor(backend.Shape{N: 5 * s.N, C: 3, H: s.H, W: s.W})
 	kh := b.kernel("lossmap_h8", Read, Read, Read, ReadWrite)
 	hgrid := b.grid1D(n / s.W * ((s.W + 7) / 8))
@@ -61,20 +60,43 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	dx := b.newTensor(s)
 	kg := b.kernel("lossmap_grad_v", Read, Read, ReadWrite)
 	kvt := b.kernel("lossmap_vt", Read, Read, ReadWrite)
-	kht := b.kernel("lossmap_ht", Read, Read, Read, Read, ReadWrite)
+	kht := b.kernel("lossmap_ht", Read, Read, Read, Read, Read, ReadWrite)
+	g8 := backend.GaussianTaps(backend.MSSSIMSigmas[last])
+	// cols is G_8's column sums along W, then along H
+	cols := b.Upload(backend.Shape{N: 1, C: 1, H: 1, W: s.W + s.H}, append(colSums(g8, s.W), colSums(g8, s.H)...))
 	u := -float64(scale) * float64(alpha) / 6
 	cl1 := float64(scale) * (1 - float64(alpha)) / 6
 	for j, t := range taps {
-		tp := []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}
+		tp := []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), uint32(t.cum)}
 		b.dispatch(kg, grid, []uint32{uint32(n), uint32(j), boolWord(j == last), uint32(scales), f32bits(float32(u))}, mv[j], cs, gf)
 		b.Free(mv[j])
 		b.dispatch(kvt, vgrid, tp, gf, b.tapBuf, gt)
-		b.dispatch(kht, hgrid, append(tp[:5:5], boolWord(j == 0), uint32(t8.r), uint32(t8.off), f32bits(float32(cl1))), gt, at, bt, b.tapBuf, dx)
+		b.dispatch(kht, hgrid, append(tp[:6:6], boolWord(j == 0), f32bits(float32(cl1))), gt, at, bt, b.tapBuf, tensorOf(cols), dx)
 	}
 	b.Free(cs)
+	b.Free(cols)
 	b.Free(gf)
 	b.Free(gt)
 	return dx
+}
+
+// colSums returns, for each position q of a line of n values, the sum of
+// column q of the edge-replicating blur matrix of the 2r+1 taps g (the
+// transpose of the blur applied to ones): Σ_y Σ_k g_k·[clamp(y + k − r) = q],
+// summed in float64.
+func colSums(g []float32, n int) []float32 {
+	r := len(g) / 2
+	s := make([]float64, n)
+	for y := range n {
+		for k, gk := range g {
+			s[min(max(y+k-r, 0), n-1)] += float64(gk)
+		}
+	}
+	out := make([]float32, n)
+	for q, v := range s {
+		out[q] = float32(v)
+	}
+	return out
 }
 
 // boolWord is a Params flag: 1 for true.
