@@ -1,6 +1,7 @@
 // global_avg_pool_backward: the transpose of global_avg_pool, every value
 // of a plane gets its mean's gradient over the plane size: dx = dy[plane]/hw.
-// Layout: dy (N,C,1,1); dx (N,C,H,W), hw = H·W; one invocation per value of dx.
+// Layout: dy (N,C,1,1); dx (N,C,H,W), hw = H·W; one invocation per run of
+// 4 values of dx, which divides once to find its plane and steps from there.
 
 struct Params {
     n: u32,    // elements of dx
@@ -11,11 +12,28 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
+// put writes plane's value at dx[i], if i is inside dx.
+fn put(i: u32, plane: u32) {
+    if (i < p.n) {
+        dx[i] = dy[plane] / f32(p.hw);
+    }
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
+    let i = 4u * (gid.x + gid.y * nwg.x * 256u);
     if (i >= p.n) {
         return;
     }
-    dx[i] = dy[i / p.hw] / f32(p.hw);
+    var plane = i / p.hw;
+    var at = i - plane * p.hw; // position of value i + k in its plane
+    put(i, plane);
+    for (var k = 1u; k < 4u; k++) {
+        at++;
+        if (at == p.hw) {
+            at = 0u;
+            plane++;
+        }
+        put(i + k, plane);
+    }
 }

@@ -130,6 +130,15 @@ var gradCases = []gradCase{
 		run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
 			return []backend.Tensor{b.GlobalAvgPoolBackward(t[0], sh(2, 5, 13, 11))}
 		}},
+	// planes smaller than a kernel's run of 4 values
+	{name: "gap/1x1", in: []input{unit(2, 5, 1, 1)}, atol: atol, rtol: rtol,
+		run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
+			return []backend.Tensor{b.GlobalAvgPoolBackward(t[0], sh(2, 5, 1, 1))}
+		}},
+	{name: "gap/1x3", in: []input{unit(2, 5, 1, 1)}, atol: atol, rtol: rtol,
+		run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
+			return []backend.Tensor{b.GlobalAvgPoolBackward(t[0], sh(2, 5, 1, 3))}
+		}},
 	{name: "avgpool2", in: []input{unit(2, 3, 7, 11)}, atol: atol, rtol: rtol,
 		run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
 			return []backend.Tensor{b.AvgPool2Backward(t[0])}

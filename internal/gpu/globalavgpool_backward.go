@@ -7,7 +7,8 @@ import (
 )
 
 // GlobalAvgPoolBackward is the transpose of GlobalAvgPool: dy (N,C,1,1) →
-// dx of shape s (N,C,H,W), dy[n,c]/(H·W) at every pixel of plane (n,c).
+// dx of shape s (N,C,H,W), dy[n,c]/(H·W) at every pixel of plane (n,c);
+// 4 values per invocation.
 func (b *Backend) GlobalAvgPoolBackward(dy backend.Tensor, s backend.Shape) backend.Tensor {
 	dyt := tensorOf(dy)
 	if dyt.s != (backend.Shape{N: s.N, C: s.C, H: 1, W: 1}) {
@@ -15,7 +16,7 @@ func (b *Backend) GlobalAvgPoolBackward(dy backend.Tensor, s backend.Shape) back
 	}
 	dx := b.newTensor(s)
 	n := s.Len()
-	b.dispatch(b.kernel("global_avg_pool_backward", Read, ReadWrite), b.grid1D(n),
+	b.dispatch(b.kernel("global_avg_pool_backward", Read, ReadWrite), b.grid1D((n+3)/4),
 		[]uint32{uint32(n), uint32(s.H * s.W)}, dyt, dx)
 	return dx
 }
