@@ -2,6 +2,8 @@
 // pass (first = 1) overwrites out.
 // Layout: o, out (N,C,H,W); a (m, N·C) softmax weights (skff_softmax);
 // hw = H·W.
+// One invocation per run of 4 values, which divides once to find its
+// plane and steps from there.
 
 struct Params {
     n: u32,       // elements of o
@@ -15,16 +17,34 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let k = gid.x + gid.y * nwg.x * 256u;
-    if (k >= p.n) {
+// put accumulates out[i] of plane, if i is inside out.
+fn put(i: u32, plane: u32) {
+    if (i >= p.n) {
         return;
     }
-    let v = a[p.offset + k / p.hw] * o[k];
+    let v = a[p.offset + plane] * o[i];
     if (p.first == 1u) {
-        out[k] = v;
+        out[i] = v;
     } else {
-        out[k] += v;
+        out[i] += v;
+    }
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = 4u * (gid.x + gid.y * nwg.x * 256u);
+    if (i >= p.n) {
+        return;
+    }
+    var plane = i / p.hw;
+    var at = i - plane * p.hw; // position of value i + k in its plane
+    put(i, plane);
+    for (var k = 1u; k < 4u; k++) {
+        at++;
+        if (at == p.hw) {
+            at = 0u;
+            plane++;
+        }
+        put(i + k, plane);
     }
 }

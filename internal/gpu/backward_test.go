@@ -182,6 +182,14 @@ var gradCases = []gradCase{
 	skffGrad(1, sh(2, 5, 6, 7)),
 	skffGrad(3, sh(2, 5, 6, 7)),
 	skffGrad(4, sh(1, 3, 17, 19)),
+	// planes smaller than a kernel's run of 4 values
+	{name: "gate/1x3", in: []input{unit(2, 5, 1, 3), unit(2, 5, 1, 1), unit(2, 5, 1, 3)},
+		atol: reduceAtol, rtol: reduceRtol, relErr: reduceRel,
+		run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
+			dy, dw := b.ChannelGateBackward(t[0], t[1], t[2])
+			return []backend.Tensor{dy, dw}
+		}},
+	skffGrad(3, sh(2, 5, 1, 3)),
 	adamw(sh(2, 5, 7, 9), backend.AdamWParams{LR: 1e-3, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Step: 1}),
 	adamw(sh(1, 3, 1, 37), backend.AdamWParams{LR: 1e-4, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Step: 7}),
 	lossGrad("unrelated", sh(2, 3, 21, 27), 0.84, 1.0/(2*21*27), nil),

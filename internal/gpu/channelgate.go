@@ -16,7 +16,7 @@ func (b *Backend) ChannelGate(y, w backend.Tensor) backend.Tensor {
 	}
 	out := b.newTensor(s)
 	n := s.Len()
-	b.dispatch(b.kernel("channel_gate", Read, Read, ReadWrite), b.grid1D(n),
+	b.dispatch(b.kernel("channel_gate", Read, Read, ReadWrite), b.grid1D((n+3)/4),
 		[]uint32{uint32(n), uint32(s.H * s.W)}, yt, wt, out)
 	return out
 }

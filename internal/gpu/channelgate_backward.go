@@ -18,7 +18,7 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 	mustSameShape("ChannelGateBackward", s, dt.s)
 	dyt := b.newTensor(s)
 	n := s.Len()
-	b.dispatch(b.kernel("channel_gate_backward", Read, Read, ReadWrite), b.grid1D(n),
+	b.dispatch(b.kernel("channel_gate_backward", Read, Read, ReadWrite), b.grid1D((n+3)/4),
 		[]uint32{uint32(n), uint32(s.H * s.W)}, dt, wt, dyt)
 	dwt := b.newTensor(wt.s)
 	b.planeDot(dt, yt, dwt, 0)

@@ -37,7 +37,7 @@ func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
 		if i == 0 {
 			first = 1
 		}
-		b.dispatch(acc, b.grid1D(n), []uint32{uint32(n), uint32(s.H * s.W), uint32(i * nc), first}, ot, a, out)
+		b.dispatch(acc, b.grid1D((n+3)/4), []uint32{uint32(n), uint32(s.H * s.W), uint32(i * nc), first}, ot, a, out)
 	}
 	b.Free(a)
 	return out

@@ -38,7 +38,7 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 		mustSameShape("SKFFFuseBackward maps", s, ot.s)
 		b.planeDot(dt, ot, ds, i*nc)
 		d := b.newTensor(s)
-		b.dispatch(acc, b.grid1D(n), []uint32{uint32(n), uint32(s.H * s.W), uint32(i * nc), 1}, dt, a, d)
+		b.dispatch(acc, b.grid1D((n+3)/4), []uint32{uint32(n), uint32(s.H * s.W), uint32(i * nc), 1}, dt, a, d)
 		dos = append(dos, d)
 	}
 	k := b.kernel("skff_backward", Read, Read, ReadWrite)
