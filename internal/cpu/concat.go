@@ -1,19 +1,12 @@
 package cpu
 
-import (
-	"fmt"
-
-	"github.com/noise2norm/noise2norm/internal/backend"
-)
+import "github.com/noise2norm/noise2norm/internal/backend"
 
 // Concat joins along channels: (N,Ca,H,W),(N,Cb,H,W) → (N,Ca+Cb,H,W).
 func (b *Backend) Concat(x, y backend.Tensor) backend.Tensor {
 	p, q := host(x), host(y)
 	sp, sq := p.S, q.S
-	if sp.N != sq.N || sp.H != sq.H || sp.W != sq.W {
-		panic(fmt.Sprintf("cpu: Concat of %v and %v", sp, sq))
-	}
-	out := NewTensor(backend.Shape{N: sp.N, C: sp.C + sq.C, H: sp.H, W: sp.W})
+	out := NewTensor(backend.ConcatShape(sp, sq))
 	a, c := sp.C*sp.H*sp.W, sq.C*sq.H*sq.W
 	for n := 0; n < sp.N; n++ {
 		copy(out.Data[n*(a+c):], p.Data[n*a:(n+1)*a])

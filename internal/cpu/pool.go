@@ -1,10 +1,6 @@
 package cpu
 
-import (
-	"fmt"
-
-	"github.com/noise2norm/noise2norm/internal/backend"
-)
+import "github.com/noise2norm/noise2norm/internal/backend"
 
 // GlobalAvgPool returns the mean over H,W: (N,C,H,W) → (N,C,1,1).
 func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
@@ -29,10 +25,7 @@ func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
 func (b *Backend) AvgPool2(x backend.Tensor) backend.Tensor {
 	in := host(x)
 	s := in.S
-	if s.H%2 != 0 || s.W%2 != 0 {
-		panic(fmt.Sprintf("cpu: AvgPool2 of odd size %v", s))
-	}
-	os := backend.Shape{N: s.N, C: s.C, H: s.H / 2, W: s.W / 2}
+	os := backend.HalfShape("AvgPool2", s)
 	out := NewTensor(os)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {

@@ -1,20 +1,13 @@
 package cpu
 
-import (
-	"fmt"
-
-	"github.com/noise2norm/noise2norm/internal/backend"
-)
+import "github.com/noise2norm/noise2norm/internal/backend"
 
 // PixelUnshuffle ×2: (N,C,H,W) → (N,4C,H/2,W/2) with
 // out[n, c·4+dy·2+dx, y, x] = in[n, c, 2y+dy, 2x+dx] (PyTorch's order).
 func (b *Backend) PixelUnshuffle(x backend.Tensor) backend.Tensor {
 	in := host(x)
 	s := in.S
-	if s.H%2 != 0 || s.W%2 != 0 {
-		panic(fmt.Sprintf("cpu: PixelUnshuffle of odd size %v", s))
-	}
-	out := NewTensor(backend.Shape{N: s.N, C: 4 * s.C, H: s.H / 2, W: s.W / 2})
+	out := NewTensor(backend.UnshuffleShape(s))
 	shuffle(b.Threads, in, out, false)
 	return out
 }
@@ -23,10 +16,7 @@ func (b *Backend) PixelUnshuffle(x backend.Tensor) backend.Tensor {
 func (b *Backend) PixelShuffle(x backend.Tensor) backend.Tensor {
 	in := host(x)
 	s := in.S
-	if s.C%4 != 0 {
-		panic(fmt.Sprintf("cpu: PixelShuffle of %v: channels not a multiple of 4", s))
-	}
-	out := NewTensor(backend.Shape{N: s.N, C: s.C / 4, H: 2 * s.H, W: 2 * s.W})
+	out := NewTensor(backend.ShuffleShape(s))
 	shuffle(b.Threads, out, in, true)
 	return out
 }

@@ -1,10 +1,6 @@
 package cpu
 
-import (
-	"fmt"
-
-	"github.com/noise2norm/noise2norm/internal/backend"
-)
+import "github.com/noise2norm/noise2norm/internal/backend"
 
 // BilinearTap is PyTorch's align_corners=False source position for output
 // index o of an upsampling by factor f over an axis of n inputs: the two
@@ -27,10 +23,7 @@ func BilinearTap(o, f, n int) (i0, i1 int, l1 float32) {
 func (b *Backend) UpsampleBilinear(x backend.Tensor, f int) backend.Tensor {
 	in := host(x)
 	s := in.S
-	if f < 1 {
-		panic(fmt.Sprintf("cpu: UpsampleBilinear by %d", f))
-	}
-	os := backend.Shape{N: s.N, C: s.C, H: f * s.H, W: f * s.W}
+	os := backend.UpsampleShape(s, f)
 	out := NewTensor(os)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {

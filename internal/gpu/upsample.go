@@ -1,20 +1,13 @@
 package gpu
 
-import (
-	"fmt"
-
-	"github.com/noise2norm/noise2norm/internal/backend"
-)
+import "github.com/noise2norm/noise2norm/internal/backend"
 
 // UpsampleBilinear resizes x (N,C,H,W) to out (N,C,f·H,f·W) like PyTorch's
 // interpolate(scale_factor=f, mode="bilinear", align_corners=False).
 func (b *Backend) UpsampleBilinear(x backend.Tensor, factor int) backend.Tensor {
 	xt := tensorOf(x)
 	s := xt.s
-	if factor < 1 {
-		panic(fmt.Sprintf("gpu: UpsampleBilinear by %d", factor))
-	}
-	out := b.newTensor(backend.Shape{N: s.N, C: s.C, H: factor * s.H, W: factor * s.W})
+	out := b.newTensor(backend.UpsampleShape(s, factor))
 	n := out.s.Len()
 	runs := n / out.s.W * ((out.s.W + 3) / 4) // 4-output runs of upsample_bilinear
 	b.dispatch(b.kernel("upsample_bilinear", Read, ReadWrite), b.grid1D(runs),
