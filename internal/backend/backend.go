@@ -21,9 +21,6 @@ func (s Shape) Len() int { return s.N * s.C * s.H * s.W }
 
 func (s Shape) String() string { return fmt.Sprintf("(%d,%d,%d,%d)", s.N, s.C, s.H, s.W) }
 
-// Dims returns the shape as a slice (for file formats).
-func (s Shape) Dims() []int { return []int{s.N, s.C, s.H, s.W} }
-
 // ShapeOf converts 1 to 4 dims into a Shape, right-aligned except for a
 // 1-D vector, which becomes (1,C,1,1) (the layout of a bias).
 func ShapeOf(dims []int) (Shape, error) {

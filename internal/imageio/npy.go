@@ -116,7 +116,7 @@ func parseNPY(b []byte) ([]int, []float32, error) {
 		return nil, nil, fmt.Errorf("dtype %s, want <f4", descr[1])
 	}
 	if fortran[1] != "False" {
-		return nil, nil, errors.New("Fortran order, want C order")
+		return nil, nil, errors.New("array in Fortran order, want C order")
 	}
 	shape := []int{}
 	count := 1

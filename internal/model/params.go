@@ -65,15 +65,6 @@ func ParamSpecs(c Config) []ParamSpec {
 	return ps
 }
 
-// CountParams is the number of scalars in the network for c.
-func CountParams(c Config) int {
-	n := 0
-	for _, p := range ParamSpecs(c) {
-		n += numel(p.Shape)
-	}
-	return n
-}
-
 func numel(shape []int) int {
 	n := 1
 	for _, d := range shape {

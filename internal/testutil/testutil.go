@@ -3,7 +3,6 @@
 package testutil
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -128,6 +127,3 @@ func Download(t testing.TB, be backend.Backend, x backend.Tensor) []float32 {
 	}
 	return d
 }
-
-// Describe names a shape for messages.
-func Describe(name string, s backend.Shape) string { return fmt.Sprintf("%s %v", name, s) }
