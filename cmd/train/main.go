@@ -13,7 +13,8 @@
 //
 //	train -data DIR [-category NAME] [-out DIR] [-wf 32] [-size 256]
 //	      [-depth 4] [-no-attention] [-epochs 500] [-batch 4] [-lr 1e-4]
-//	      [-eta-min 1e-6] [-tmax 100] [-lambda 0.3] [-alpha 0.84]
+//	      [-eta-min 1e-6] [-tmax 100] [-lambda 0.3|auto] [-alpha 0.84]
+//	      [-lambda-candidates 0,0.1,0.2,0.3,0.4] [-lambda-search-epochs 10]
 //	      [-patience 20] [-val 0.2] [-seed 1] [-max-pixels N]
 //	      [-backend auto|cpu|gpu] [-resume]
 //
@@ -24,6 +25,14 @@
 // "train -out DIR -resume" then continues exactly where it stopped, taking
 // every flag it is not given from the checkpoint. Exit status: 0 done,
 // 1 failure, 2 usage error (0 for -h), 130 interrupted.
+//
+// -lambda auto chooses λ for the data set without defect samples: it
+// trains each of -lambda-candidates for -lambda-search-epochs epochs (in
+// OUT/lambda_search/lambda-<λ>/), scores each on the held-out images
+// against copies with pasted synthetic defects (image AUROC), and trains
+// the best λ fully into OUT; the choice and each trial's AUROC and
+// validation loss are in best.safetensors's metadata "lambda_auto", the
+// first line of train_log.jsonl and OUT/lambda_search/choice.json.
 //
 // It builds for native platforms only: it opens WebGPU through package
 // native.
@@ -37,9 +46,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 
+	"github.com/noise2norm/noise2norm/internal/lambdasearch"
 	"github.com/noise2norm/noise2norm/internal/train"
 	"github.com/noise2norm/noise2norm/native"
 )
@@ -78,7 +87,7 @@ func parseArgs(args []string, stderr io.Writer) (o train.Options, err error) {
 		return problem(fmt.Errorf("unexpected arguments %q", fs.Args()))
 	}
 	if o.Resume {
-		saved, err := train.ReadCheckpointFlags(filepath.Join(o.Out, train.LastFile))
+		saved, err := train.ReadResumeFlags(o.Out)
 		if err != nil {
 			return problem(fmt.Errorf("-resume: %w", err))
 		}
@@ -108,7 +117,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeBackend()
-	err = train.Run(ctx, be, o, stderr)
+	if o.LambdaAuto {
+		err = lambdasearch.Run(ctx, be, o, stderr)
+	} else {
+		err = train.Run(ctx, be, o, stderr)
+	}
 	switch {
 	case errors.Is(err, train.ErrInterrupted):
 		return 130

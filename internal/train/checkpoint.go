@@ -1,6 +1,7 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -207,12 +208,20 @@ func ReadCheckpointFlags(path string) (map[string]string, error) {
 }
 
 // writeBest writes best.safetensors atomically: a spec weights file of
-// params with the configuration, and best_epoch and val_loss metadata.
-func writeBest(path string, cfg model.Config, params map[string][]float32, epoch int, val float64) error {
+// params with the configuration, best_epoch and val_loss metadata, and
+// the λ search that chose λ (MetaLambdaAuto, JSON) when choice is not nil.
+func writeBest(path string, cfg model.Config, params map[string][]float32, epoch int, val float64, choice *LambdaChoice) error {
 	w := &model.Weights{Config: cfg, Params: params, Meta: map[string]string{
 		"best_epoch": strconv.Itoa(epoch),
 		"val_loss":   strconv.FormatFloat(val, 'g', -1, 64),
 	}}
+	if choice != nil {
+		b, err := json.Marshal(choice)
+		if err != nil {
+			return err
+		}
+		w.Meta[MetaLambdaAuto] = string(b)
+	}
 	return w.WriteFile(path)
 }
 

@@ -75,7 +75,7 @@ func TestWriteBestIsPlainWeights(t *testing.T) {
 	cfg := model.Config{WF: 2, Depth: 1, Size: 8, Lambda: 0.3, Alpha: 0.84}
 	params := model.InitParams(cfg, 1)
 	path := filepath.Join(t.TempDir(), BestFile)
-	if err := writeBest(path, cfg, params, 12, 0.25); err != nil {
+	if err := writeBest(path, cfg, params, 12, 0.25, nil); err != nil {
 		t.Fatal(err)
 	}
 	w, err := model.ReadWeights(path)

@@ -48,10 +48,18 @@ func appendLog(path string, e logEntry) error {
 
 // startLog prepares train_log.jsonl: a new run starts it empty; a resumed
 // one keeps the lines of the epochs its checkpoint has completed and drops
-// any later ones (written by the interrupted run after its last save).
+// any later ones (written by the interrupted run after its last save). The
+// run of a λ search's choice starts with a line {"lambda_auto": choice}.
 func (r *runner) startLog() error {
 	path := filepath.Join(r.o.Out, LogFile)
 	var kept bytes.Buffer
+	if r.choice != nil && !r.o.Resume {
+		b, err := json.Marshal(map[string]*LambdaChoice{MetaLambdaAuto: r.choice})
+		if err != nil {
+			return err
+		}
+		kept.Write(append(b, '\n'))
+	}
 	if r.o.Resume {
 		old, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -25,6 +25,12 @@ type Options struct {
 	MaxPixels           int
 	Backend             string // auto, cpu or gpu (native.Select)
 	Resume              bool
+
+	// LambdaAuto chooses λ among LambdaCandidates by short runs of
+	// LambdaSearchEpochs epochs each (see RunAuto); Lambda is then unused.
+	LambdaAuto         bool
+	LambdaCandidates   []float64
+	LambdaSearchEpochs int
 }
 
 // DefaultOptions are the spec's training defaults (paper §4.2) for the
@@ -36,6 +42,7 @@ func DefaultOptions() Options {
 		Lambda: 0.3, Alpha: 0.84, // the spec's, as model.DefaultConfig's float32s
 		Epochs: 500, Batch: 4, LR: 1e-4, EtaMin: 1e-6, TMax: 100, Patience: 20, Val: 0.2,
 		Seed: 1, MaxPixels: imageio.DefaultMaxPixels, Backend: "auto",
+		LambdaCandidates: []float64{0, 0.1, 0.2, 0.3, 0.4}, LambdaSearchEpochs: 10,
 	}
 }
 
@@ -61,7 +68,9 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Size, "size", o.Size, "image side S (a multiple of 2^(depth-1))")
 	fs.IntVar(&o.Depth, "depth", o.Depth, "number of levels")
 	fs.BoolVar(&o.NoAttention, "no-attention", o.NoAttention, "no residual attention (1×1 projections only)")
-	fs.Float64Var(&o.Lambda, "lambda", o.Lambda, "noise weight λ")
+	fs.Var(&lambdaFlag{o}, "lambda", "noise weight λ, or auto: choose it among -lambda-candidates by short runs scored on held-out images with pasted defects")
+	fs.Var((*floatList)(&o.LambdaCandidates), "lambda-candidates", "the λ values -lambda auto tries, comma-separated")
+	fs.IntVar(&o.LambdaSearchEpochs, "lambda-search-epochs", o.LambdaSearchEpochs, "epochs of each -lambda auto trial run (at most -epochs)")
 	fs.Float64Var(&o.Alpha, "alpha", o.Alpha, "MS-SSIM weight α of the loss")
 	fs.IntVar(&o.Epochs, "epochs", o.Epochs, "at most this many epochs")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "images per step")
@@ -106,6 +115,11 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("-backend %q: want auto, cpu or gpu", o.Backend)
 	case o.MaxPixels < 1:
 		return fmt.Errorf("-max-pixels %d: want a positive count", o.MaxPixels)
+	}
+	if o.LambdaAuto {
+		if err := o.validateLambdaSearch(); err != nil {
+			return err
+		}
 	}
 	if err := o.Config().Validate(); err != nil {
 		return fmt.Errorf("model: %w", err)

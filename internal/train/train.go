@@ -47,6 +47,8 @@ type runner struct {
 	opt *model.AdamW
 	st  state
 	bar *Progress
+	// choice is the λ search that chose this run's λ, or nil.
+	choice *LambdaChoice
 }
 
 // Run trains as o says on be (which must be a backend.Trainer), reporting
@@ -55,15 +57,33 @@ type runner struct {
 // noise, learning rates and early stopping, so on a deterministic backend
 // the same weights); otherwise it refuses an output folder that already
 // has a last.safetensors. When ctx is cancelled it finishes the current
-// step, saves last.safetensors and returns ErrInterrupted.
+// step, saves last.safetensors and returns ErrInterrupted. -lambda auto
+// is package lambdasearch's Run, not this; a resumed run that a λ search
+// chose keeps the search's record (see RunChosen).
 func Run(ctx context.Context, be backend.Backend, o Options, logw io.Writer) error {
+	if o.LambdaAuto {
+		return errors.New("-lambda auto: train.Run trains a fixed λ; lambdasearch.Run searches")
+	}
+	var choice *LambdaChoice
+	if o.Resume {
+		var err error
+		if choice, err = ReadChoice(o.Out); err != nil {
+			return err
+		}
+	}
+	return run(ctx, be, o, logw, choice)
+}
+
+// run is Run for a fixed λ; a non-nil choice is the λ search that chose
+// it, recorded in best.safetensors and train_log.jsonl.
+func run(ctx context.Context, be backend.Backend, o Options, logw io.Writer, choice *LambdaChoice) error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
 	if _, ok := be.(backend.Trainer); !ok {
 		return fmt.Errorf("backend %s cannot train (it has no backward ops)", be.Name())
 	}
-	r := &runner{o: o, cfg: o.Config(), be: be, bar: NewProgress(logw, o.Epochs)}
+	r := &runner{o: o, cfg: o.Config(), be: be, bar: NewProgress(logw, o.Epochs), choice: choice}
 	lastPath := filepath.Join(o.Out, LastFile)
 	var ck *checkpoint
 	if o.Resume {
@@ -261,7 +281,7 @@ func (r *runner) endEpoch(lr, val float64, trained int, trainTime, elapsed time.
 		return r.deviceError("saving", err)
 	}
 	if improved {
-		if err := writeBest(filepath.Join(r.o.Out, BestFile), r.cfg, params, st.Epoch, val); err != nil {
+		if err := writeBest(filepath.Join(r.o.Out, BestFile), r.cfg, params, st.Epoch, val, r.choice); err != nil {
 			return err
 		}
 	}
