@@ -7,6 +7,11 @@ Command (from the repository root, Debian's python3-sklearn 1.2, NumPy, SciPy):
 
 Deterministic (fixed seeds): rerunning rewrites byte-identical files.
 
+    /usr/bin/python3 testdata/make_metrics_reference.py --compare-large
+
+writes nothing; it prints the exact AUPRO beside anomalib's procedure on larger synthetic sets
+(20 maps of 128x128, smooth noise with blob defects), the sizes the Go doc's tolerance is about.
+
 classification.json: image-level cases. For each case the scores (float64), the labels
 (1 = anomalous) and what scikit-learn says:
   auroc       sklearn.metrics.roc_auc_score
@@ -49,6 +54,7 @@ stay in [0, 1], so it does not.
 
 import json
 import os
+import sys
 
 import numpy as np
 from scipy import ndimage
@@ -314,7 +320,31 @@ def pixel_cases():
     return cases
 
 
+def compare_large():
+    rng = np.random.default_rng(11)
+    for trial in range(3):
+        h = w = 128
+        masks, maps = [], []
+        for i in range(20):
+            m = np.zeros((h, w), dtype=bool)
+            if i % 4:  # a quarter of the images are defect-free
+                for _ in range(rng.integers(1, 4)):
+                    draw_disc(m, rng.integers(0, h), rng.integers(0, w), rng.integers(2, 12))
+            base = 0.5 * smooth(rng, (h, w), 2.0) + 0.1 * rng.random((h, w))
+            resp = ndimage.gaussian_filter(m.astype(np.float64), 2.0) * rng.uniform(0.05, 0.4)
+            masks.append(m)
+            maps.append(np.clip(base + resp, 0, 1).astype(np.float32))
+        scores = np.concatenate([m.ravel() for m in maps]).astype(np.float64)
+        regions, n_regions = components(masks)
+        exact = aupro_exact(scores, regions, n_regions, 0.3)[0]
+        anomalib = aupro_anomalib(scores, regions, n_regions, 0.3)
+        print(f"trial {trial}: {n_regions} regions, {scores.size} pixels: exact {exact:.6f}, anomalib {anomalib:.6f}, difference {anomalib - exact:+.2e}")
+
+
 def main():
+    if sys.argv[1:] == ["--compare-large"]:
+        compare_large()
+        return
     os.makedirs(OUT, exist_ok=True)
     for name, cases in (("classification.json", classification_cases()), ("pixel.json", pixel_cases())):
         with open(os.path.join(OUT, name), "w") as f:

@@ -286,7 +286,7 @@ func slowAUPRO(maps [][]float32, masks [][]bool, h, w int, maxFPR float64) float
 
 func TestAUPROMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for trial := range 20 {
+	for trial := range 40 {
 		h, w := 3+rng.IntN(8), 3+rng.IntN(8)
 		n := 1 + rng.IntN(3)
 		var maps [][]float32
@@ -295,7 +295,13 @@ func TestAUPROMatchesDefinition(t *testing.T) {
 			m := make([]float32, h*w)
 			mask := make([]bool, h*w)
 			for j := range m {
-				m[j] = float32(rng.IntN(12)) / 8 // ties
+				if trial%2 == 0 {
+					m[j] = float32(rng.IntN(12)) / 8 // ties
+				} else {
+					// Distinct values close together, sharing the bins by
+					// which AUPRO drops pixels beyond maxFPR.
+					m[j] = 1 + float32(rng.IntN(1000))*1e-6
+				}
 				mask[j] = rng.IntN(4) == 0
 			}
 			maps, masks = append(maps, m), append(masks, mask)
