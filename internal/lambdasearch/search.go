@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/metrics"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/synth"
 	"github.com/noise2norm/noise2norm/internal/train"
@@ -218,13 +220,17 @@ func scoreTrial(be backend.Backend, t train.Options, normal, defective [][]float
 			labels = append(labels, set.label)
 		}
 	}
+	auroc := metrics.AUROC(scores, labels)
+	if math.IsNaN(auroc) {
+		return train.LambdaTrial{}, fmt.Errorf("the scores of %s are not all numbers", filepath.Join(t.Out, train.BestFile))
+	}
 	st, err := train.ReadRunStatus(t.Out)
 	if err != nil {
 		return train.LambdaTrial{}, err
 	}
 	return train.LambdaTrial{
 		Lambda:     t.Lambda,
-		ImageAUROC: 100 * aurocTemporary(scores, labels),
+		ImageAUROC: 100 * auroc,
 		ValLoss:    st.BestVal,
 		BestEpoch:  st.BestEpoch,
 		Epochs:     st.Epochs,
