@@ -26,11 +26,21 @@ import (
 	"github.com/noise2norm/noise2norm/internal/imageio"
 )
 
-// categories maps each category name to the function drawing its normal
-// scenes.
-var categories = map[string]func(size int, rng *rand.Rand) *scene{
-	"pills":   pills,
-	"textile": textile,
+// category is how to draw one category: its normal scenes and its defect
+// types (sorted; each is a test folder).
+type category struct {
+	scene   func(size int, rng *rand.Rand) *scene
+	defects []string
+}
+
+// categories maps each category name to how to draw it.
+var categories = map[string]category{
+	"bracket":     {bracket, []string{"bent", "flaked_paint", "missing", "scratch"}},
+	"connector":   {connector, []string{"hole", "missing", "scratch", "stain"}},
+	"metal_plate": {metalPlate, []string{"dent", "hole", "scratch", "stain"}},
+	"pills":       {pills, []string{"hole", "scratch", "stain"}},
+	"textile":     {textile, []string{"hole", "scratch", "stain"}},
+	"tubes":       {tubes, []string{"dent", "missing", "scratch"}},
 }
 
 // Categories returns the category names, sorted.
@@ -41,6 +51,12 @@ func Categories() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// DefectTypes returns the names of the defect types of category (and their
+// test and ground-truth folders), sorted; nil for an unknown category.
+func DefectTypes(category string) []string {
+	return slices.Clone(categories[category].defects)
 }
 
 // Options say what Generate writes.
@@ -100,7 +116,7 @@ func Render(o Options, split string, index int, defect string) (*image.RGBA, *im
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s/%s/%d", o.Category, split, index)
 	key := h.Sum64()
-	sc := categories[o.Category](o.Size, rand.New(rand.NewPCG(o.Seed, key)))
+	sc := categories[o.Category].scene(o.Size, rand.New(rand.NewPCG(o.Seed, key)))
 	var mask *image.Gray
 	if defect != "" {
 		w := sc.defect(defect, rand.New(rand.NewPCG(o.Seed, key^defectStream)))
@@ -111,7 +127,7 @@ func Render(o Options, split string, index int, defect string) (*image.RGBA, *im
 			}
 		}
 	}
-	sc.c.addNoise(noiseSigma, rand.New(rand.NewPCG(o.Seed, key^noiseStream)).NormFloat64)
+	sc.c.addNoise(noiseSigma, rand.New(rand.NewPCG(o.Seed, key^noiseStream)))
 	return sc.c.image(), mask
 }
 
@@ -143,7 +159,7 @@ func Generate(dir string, o Options, progress io.Writer) error {
 		n              int
 	}
 	splits := []split{{"train/good", "", o.Train}, {"test/good", "", o.TestGood}}
-	for _, d := range defectTypes {
+	for _, d := range categories[o.Category].defects {
 		splits = append(splits, split{"test/" + d, d, o.TestDefect})
 	}
 	for _, sp := range splits {

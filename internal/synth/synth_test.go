@@ -46,7 +46,7 @@ func generate(t *testing.T, o Options) string {
 	if err := Generate(dir, o, &progress); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Count(progress.String(), "\n"), 2+len(defectTypes); got != want {
+	if got, want := strings.Count(progress.String(), "\n"), 2+len(DefectTypes(o.Category)); got != want {
 		t.Errorf("%d progress lines, want one per split (%d):\n%s", got, want, progress.String())
 	}
 	return dir
@@ -85,7 +85,7 @@ func TestGenerateLayout(t *testing.T) {
 	}
 	add("train/good", o.Train, "")
 	add("test/good", o.TestGood, "")
-	for _, d := range DefectTypes() {
+	for _, d := range DefectTypes(o.Category) {
 		add("test/"+d, o.TestDefect, "")
 		add("ground_truth/"+d, o.TestDefect, "_mask")
 	}
@@ -170,7 +170,7 @@ func TestDefectsMatchTheirMasks(t *testing.T) {
 	for _, cat := range Categories() {
 		o := small(cat)
 		o.Size = 96
-		for _, d := range DefectTypes() {
+		for _, d := range DefectTypes(o.Category) {
 			for i := range 4 {
 				split := "test/" + d
 				img, mask := Render(o, split, i, d)
