@@ -45,7 +45,7 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 	var opacity float32
 	switch kind {
 	case "scratch":
-		w = coverage(size, polygon(scratchOutline(at, s*uni(0.15, 0.3), max(1.5, 0.015*s), rng)))
+		w = coverage(size, scratchOutline(at, s*uni(0.15, 0.3), max(1.5, 0.015*s), rng))
 		v := float32(0.95)
 		if local := meanUnder(c, w); local[0]+local[1]+local[2] > 1.5 {
 			v = 0.08
@@ -53,7 +53,7 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 		col = func(int) rgb { return rgb{v, v, v} }
 		opacity = uni(0.7, 0.95)
 	case "blob":
-		w = coverage(size, polygon(blobOutline(at, s*uni(0.04, 0.09), rng)))
+		w = coverage(size, blobOutline(at, s*uni(0.04, 0.09), 0.3, rng))
 		// A hue at random, with a brightness far from the surface's.
 		local := meanUnder(c, w)
 		lum := (local[0] + local[1] + local[2]) / 3
@@ -66,7 +66,7 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 		opacity = uni(0.6, 1)
 	case "patch":
 		radius := s * uni(0.05, 0.1)
-		w = coverage(size, polygon(blobOutline(at, radius, rng)))
+		w = coverage(size, blobOutline(at, radius, 0.3, rng))
 		src := donor
 		if src == nil {
 			src = slices.Clone(img)
