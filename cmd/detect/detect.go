@@ -42,7 +42,7 @@ func detectAll(be backend.Backend, o *options, stdout, stderr io.Writer) (ok boo
 	if cal == nil {
 		fmt.Fprintf(stderr, "detect: %s is uncalibrated: no calibrated map, score or verdict (train with validation images, or run eval -calibrate)\n", o.weights)
 	} else {
-		fmt.Fprintf(stderr, "detect: calibrated score threshold %g (%s); verdict \"anomalous\" above it\n", cal.Threshold, cal.Rule)
+		fmt.Fprintf(stderr, "detect: calibrated score threshold %g (%s); verdict \"anomalous\" at or above it\n", cal.Threshold, cal.Rule)
 	}
 
 	paths, ok := expandInputs(o.inputs, stderr)
@@ -50,7 +50,7 @@ func detectAll(be backend.Backend, o *options, stdout, stderr io.Writer) (ok boo
 	rows := [][]string{{"image", "score", "calibrated_score", "normalized_score", "verdict"}}
 	for i, path := range paths {
 		start := time.Now()
-		r, err := detectOne(m, path, filepath.Join(o.out, names[i]), lambda, uint32(o.seed), sc, o.maxPixels)
+		r, err := detectOne(m, cal, path, filepath.Join(o.out, names[i]), lambda, uint32(o.seed), sc, o.maxPixels)
 		if err != nil {
 			fmt.Fprintf(stderr, "detect: %v (skipped)\n", err)
 			ok = false
@@ -153,13 +153,13 @@ func verdict(anomalous bool) string {
 // the raw one, coloured on sc), "_recon.png", "_map.npy" (raw),
 // "_calibrated_map.npy" (when calibrated) and "_recon.npy". Errors name the
 // file.
-func detectOne(m *model.Model, path, prefix string, lambda float32, seed uint32, sc infer.Scale, maxPixels int) (*infer.Result, error) {
+func detectOne(m *model.Model, cal *model.Calibration, path, prefix string, lambda float32, seed uint32, sc infer.Scale, maxPixels int) (*infer.Result, error) {
 	img, err := imageio.LoadRGB(path, maxPixels)
 	if err != nil {
 		return nil, err
 	}
 	size := m.Cfg.Size
-	rs, err := infer.Run(m, [][]float32{imageio.ToTensor(img, size)}, lambda, seed)
+	rs, err := infer.Run(m, [][]float32{imageio.ToTensor(img, size)}, lambda, seed, cal)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

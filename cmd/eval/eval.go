@@ -277,12 +277,12 @@ func pixelMetrics(items []evaluated, size int, get func(*evaluated) []float32) (
 	return roc.AUROC(), metrics.AUPRO(maps, masks, size, size, auproMaxFPR), fpr, tpr
 }
 
-// verdictStats are precision, recall and F1 of "anomalous when score >
+// verdictStats are precision, recall and F1 of "anomalous when score ≥
 // threshold" (the calibration's verdict); 0 where undefined.
 func verdictStats(scores []float64, labels []bool, threshold float64) (precision, recall, f1 float64) {
 	var tp, fp, fn float64
 	for i, s := range scores {
-		switch pred := s > threshold; {
+		switch pred := s >= threshold; {
 		case pred && labels[i]:
 			tp++
 		case pred:

@@ -295,7 +295,7 @@ func writeExamples(path string, m *model.Model, cal *model.Calibration, items []
 		}
 		region := make([]bool, size*size)
 		for p, v := range amap {
-			region[p] = v > threshold
+			region[p] = v >= threshold
 		}
 		input := imageio.FromCHW01(halfShift(x[k]), size)
 		tiles := []image.Image{
@@ -320,7 +320,7 @@ func writeExamples(path string, m *model.Model, cal *model.Calibration, items []
 	if err := imageio.WritePNG(path, out); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("Examples, best cases first (the most clearly found defects, the most clearly normal normal image), then the worst (the defects scored lowest, the normal image scored highest). Anomaly map: %s; predicted region: above the threshold %.4g; overlay: predicted region in red, ground-truth outline in green.", scaleText, threshold), nil
+	return fmt.Sprintf("Examples, best cases first (the most clearly found defects, the most clearly normal normal image), then the worst (the defects scored lowest, the normal image scored highest). Anomaly map: %s; predicted region: at or above the threshold %.4g; overlay: predicted region in red, ground-truth outline in green.", scaleText, threshold), nil
 }
 
 // halfShift maps a tensor in [−1,1] to [0,1].

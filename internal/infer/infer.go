@@ -27,16 +27,17 @@ type Result struct {
 	Recon []float32 // (3,S,S): (x̂+1)/2, unclamped
 	Map   []float32 // (S,S): the raw anomaly map of the spec
 	Score float32   // the maximum of Map, the spec's image score
-	// Calibrated is the map standardised by the weights' calibration, its
-	// score and verdict; nil when the weights are uncalibrated.
+	// Calibrated is the map standardised by the calibration, its score
+	// and verdict; nil without a calibration.
 	Calibrated *model.Calibrated
 }
 
 // Run detects the images (each (3,S,S) in [−1,1], S the model's size) as
-// one batch. Each image is noised on its own with λ and seed (λ = 0: no
-// noise), so its map is the one a batch of one gives; the noised images are
-// then reconstructed together.
-func Run(m *model.Model, images [][]float32, lambda float32, seed uint32) ([]Result, error) {
+// one batch and applies cal (nil: none; usually m.Calibration()). Each image
+// is noised on its own with λ and seed (λ = 0: no noise), so its map is the
+// one a batch of one gives; the noised images are then reconstructed
+// together.
+func Run(m *model.Model, images [][]float32, lambda float32, seed uint32, cal *model.Calibration) ([]Result, error) {
 	if len(images) == 0 {
 		return nil, nil
 	}
@@ -85,7 +86,6 @@ func Run(m *model.Model, images [][]float32, lambda float32, seed uint32) ([]Res
 	if err != nil {
 		return nil, err
 	}
-	cal := m.Calibration()
 	out := make([]Result, len(images))
 	mp := size * size
 	for n := range out {

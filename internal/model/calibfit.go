@@ -3,11 +3,9 @@ package model
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
-
-	"github.com/noise2norm/noise2norm/internal/safetensors"
+	"strings"
 )
 
 // Threshold rules, the threshold_rule metadata of a calibration.
@@ -133,24 +131,18 @@ func (c *Calibration) SetThreshold(threshold float64, rule string, goodScores []
 	c.ScoreMin, c.ScoreMax = threshold-span, threshold+span
 }
 
-// WriteCalibrated writes w with calibration c as a spec weights file
-// (atomically): w's metadata and parameters, c's metadata keys (replacing
-// any earlier calibration) and its calib.* tensors.
+// WriteCalibrated writes a copy of w with calibration c (atomically), as a
+// spec weights file: w's parameters and metadata without a training
+// checkpoint's run state, c replacing any earlier calibration.
 func WriteCalibrated(path string, w *Weights, c *Calibration) error {
-	meta := maps.Clone(w.Meta)
-	if meta == nil {
-		meta = map[string]string{}
-	}
-	maps.Copy(meta, c.Metadata())
-	f := &safetensors.File{Metadata: meta, Tensors: map[string]safetensors.Tensor{}}
-	maps.Copy(f.Metadata, w.Config.Metadata())
-	for _, p := range ParamSpecs(w.Config) {
-		data, ok := w.Params[p.Name]
-		if !ok || len(data) != numel(p.Shape) {
-			return fmt.Errorf("write %s: parameter %s missing or of wrong size", path, p.Name)
+	out := &Weights{Config: w.Config, Params: w.Params, Meta: map[string]string{}}
+	for k, v := range w.Meta {
+		if !strings.HasPrefix(k, "state.") && !strings.HasPrefix(k, "flag.") && k != "data.fingerprint" {
+			out.Meta[k] = v
 		}
-		f.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: data}
 	}
-	maps.Copy(f.Tensors, c.Tensors())
-	return safetensors.WriteFile(path, f)
+	if err := c.Store(out); err != nil {
+		return err
+	}
+	return out.WriteFile(path)
 }

@@ -61,7 +61,7 @@ func (r *runner) calibrate() error {
 func (r *runner) maps(m *model.Model, images [][]float32) ([][]float32, error) {
 	var out [][]float32
 	for i := 0; i < len(images); i += r.o.Batch {
-		rs, err := infer.Run(m, images[i:min(i+r.o.Batch, len(images))], m.Cfg.Lambda, 0)
+		rs, err := infer.Run(m, images[i:min(i+r.o.Batch, len(images))], m.Cfg.Lambda, 0, nil)
 		if err != nil {
 			return nil, r.deviceError("calibration", err)
 		}
