@@ -42,7 +42,11 @@ func detectAll(be backend.Backend, o *options, stdout, stderr io.Writer) (ok boo
 	if cal == nil {
 		fmt.Fprintf(stderr, "detect: %s is uncalibrated: no calibrated map, score or verdict (train with validation images, or run eval -calibrate)\n", o.weights)
 	} else {
-		fmt.Fprintf(stderr, "detect: calibrated score threshold %g (%s); verdict \"anomalous\" at or above it\n", cal.Threshold, cal.Rule)
+		rule := ""
+		if cal.Rule != "" {
+			rule = " (" + cal.Rule + ")"
+		}
+		fmt.Fprintf(stderr, "detect: calibrated score threshold %g%s; verdict \"anomalous\" at or above it\n", cal.Threshold, rule)
 	}
 
 	paths, ok := expandInputs(o.inputs, stderr)
