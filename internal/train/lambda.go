@@ -116,6 +116,9 @@ func (o *Options) validateLambdaSearch() error {
 			return fmt.Errorf("-lambda-candidates: %g is listed twice", v)
 		}
 	}
+	if o.Val == 0 {
+		return errors.New("-lambda auto needs held-out images to score the candidates with: -val 0 leaves none")
+	}
 	if o.LambdaSearchEpochs < 1 {
 		return fmt.Errorf("-lambda-search-epochs %d: want at least 1", o.LambdaSearchEpochs)
 	}

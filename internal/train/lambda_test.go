@@ -41,6 +41,7 @@ func TestLambdaFlags(t *testing.T) {
 		{[]string{"-lambda", "auto", "-lambda-candidates", "0.1,0.1"}, "listed twice"},
 		{[]string{"-lambda", "auto", "-lambda-search-epochs", "0"}, "-lambda-search-epochs 0"},
 		{[]string{"-lambda-candidates", "0.1,x"}, `"x" is not a number`},
+		{[]string{"-lambda", "auto", "-val", "0"}, "-val 0 leaves none"},
 	} {
 		if _, err := parse(c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want an error with %q", c.args, err, c.want)
