@@ -17,6 +17,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,8 +88,18 @@ func Run(ctx context.Context, be backend.Backend, o train.Options, logw io.Write
 	final := o
 	final.LambdaAuto = false
 	final.Lambda = choice.Chosen
-	_, err = os.Stat(filepath.Join(o.Out, train.LastFile))
-	final.Resume = o.Resume && err == nil
+	if _, err := os.Stat(filepath.Join(o.Out, train.LastFile)); err == nil && o.Resume {
+		flags, err := train.ReadCheckpointFlags(filepath.Join(o.Out, train.LastFile))
+		if err != nil {
+			return err
+		}
+		if want := strconv.FormatFloat(choice.Chosen, 'g', -1, 64); flags["lambda"] != want {
+			return fmt.Errorf("%s was trained with λ %s, but the search chose %s", filepath.Join(o.Out, train.LastFile), flags["lambda"], want)
+		}
+		final.Resume = true
+	} else {
+		final.Resume = false
+	}
 	return train.RunChosen(ctx, be, final, logw, choice)
 }
 

@@ -117,6 +117,20 @@ func TestAutoRecordsItsChoiceAndEvidence(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "-resume") {
 		t.Errorf("a second search into %s: %v, want a refusal that suggests -resume", o.Out, err)
 	}
+	// Resuming a final run whose λ is not the recorded choice is refused.
+	other := meta
+	other.Chosen = o.LambdaCandidates[0]
+	if other.Chosen == meta.Chosen {
+		other.Chosen = o.LambdaCandidates[1]
+	}
+	if err := train.WriteJSON(filepath.Join(o.Out, train.ChoiceFile), other); err != nil {
+		t.Fatal(err)
+	}
+	o.Resume = true
+	err = Run(context.Background(), cpu.New(), o, &log)
+	if err == nil || !strings.Contains(err.Error(), "but the search chose") {
+		t.Errorf("resuming a final run of another λ: %v, want a refusal", err)
+	}
 }
 
 // interruptAfter is a context whose Err reports cancellation from its n-th
