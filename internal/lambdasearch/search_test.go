@@ -96,6 +96,19 @@ func TestAutoRecordsItsChoiceAndEvidence(t *testing.T) {
 	if want := strconv.FormatFloat(meta.Chosen, 'g', -1, 64); err != nil || flags["lambda"] != want {
 		t.Errorf("final run's flags: lambda %q, %v; want %s", flags["lambda"], err, want)
 	}
+	// The final run is the fixed-λ run at the chosen λ, bit for bit.
+	fixed := o
+	fixed.LambdaAuto, fixed.Lambda, fixed.Out = false, meta.Chosen, t.TempDir()
+	if err := train.Run(context.Background(), cpu.New(), fixed, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	wf, err := model.ReadWeights(filepath.Join(fixed.Out, train.BestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(wf.Params, w.Params) {
+		t.Errorf("the final run's weights differ from those of train -lambda %g", meta.Chosen)
+	}
 	// The same seed chooses the same way, with the same evidence.
 	o2 := o
 	o2.Out = t.TempDir()
