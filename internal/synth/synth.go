@@ -145,6 +145,10 @@ const (
 	noiseStream  = 0x6e6f697365   // "noise"
 )
 
+// maxDefectTries is how often Render draws a defect that leaves an empty
+// mask.
+const maxDefectTries = 50
+
 // noiseSigma is the standard deviation of the pixel noise, on [0,1].
 const noiseSigma = 0.015
 
@@ -160,12 +164,25 @@ func Render(o Options, split string, index int, defect string) (*image.RGBA, *im
 	sc := categories[o.Category].scene(o.Size, rand.New(rand.NewPCG(o.Seed, key)))
 	var mask *image.Gray
 	if defect != "" {
-		w := sc.defect(defect, rand.New(rand.NewPCG(o.Seed, key^defectStream)))
-		mask = image.NewGray(image.Rect(0, 0, o.Size, o.Size))
-		for i, v := range w {
-			if v >= 0.5 {
-				mask.Pix[i] = 255
+		rng := rand.New(rand.NewPCG(o.Seed, key^defectStream))
+		// A defect that covers no pixel by half (which happens only on
+		// images of a few dozen pixels) is drawn again, further along the
+		// same stream, up to maxDefectTries times.
+		normal := slices.Clone(sc.c.pix)
+		for try := 1; ; try++ {
+			w := sc.defect(defect, rng)
+			mask = image.NewGray(image.Rect(0, 0, o.Size, o.Size))
+			empty := true
+			for i, v := range w {
+				if v >= 0.5 {
+					mask.Pix[i] = 255
+					empty = false
+				}
 			}
+			if !empty || try == maxDefectTries {
+				break
+			}
+			copy(sc.c.pix, normal)
 		}
 	}
 	sc.c.addNoise(noiseSigma, rand.New(rand.NewPCG(o.Seed, key^noiseStream)))

@@ -324,3 +324,22 @@ func TestDefectsChangeOnlyTheirMasks(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyImagesHaveMasks renders every defect type of every category on
+// images of 16 to 32 pixels, where parts are a few pixels across: each
+// renders, and each mask is non-empty (Render redraws a defect that covers
+// no pixel by half).
+func TestTinyImagesHaveMasks(t *testing.T) {
+	for _, size := range []int{16, 17, 20, 24, 32} {
+		for _, cat := range Categories() {
+			o := Options{Category: cat, Size: size, Seed: 3}
+			for _, d := range DefectTypes(cat) {
+				for i := range 20 {
+					if _, m := Render(o, "test/"+d, i, d); !slices.Contains(m.Pix, 255) {
+						t.Errorf("size %d, %s %s %d: empty mask", size, cat, d, i)
+					}
+				}
+			}
+		}
+	}
+}
