@@ -52,7 +52,7 @@ func nearestFloat16(positive []float64, v float32) (uint16, bool) {
 		return 0, false
 	}
 	i, _ := slices.BinarySearch(positive, a) // positive[i−1] < a ≤ positive[i]
-	best := uint16(min(i, len(positive)-1)) // past 65504 (and below 65520): 65504
+	best := uint16(min(i, len(positive)-1))  // past 65504 (and below 65520): 65504
 	if i > 0 && i < len(positive) {
 		lo, hi := a-positive[i-1], positive[i]-a
 		if lo < hi || (lo == hi && (i-1)&1 == 0) {
