@@ -67,13 +67,18 @@ func TestExportF16(t *testing.T) {
 		}
 		values += int64(len(want.Data))
 	}
-	info, err := os.Stat(out16)
+	info16, err := os.Stat(out16)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The data is 2 bytes a value; the JSON header is the same as the input's plus the key.
-	if info.Size() < 2*values || info.Size() > 2*values+8192 {
-		t.Errorf("F16 file is %d bytes for %d values, want 2 a value plus a header", info.Size(), values)
+	info32, err := os.Stat(shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The data is 2 bytes a value instead of 4; the JSON header is the input's plus the key.
+	if header16, header32 := info16.Size()-2*values, info32.Size()-4*values; header16 < header32 || header16 > header32+64 {
+		t.Errorf("F16 file is %d bytes for %d values: a %d-byte header, the input's is %d; want 2 bytes a value",
+			info16.Size(), values, header16, header32)
 	}
 
 	// Back to float32: the F16 values exactly, and no stored_dtype.
