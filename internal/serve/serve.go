@@ -16,8 +16,8 @@
 //     and every response carries X-Content-Type-Options: nosniff.
 //   - Compressible types (text, scripts, JSON, wasm, weights) are sent
 //     brotli- or gzip-encoded when the client accepts it: from NAME.br or
-//     NAME.gz beside the file when one exists and is not older than it (as
-//     `make dist` writes them), else gzip compressed here, once per file
+//     NAME.gz beside the file when one exists and is not older than it, to
+//     the second (as `make dist` writes them), else gzip compressed here, once per file
 //     version, and kept in memory. Such responses carry Vary: Accept-Encoding.
 //   - Every file is sent with Cache-Control: no-cache and an ETag (size and
 //     modification time of the file sent, plus the encoding), so a browser
@@ -265,14 +265,16 @@ func (h *handler) serveFile(w http.ResponseWriter, r *http.Request, root *os.Roo
 }
 
 // openPrecompressed opens the precompressed copy cname of a file (info) if
-// it is a regular file no older than the file itself.
+// it is a regular file no older than the file itself, to the second.
 func openPrecompressed(root *os.Root, cname string, info fs.FileInfo) (*os.File, fs.FileInfo, bool) {
 	f, err := root.Open(cname)
 	if err != nil {
 		return nil, nil, false
 	}
 	cinfo, err := f.Stat()
-	if err != nil || !cinfo.Mode().IsRegular() || cinfo.ModTime().Before(info.ModTime()) {
+	// Whole seconds: some tools (brotli 1.0) copy the file's time to the copy
+	// without its fraction of a second.
+	if err != nil || !cinfo.Mode().IsRegular() || cinfo.ModTime().Before(info.ModTime().Truncate(time.Second)) {
 		f.Close()
 		return nil, nil, false
 	}

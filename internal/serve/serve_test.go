@@ -190,6 +190,22 @@ func TestStalePrecompressedIgnored(t *testing.T) {
 	}
 }
 
+// TestPrecompressedSameSecond: brotli 1.0 gives its output the input's
+// modification time truncated to whole seconds; that copy is not stale.
+func TestPrecompressedSameSecond(t *testing.T) {
+	dir := tree(t)
+	orig := time.Date(2026, 11, 30, 1, 2, 3, 987654321, time.UTC)
+	for name, mtime := range map[string]time.Time{"n2n.wasm": orig, "n2n.wasm.br": orig.Truncate(time.Second)} {
+		if err := os.Chtimes(filepath.Join(dir, name), mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp := get(newHandler(t, dir, nil), "GET", "/n2n.wasm", "Accept-Encoding", "br")
+	if got := body(t, resp); got != "brotli-bytes" {
+		t.Errorf("an .br from the same second as its file: body %q, want the .br", got)
+	}
+}
+
 func TestGzipOnTheFly(t *testing.T) {
 	dir := tree(t)
 	h := newHandler(t, dir, nil)
