@@ -66,6 +66,7 @@ dist: wasm
 	mkdir -p $(DIST)
 	cp -R $(SITE)/. $(DIST)/
 	find $(DIST) -mindepth 1 \( -name '.*' -o -name '*.br' -o -name '*.gz' \) -prune -exec rm -rf {} +
+	touch $(DIST)/.nojekyll
 	find $(DIST) -type f \( $(foreach e,$(COMPRESSIBLE),-name '*.$(e)' -o) -false \) -print0 \
 		| xargs -0 -r -n 16 sh -c 'gzip -9 -k -n -f "$$@" && brotli -q 11 -k -f "$$@"' sh
 	@echo "dist: $(DIST) ($$(du -sh $(DIST) | cut -f1)); first load, brotli: wasm $$(stat -c %s $(DIST)/n2n.wasm.br) bytes, models:"; \
