@@ -309,7 +309,9 @@ func (h *handler) gzipped(root *os.Root, name string, info fs.FileInfo) ([]byte,
 		return nil, errors.New("file changed while being read")
 	}
 	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // a valid level never fails
+	// The default level: on a 4 MB wasm, 1.5 % larger than level 9 in a
+	// quarter of the time (make dist writes level-9 copies for hosting).
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.DefaultCompression) // a valid level never fails
 	zw.Write(b)
 	zw.Close() // writing to a bytes.Buffer does not fail
 	z = buf.Bytes()
