@@ -79,6 +79,7 @@ type report struct {
 	maxAbs, maxRel  float64  // largest rounding error: absolute, and relative to values in F16's normal range
 	maxAbsAt        string   // the tensor with the largest absolute error
 	tiny            int      // values under F16's normal range (2⁻¹⁴), stored with less relative precision
+	checkpoint      bool     // the input was a training checkpoint, its optimizer state left out
 }
 
 func (r *report) String() string {
@@ -86,6 +87,9 @@ func (r *report) String() string {
 		r.in, r.inSize, r.out, r.outSize, 100*float64(r.outSize)/float64(r.inSize), len(r.converted), r.dtype)
 	if len(r.kept) > 0 && r.dtype != safetensors.F32 {
 		s += fmt.Sprintf(", %d kept F32 (%s)", len(r.kept), strings.Join(r.kept, ", "))
+	}
+	if r.checkpoint {
+		s += " (a training checkpoint: optimizer state left out)"
 	}
 	if r.dtype != safetensors.F32 {
 		s += fmt.Sprintf("; largest rounding error %.3g (%s), relative %.3g (%d values under 2^-14 keep less)",
@@ -104,12 +108,15 @@ func storedAs(name string, dtype safetensors.DType) safetensors.DType {
 }
 
 // export converts the weights file in to out as the package comment says.
+// A training checkpoint is exported as its weights: the optimizer tensors
+// and "state.*" metadata are left out.
 func export(in, out string, f16 bool) (*report, error) {
 	f, err := safetensors.ReadFile(in)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := model.FromSafetensors(f); err != nil {
+	w, err := model.FromSafetensors(f)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", in, err)
 	}
 	dtype := safetensors.F32
@@ -117,16 +124,24 @@ func export(in, out string, f16 bool) (*report, error) {
 		dtype = safetensors.F16
 	}
 	meta := map[string]string{}
-	for k, v := range f.Metadata {
-		meta[k] = v
+	for k, v := range w.Meta {
+		if !(w.Checkpoint && strings.HasPrefix(k, "state.")) {
+			meta[k] = v
+		}
 	}
 	delete(meta, StoredDTypeKey)
 	if dtype != safetensors.F32 {
 		meta[StoredDTypeKey] = dtype.String()
 	}
-	rep := &report{in: in, out: out, dtype: dtype}
+	rep := &report{in: in, out: out, dtype: dtype, checkpoint: w.Checkpoint}
 	outFile := &safetensors.File{Metadata: meta, Tensors: map[string]safetensors.Tensor{}}
-	for name, t := range f.Tensors {
+	for _, p := range model.ParamSpecs(w.Config) {
+		outFile.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: w.Params[p.Name]}
+	}
+	for name, t := range w.Calib {
+		outFile.Tensors[name] = t
+	}
+	for name, t := range outFile.Tensors {
 		t.DType = storedAs(name, dtype)
 		outFile.Tensors[name] = t
 		if t.DType == dtype {
@@ -149,7 +164,7 @@ func export(in, out string, f16 bool) (*report, error) {
 		return nil, fmt.Errorf("reading back %s: %w", out, err)
 	}
 	for _, name := range slices.Concat(rep.converted, rep.kept) {
-		t := f.Tensors[name]
+		t := outFile.Tensors[name]
 		for i, v := range t.Data {
 			d := math.Abs(float64(back.Tensors[name].Data[i]) - float64(v))
 			if d > rep.maxAbs {
