@@ -60,8 +60,7 @@ demo: deps wasm
 	out/serve -addr $(ADDR) -dir $(SITE)
 
 ## dist: a self-contained static bundle in out/dist/ with .br and .gz beside every compressible file
-dist: wasm
-	@.ci/deps --dist
+dist: deps wasm
 	rm -rf $(DIST)
 	mkdir -p $(DIST)
 	cp -R $(SITE)/. $(DIST)/
