@@ -4,7 +4,6 @@ import (
 	"image"
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"golang.org/x/image/vector"
 )
@@ -140,13 +139,6 @@ func coverage(size int, polys ...[]point) []float32 {
 		}
 	}
 	return out
-}
-
-// reversed returns pts in the opposite order (a hole for coverage).
-func reversed(pts []point) []point {
-	r := slices.Clone(pts)
-	slices.Reverse(r)
-	return r
 }
 
 // ellipse is the outline of the ellipse of semi-axes a along u and b across

@@ -48,7 +48,7 @@ func (sc *scene) defect(kind string, rng *rand.Rand) []float32 {
 	switch kind {
 	case "scratch":
 		at, scale, clip := sc.site(rng)
-		w = coverage(size, scratchOutline(at, float32(scale*uni(2.5, 4)), max(1.5, float32(0.015*float32(size))), rng))
+		w = coverage(size, scratchOutline(at, float32(scale*uni(2.5, 4)), max(2, float32(0.016*float32(size))), rng))
 		clipTo(clip)
 		// Dark on a bright surface, bright on a dark one.
 		v := float32(0.95)
@@ -69,7 +69,7 @@ func (sc *scene) defect(kind string, rng *rand.Rand) []float32 {
 		// A darker core inside the outline (a second, smaller blob).
 		core := coverage(size, blobOutline(at, float32(radius*uni(0.4, 0.7)), 0.3, rng))
 		tint := stainColours[rng.IntN(len(stainColours))]
-		opacity := uni(0.5, 0.7)
+		opacity := uni(0.35, 0.6)
 		a = make([]float32, len(w))
 		for i := range w {
 			a[i] = float32(w[i] * (opacity + float32(0.25*core[i])))
@@ -95,7 +95,7 @@ func (sc *scene) defect(kind string, rng *rand.Rand) []float32 {
 		// side catches it; all of it darker than the flat surface.
 		sc.c.blend(w, func(i int) rgb {
 			s := pixelCentre(i, size).sub(at).dot(sc.light) / radius
-			m := 0.62 - float32(0.3*min(max(s, -1), 1))
+			m := 0.5 - float32(0.3*min(max(s, -1), 1))
 			return scaledRGB(sc.c.at(i), m)
 		})
 	case "missing":
@@ -165,8 +165,8 @@ var stainColours = []rgb{{0.45, 0.28, 0.1}, {0.55, 0.12, 0.1}, {0.3, 0.4, 0.12}}
 
 // scratchOutline is the outline of a thin curved stroke of the given length
 // and greatest width centred on at: a cubic Bézier curve in a random
-// direction, bowed by up to a quarter of its length, tapering to a third of
-// its width at the ends; 24 samples along each side.
+// direction, bowed by up to a quarter of its length, tapering to half its
+// width at the ends; 24 samples along each side.
 func scratchOutline(at point, length, width float32, rng *rand.Rand) []point {
 	u := unit(2 * math.Pi * random(rng))
 	n := u.perp()
@@ -184,7 +184,7 @@ func scratchOutline(at point, length, width float32, rng *rand.Rand) []point {
 		tangent := p1.sub(p0).scale(float32(3 * ss)).add(p2.sub(p1).scale(float32(6 * float32(s*t)))).add(p3.sub(p2).scale(float32(3 * tt)))
 		normal := tangent.perp().scale(1 / tangent.len())
 		_, sin := cosSin(math.Pi * float64(t))
-		half := float32(width/2) * (1.0/3 + float32(2.0/3*float32(sin)))
+		half := float32(float32(width/2) * (0.5 + float32(0.5*float32(sin))))
 		left = append(left, p.add(normal.scale(half)))
 		right = append(right, p.sub(normal.scale(half)))
 	}

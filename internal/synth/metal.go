@@ -161,7 +161,7 @@ func metalPlate(size int, rng *rand.Rand) *scene {
 
 // tubes draws three to six straight steel tubes seen from above, at random
 // positions and orientations, apart from each other and inside the image,
-// on a pale grey-blue light box. Each is shaded as a cylinder lit from the
+// on a dark slate mat. Each is shaded as a cylinder lit from the
 // side the light comes from, with a bright specular line along it, a dark
 // reflection on the far side, and drawing marks along its length.
 func tubes(size int, rng *rand.Rand) *scene {
@@ -193,7 +193,7 @@ func tubes(size int, rng *rand.Rand) *scene {
 	}
 
 	c := newCanvas(size)
-	bg := backdrop(c, hsv(0.58, 0.08, float64(uni(0.68, 0.74))), 0.04, float32(0.2*s), 0.4, light, outlines, rng)
+	bg := backdrop(c, hsv(0.6, 0.12, float64(uni(0.24, 0.3))), 0.06, float32(0.1*s), 0.5, light, outlines, rng)
 	for j, k := range sticks {
 		n := k.d.perp()
 		// The highlight is on the side facing the light.
@@ -212,5 +212,5 @@ func tubes(size int, rng *rand.Rand) *scene {
 			return scaledRGB(steel, g)
 		})
 	}
-	return partScene(c, bg, parts, float32(0.9*sticks[0].r), light.from)
+	return partScene(c, bg, parts, float32(1.2*sticks[0].r), light.from)
 }

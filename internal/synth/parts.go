@@ -137,7 +137,8 @@ type part struct {
 // newPart returns the part bounded by outlines with the holes holes
 // (traced in either direction), finding its interior pixels: those whose
 // centre and the four points margin pixels away along the axes are fully
-// covered (or, if there are none, any fully covered pixel).
+// covered (or, if there are none, any fully covered pixel, or on a tiny
+// image the most covered pixel).
 func newPart(size int, margin float32, outlines, holes [][]point) *part {
 	cover := coverage(size, outlines...)
 	if len(holes) > 0 {
@@ -158,7 +159,13 @@ func newPart(size int, margin float32, outlines, holes [][]point) *part {
 			}
 		}
 		if len(k.interior) > 0 {
-			break
+			return k
+		}
+	}
+	k.interior = []int{0}
+	for i, v := range cover {
+		if v > cover[k.interior[0]] {
+			k.interior[0] = i
 		}
 	}
 	return k

@@ -57,14 +57,15 @@ func ContactSheet(o Options, normal int) *image.RGBA {
 	return sheet
 }
 
-// outlineMask marks in yellow, on dst at offset, the pixels of mask that
-// are set and have a 4-neighbour that is not (or lie on its border).
+// outlineMask marks in yellow, on dst at offset, the pixels just outside
+// mask: those not set with a set pixel two or fewer pixels away along an
+// axis (so that the defect itself stays visible).
 func outlineMask(dst *image.RGBA, mask *image.Gray, offset image.Point) {
 	b := mask.Bounds()
 	on := func(x, y int) bool { return image.Pt(x, y).In(b) && mask.GrayAt(x, y).Y != 0 }
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			if on(x, y) && !(on(x-1, y) && on(x+1, y) && on(x, y-1) && on(x, y+1)) {
+			if !on(x, y) && (on(x-2, y) || on(x+2, y) || on(x, y-2) || on(x, y+2)) && !(on(x-1, y) || on(x+1, y) || on(x, y-1) || on(x, y+1)) {
 				dst.SetRGBA(x+offset.X, y+offset.Y, color.RGBA{255, 220, 0, 255})
 			}
 		}
