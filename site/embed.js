@@ -70,6 +70,8 @@ progress::-moz-progress-bar { background: var(--accent); }
 .drop svg { width: 34px; height: 34px; color: var(--accent); }
 .drop strong { display: block; font-size: 16px; margin: 4px 0 2px; }
 .drop .sub { font-size: 13px; color: var(--muted); }
+.coarse { display: none !important; }
+@media (pointer: coarse) { .fine { display: none !important; } .coarse { display: block !important; } }
 button { font: inherit; cursor: pointer; }
 .linkish { background: none; border: 0; padding: 0; color: var(--accent); text-decoration: underline; font-size: inherit; }
 .examples { display: flex; gap: 10px; flex-wrap: wrap; align-items: center; }
@@ -100,7 +102,8 @@ canvas { width: 100%; aspect-ratio: 1; border-radius: 10px; background: var(--pa
 .nums { font-size: 14px; display: flex; flex-wrap: wrap; gap: 4px 16px; }
 .nums b { font-variant-numeric: tabular-nums; }
 .sliders { display: grid; grid-template-columns: 1fr 1fr; gap: 10px 20px; }
-.sliders label { display: grid; gap: 2px; font-size: 13px; color: var(--muted); }
+.sliders label { display: grid; grid-template-columns: auto 1fr; gap: 2px 6px; font-size: 13px; color: var(--muted); }
+.sliders input { grid-column: 1 / -1; }
 input[type=range] { width: 100%; accent-color: var(--accent); }
 .actions { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
 .btn { border: 1px solid var(--line); background: var(--bg); color: var(--fg); border-radius: 9px; padding: 7px 12px; font-size: 14px; }
@@ -116,6 +119,9 @@ details dd { margin: 0; font-variant-numeric: tabular-nums; color: var(--fg); }
   .panels figure.heat { grid-column: 1 / -1; order: -1; }
   .score { grid-template-columns: 1fr; }
   .sliders { grid-template-columns: 1fr; }
+  .examples { display: grid; grid-template-columns: repeat(4, 1fr); }
+  .examples .lbl { grid-column: 1 / -1; }
+  .ex img { width: 100%; height: auto; aspect-ratio: 1; }
   details dl { grid-template-columns: auto auto; }
 }
 `;
@@ -143,8 +149,8 @@ const TEMPLATE = `
   </div>
   <div class="drop" tabindex="0" role="button" aria-describedby="drop-sub">
     <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" aria-hidden="true"><path d="M12 16V4m0 0-4 4m4-4 4 4"/><path d="M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2"/></svg>
-    <strong>Drop an image here</strong>
-    <span class="sub" id="drop-sub">or paste one, or <span class="linkish">choose a file</span>. It stays on this device.</span>
+    <strong class="fine">Drop an image here</strong><strong class="coarse">Choose an image</strong>
+    <span class="sub" id="drop-sub"><span class="fine">or paste one, or <span class="linkish">choose a file</span>. </span>It stays on this device: nothing is uploaded.</span>
     <input type="file" class="file" accept="image/*" hidden>
   </div>
   <div class="examples" hidden><span class="lbl" id="ex-lbl">Examples:</span></div>
@@ -164,7 +170,7 @@ const TEMPLATE = `
     </div>
     <div class="sliders">
       <label>Heatmap opacity <input type="range" class="opacity" min="0" max="1" step="0.05" value="0.5"></label>
-      <label>Sensitivity <input type="range" class="sens" min="0.05" max="0.95" step="0.05" value="0.5"></label>
+      <label>Sensitivity <span class="senshint" hidden>(needs a calibrated model)</span><input type="range" class="sens" min="0.05" max="0.95" step="0.05" value="0.5"></label>
     </div>
     <div class="actions">
       <button class="btn dl-png" type="button">Download overlay (PNG)</button>
@@ -227,7 +233,7 @@ export class Noise2NormDemo extends HTMLElement {
       drop: $(".drop"), file: $(".file"), examples: $(".examples"), msg: $(".msg"), results: $(".results"),
       input: $(".c-input"), recon: $(".c-recon"), heat: $(".c-heat"), heatcap: $(".heatcap"),
       verdict: $(".verdict"), gauge: $(".gauge"), needle: $(".needle"), thr: $(".thr"), nums: $(".nums"),
-      opacity: $(".opacity"), sens: $(".sens"), times: $(".times"), live: $(".live"),
+      opacity: $(".opacity"), sens: $(".sens"), sensHint: $(".senshint"), times: $(".times"), live: $(".live"),
       dlPng: $(".dl-png"), dlNpy: $(".dl-npy"),
     };
     for (const id of ["be-auto", "be-webgpu", "be-cpu"]) {
@@ -346,6 +352,7 @@ export class Noise2NormDemo extends HTMLElement {
         this.el.loadTime.textContent = `loaded in ${msText(this.loadMs)}`;
         this.showBackend(loaded.backend);
         this.el.sens.disabled = !loaded.calibration;
+        this.el.sensHint.hidden = !!loaded.calibration;
         return loaded;
       });
     this.loading = p;

@@ -55,7 +55,7 @@ func (g *webGPU) probe() {
 		g.probeErr = fmt.Sprintf("navigator.gpu.requestAdapter failed: %v", jsError(adapter))
 		return
 	case !adapter.Truthy():
-		g.probeErr = "navigator.gpu.requestAdapter found no adapter"
+		g.probeErr = "this browser offers no WebGPU adapter"
 		return
 	}
 	g.adapter = adapter

@@ -42,7 +42,7 @@ func TestWebGPUChosen(t *testing.T) {
 
 	// Auto on the same browser: SwiftShader is a software adapter, so the
 	// CPU backend, saying why.
-	b.run(t, "switching to auto", chromedp.Click(chromedp.JSPath(demoJS+`.shadowRoot.querySelector("#be-auto")`)))
+	b.run(t, "switching to auto", chromedp.Click(chromedp.JSPath(demoJS+`.shadowRoot.querySelector("label[for=be-auto]")`)))
 	raw := poll[string](t, b, "the switch to auto", `(() => { const d = `+demoJS+`; return d.loaded && d.loaded.backend.kind === "cpu" && d.lastResult && d.lastResult.backend.kind === "cpu" ? JSON.stringify(d.lastResult.backend) : ""; })()`, 90*time.Second)
 	var auto backendInfo
 	json.Unmarshal([]byte(raw), &auto)

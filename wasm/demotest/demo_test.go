@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
 	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/cpu"
@@ -124,7 +124,7 @@ window.n2nEvents = [];
 document.addEventListener("noise2norm-result", (e) => n2nEvents.push({id: e.target.id, detail: e.detail}));
 </script></body></html>`
 
-// server serves the site at / and at /sub/dir/, the embed test page at
+// server serves the site at / and at /sub/dir/ and the embed test page at
 // /elsewhere/page.html, and records every path asked for.
 type server struct {
 	*httptest.Server
@@ -165,13 +165,39 @@ func (s *server) count(suffix string) int {
 	return n
 }
 
+// checkSameOrigin fails t for every request that the page or its workers
+// made outside origin, and unless the recording saw the worker's own
+// fetches (n2n.wasm, the weights).
+func (b *browser) checkSameOrigin(t *testing.T, origin string) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sawWasm, sawModel := false, false
+	for _, u := range b.requests {
+		switch {
+		case strings.HasPrefix(u, origin+"/"):
+			sawWasm = sawWasm || strings.HasSuffix(u, "/n2n.wasm")
+			sawModel = sawModel || strings.HasSuffix(u, ".safetensors")
+		case strings.HasPrefix(u, "data:"), strings.HasPrefix(u, "blob:"+origin+"/"):
+		default:
+			t.Errorf("a request left the page's origin %s: %s", origin, u)
+		}
+	}
+	if !sawWasm || !sawModel {
+		t.Errorf("the request log misses the worker's fetches (n2n.wasm seen %v, weights seen %v): %v", sawWasm, sawModel, b.requests)
+	}
+	t.Logf("%d requests from the page and its workers, all to %s; %d requests of the browser itself (no frame) not counted", len(b.requests), origin, b.browserRequests)
+}
+
 // browser is a headless Chromium tab with its console and every request it
 // made recorded.
 type browser struct {
 	ctx      context.Context
 	mu       sync.Mutex
 	console  []string
-	requests []string // URLs, page and workers
+	requests []string // URLs the page and its workers asked for
+
+	browserRequests int // requests of the browser itself (component updates and such)
 }
 
 // newBrowser starts Chromium; webgpu turns on WebGPU (SwiftShader's Vulkan)
@@ -212,15 +238,29 @@ func newBrowser(t *testing.T, webgpu bool) *browser {
 			b.mu.Unlock()
 		}
 	}()
-	if err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*network.EventRequestWillBeSent); ok {
-			b.mu.Lock()
-			b.requests = append(b.requests, e.Request.URL)
-			b.mu.Unlock()
-		}
-	}); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("chromium (%s) did not start: %v (run .ci/chromium)", chromium, err)
 	}
+	// Every request of every target, workers included, pauses in the
+	// browser-wide Fetch domain: record it and let it go on.
+	if _, err := chromedp.CallBrowser(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
+		t.Fatalf("Fetch.enable: %v", err)
+	}
+	go func() {
+		for ev, err := range chromedp.BrowserEvents(ctx, fetch.RequestPaused) {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			if ev.FrameID != "" {
+				b.requests = append(b.requests, ev.Request.URL)
+			} else {
+				b.browserRequests++
+			}
+			b.mu.Unlock()
+			go chromedp.CallBrowser(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
@@ -270,29 +310,6 @@ func poll[T any](t *testing.T, b *browser, what, expr string, limit time.Duratio
 	}
 	t.Logf("%s after %v", what, time.Since(start).Round(time.Millisecond))
 	return v
-}
-
-// checkSameOrigin fails t for every recorded request not to origin, and
-// unless the recording saw the worker's own requests.
-func (b *browser) checkSameOrigin(t *testing.T, origin string) {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	sawWasm, sawModel := false, false
-	for _, u := range b.requests {
-		switch {
-		case strings.HasPrefix(u, origin+"/"):
-			sawWasm = sawWasm || strings.HasSuffix(u, "/n2n.wasm")
-			sawModel = sawModel || strings.HasSuffix(u, ".safetensors")
-		case strings.HasPrefix(u, "data:"), strings.HasPrefix(u, "blob:"+origin+"/"):
-		default:
-			t.Errorf("a request left the page's origin %s: %s", origin, u)
-		}
-	}
-	if !sawWasm || !sawModel {
-		t.Errorf("the request log misses the worker's fetches (n2n.wasm seen %v, weights seen %v): %v", sawWasm, sawModel, b.requests)
-	}
-	t.Logf("%d requests, all to %s", len(b.requests), origin)
 }
 
 // demoJS is the page's demo element.
