@@ -523,19 +523,17 @@ export class Noise2NormDemo extends HTMLElement {
     el.results.hidden = false;
     putRGBA(el.input, r.input, S);
     putRGBA(el.recon, r.recon, S);
-    // The heat colours: from score_min to score_max when calibrated (as
-    // detect), else the map's own range.
-    let lo, hi;
-    if (this.loaded && this.loaded.calibration) {
-      lo = this.loaded.calibration.scoreMin;
-      hi = this.loaded.calibration.scoreMax;
+    // The heat colours: the normalised map (threshold at 0.5, green) when
+    // calibrated, else the map's own range, as detect scales it.
+    let values = r.map, lo = Infinity, hi = -Infinity;
+    if (r.normalizedMap) {
+      values = r.normalizedMap; lo = 0; hi = 1;
     } else {
-      lo = Infinity; hi = -Infinity;
-      for (const v of r.map) { if (v < lo) lo = v; if (v > hi) hi = v; }
+      for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
     }
     const jetData = new Uint8ClampedArray(S * S * 4);
     for (let i = 0; i < S * S; i++) {
-      const [cr, cg, cb] = jet(hi > lo ? (r.map[i] - lo) / (hi - lo) : 0);
+      const [cr, cg, cb] = jet(hi > lo ? (values[i] - lo) / (hi - lo) : 0);
       jetData[4 * i] = cr; jetData[4 * i + 1] = cg; jetData[4 * i + 2] = cb; jetData[4 * i + 3] = 255;
     }
     this.jetCanvas = offscreen(jetData, S);

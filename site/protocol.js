@@ -99,7 +99,9 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
 /**
  * A model's score calibration (from its weights).
  * @typedef {object} CalibrationInfo
- * @property {number} threshold  on the raw score; normalised to 0.5
+ * @property {number} threshold  on the calibrated score (the maximum of the calibrated map:
+ *   the raw map standardised per pixel when the weights have calib.map_mean/map_std, else the
+ *   raw map); normalised to 0.5
  * @property {number} scoreMin
  * @property {number} scoreMax
  * @property {string} rule       how the threshold was chosen
@@ -129,8 +131,8 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {number} score      the raw score: the map's maximum, what cmd/detect prints
  * @property {boolean} calibrated
  * @property {number|null} normalizedScore  threshold at 0.5; null uncalibrated
- * @property {number|null} threshold        the raw-score threshold; null uncalibrated
- * @property {boolean|null} anomalous       normalizedScore ≥ 0.5; null uncalibrated
+ * @property {number|null} threshold        the calibrated-score threshold; null uncalibrated
+ * @property {boolean|null} anomalous       calibrated score ≥ threshold; null uncalibrated
  * @property {number} size       S: the map is S×S
  * @property {number} width      the image's own size
  * @property {number} height

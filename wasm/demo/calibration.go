@@ -4,19 +4,34 @@ package main
 
 import "github.com/noise2norm/noise2norm/internal/model"
 
-// calibration is a model's score calibration, nil when the weights carry
-// none.
-type calibration struct{}
+// calibration is a model's score calibration (model.Calibration), nil when
+// the weights carry none.
+type calibration struct{ c *model.Calibration }
 
-// calibrationOf returns m's calibration (nil: uncalibrated).
-// INTERIM until internal/model/calib.go lands on main: every model is
-// uncalibrated.
-func calibrationOf(m *model.Model) *calibration { return nil }
+// calibrationOf returns m's calibration, nil when it is uncalibrated.
+func calibrationOf(m *model.Model) *calibration {
+	if c := m.Calibration(); c != nil {
+		return &calibration{c}
+	}
+	return nil
+}
 
-func (c *calibration) info() *calibrationInfo { return nil }
+// info is what the page learns of the calibration; nil for none.
+func (c *calibration) info() *calibrationInfo {
+	if c == nil {
+		return nil
+	}
+	return &calibrationInfo{Threshold: c.c.Threshold, ScoreMin: c.c.ScoreMin, ScoreMax: c.c.ScoreMax, Rule: c.c.Rule}
+}
 
-// apply maps a raw map to the normalised score (threshold at 0.5), the
-// verdict and the normalised map.
+// apply calibrates a raw map (S×S): the normalised score (threshold at
+// 0.5), the verdict (calibrated score ≥ threshold), and the map normalised
+// per pixel on the same scale, which the page colours and outlines.
 func (c *calibration) apply(raw []float32) (normalized float64, anomalous bool, nmap []float32) {
-	return 0, false, nil
+	r := c.c.Apply(raw)
+	nmap = make([]float32, len(r.Map))
+	for i, v := range r.Map {
+		nmap[i] = float32(c.c.Normalize(float64(v)))
+	}
+	return r.Normalized, r.Anomalous, nmap
 }

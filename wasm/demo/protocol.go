@@ -84,8 +84,8 @@ type backendInfo struct {
 	Reason          string
 }
 
-// calibrationInfo is the weights' calibration: {threshold, scoreMin,
-// scoreMax, rule}; threshold is on the raw score.
+// calibrationInfo is the weights' calibration (model.Calibration):
+// {threshold, scoreMin, scoreMax, rule}, on the calibrated score's scale.
 type calibrationInfo struct {
 	Threshold float64
 	ScoreMin  float64
