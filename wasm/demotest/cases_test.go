@@ -105,6 +105,29 @@ func TestCPUFallback(t *testing.T) {
 	b.run(t, "dropping a corrupt file", chromedp.SetUploadFiles(fileInput, []string{bad}))
 	poll[string](t, b, "the corrupt file's message", demoJS+`.shadowRoot.querySelector(".msg:not([hidden])")?.textContent || ""`, 30*time.Second)
 	screenshot(t, b, "phone-bad-file")
+
+	// A calibrated model: normalised score, threshold and verdict as
+	// model.Calibration gives them natively.
+	b.run(t, "back to desktop size", chromedp.EmulateViewport(1280, 900))
+	b.run(t, "choosing the calibrated model", chromedp.Navigate(srv.URL+"/?model="+calibratedID))
+	loadedBackend(t, b)
+	hole := example("hole")
+	r = upload(t, b, hole)
+	checkSameAsNative(t, r, hole)
+	_, amap := nativeDetect(t, hole)
+	want := testCalibration(r.Size).Apply(amap)
+	switch {
+	case !r.Calibrated || r.Normalized == nil || r.Threshold == nil || r.Anomalous == nil:
+		t.Errorf("calibrated model: calibrated %v, normalizedScore %v, threshold %v, anomalous %v; want all set", r.Calibrated, r.Normalized, r.Threshold, r.Anomalous)
+	case abs(*r.Normalized-want.Normalized) > 1e-4 || *r.Threshold != 2 || *r.Anomalous != want.Anomalous:
+		t.Errorf("calibrated model: normalizedScore %g, threshold %g, anomalous %v; native: %g, 2, %v", *r.Normalized, *r.Threshold, *r.Anomalous, want.Normalized, want.Anomalous)
+	}
+	verdict := eval[string](t, b, demoJS+`.shadowRoot.querySelector(".verdict").textContent`)
+	wantVerdict := map[bool]string{true: "Anomalous", false: "Normal"}[want.Anomalous]
+	if verdict != wantVerdict {
+		t.Errorf("the page's verdict %q, want %q", verdict, wantVerdict)
+	}
+	screenshot(t, b, "desktop-calibrated")
 	b.checkSameOrigin(t, srv.URL)
 }
 

@@ -95,7 +95,61 @@ func buildSite(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
 		return err
 	}
-	return copyFile(filepath.Join(root, "weights", modelID+".safetensors"), filepath.Join(dir, "models", modelID+".safetensors"))
+	weights := filepath.Join(root, "weights", modelID+".safetensors")
+	if err := copyFile(weights, filepath.Join(dir, "models", modelID+".safetensors")); err != nil {
+		return err
+	}
+	return addCalibratedModel(dir, weights)
+}
+
+// calibratedID is a test-only model: the shipped weights with a made-up
+// calibration (per-pixel statistics included), to check the page's
+// calibrated path, which the shipped weights do not take.
+const calibratedID = "test-calibrated"
+
+// testCalibration is that made-up calibration: raw maps standardised by a
+// constant mean 0.3 and spread 0.2, threshold 2 on that scale.
+func testCalibration(size int) *model.Calibration {
+	mean, std := make([]float32, size*size), make([]float32, size*size)
+	for i := range mean {
+		mean[i], std[i] = 0.3, 0.2
+	}
+	return &model.Calibration{ScoreMin: 0, ScoreMax: 4, Threshold: 2, Rule: "demotest: made up", MapMean: mean, MapStd: std}
+}
+
+// addCalibratedModel writes the calibrated copy of weights into dir's
+// models/ and lists it in dir's models.json.
+func addCalibratedModel(dir, weights string) error {
+	w, err := model.ReadWeights(weights)
+	if err != nil {
+		return err
+	}
+	if err := testCalibration(w.Config.Size).Store(w); err != nil {
+		return err
+	}
+	if err := w.WriteFile(filepath.Join(dir, "models", calibratedID+".safetensors")); err != nil {
+		return err
+	}
+	listPath := filepath.Join(dir, "models.json")
+	raw, err := os.ReadFile(listPath)
+	if err != nil {
+		return err
+	}
+	var list []map[string]any
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf("site/models.json: %v", err)
+	}
+	entry := map[string]any{}
+	for k, v := range list[0] {
+		entry[k] = v
+	}
+	entry["id"], entry["name"], entry["default"] = calibratedID, "Textile, test calibration", false
+	entry["file"] = "models/" + calibratedID + ".safetensors"
+	out, err := json.Marshal(append(list, entry))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(listPath, out, 0o644)
 }
 
 func copyFile(from, to string) error {
@@ -344,6 +398,9 @@ type pageResult struct {
 	ID         int         `json:"id"`
 	Score      float64     `json:"score"`
 	Calibrated bool        `json:"calibrated"`
+	Normalized *float64    `json:"normalizedScore"`
+	Threshold  *float64    `json:"threshold"`
+	Anomalous  *bool       `json:"anomalous"`
 	Size       int         `json:"size"`
 	Map        []float32   `json:"map"`
 	Backend    backendInfo `json:"backend"`
@@ -365,7 +422,7 @@ func upload(t *testing.T, b *browser, file string) pageResult {
 	raw := poll[string](t, b, "the result of "+filepath.Base(file), fmt.Sprintf(`(() => {
 		const r = %s.lastResult;
 		if (!r || r.id === %d) return "";
-		return JSON.stringify({id: r.id, score: r.score, calibrated: r.calibrated, size: r.size, map: Array.from(r.map), backend: r.backend, ms: r.ms});
+		return JSON.stringify({id: r.id, score: r.score, calibrated: r.calibrated, normalizedScore: r.normalizedScore, threshold: r.threshold, anomalous: r.anomalous, size: r.size, map: Array.from(r.map), backend: r.backend, ms: r.ms});
 	})()`, demoJS, before), 2*time.Minute)
 	var r pageResult
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
