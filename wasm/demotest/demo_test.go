@@ -186,7 +186,7 @@ type server struct {
 	paths []string
 }
 
-func newServer(t *testing.T) *server {
+func newServer(t testing.TB) *server {
 	s := &server{}
 	files := http.FileServerFS(os.DirFS(siteDir))
 	mux := http.NewServeMux()
@@ -222,7 +222,7 @@ func (s *server) count(suffix string) int {
 // checkSameOrigin fails t for every request that the page or its workers
 // made outside origin, and unless the recording saw the worker's own
 // fetches (n2n.wasm, the weights).
-func (b *browser) checkSameOrigin(t *testing.T, origin string) {
+func (b *browser) checkSameOrigin(t testing.TB, origin string) {
 	t.Helper()
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -257,7 +257,7 @@ type browser struct {
 // newBrowser starts Chromium; webgpu turns on WebGPU (SwiftShader's Vulkan)
 // as wasm/browsertest does; without it navigator.gpu.requestAdapter gives
 // null.
-func newBrowser(t *testing.T, webgpu bool) *browser {
+func newBrowser(t testing.TB, webgpu bool) *browser {
 	chromium := findChromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
@@ -329,7 +329,7 @@ func newBrowser(t *testing.T, webgpu bool) *browser {
 }
 
 // run runs actions with a time limit.
-func (b *browser) run(t *testing.T, what string, actions ...chromedp.Action[chromedp.Void]) {
+func (b *browser) run(t testing.TB, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
 	defer cancel()
@@ -339,7 +339,7 @@ func (b *browser) run(t *testing.T, what string, actions ...chromedp.Action[chro
 }
 
 // eval evaluates a JavaScript expression (awaiting a promise) into T.
-func eval[T any](t *testing.T, b *browser, expr string) T {
+func eval[T any](t testing.TB, b *browser, expr string) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
 	defer cancel()
@@ -351,7 +351,7 @@ func eval[T any](t *testing.T, b *browser, expr string) T {
 }
 
 // poll waits until expr is truthy and returns it.
-func poll[T any](t *testing.T, b *browser, what, expr string, limit time.Duration) T {
+func poll[T any](t testing.TB, b *browser, what, expr string, limit time.Duration) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, limit+10*time.Second)
 	defer cancel()
@@ -374,7 +374,7 @@ const fileInput = chromedp.JSPath(`document.querySelector("noise2norm-demo").sha
 
 // loadedBackend waits until the page's element has loaded its model and
 // returns where it runs.
-func loadedBackend(t *testing.T, b *browser) backendInfo {
+func loadedBackend(t testing.TB, b *browser) backendInfo {
 	t.Helper()
 	raw := poll[string](t, b, "the model to load", `(() => { const d = `+demoJS+`; return d && d.loaded ? JSON.stringify(d.loaded.backend) : ""; })()`, 90*time.Second)
 	var info backendInfo
@@ -410,12 +410,12 @@ type pageResult struct {
 }
 
 // lastResultID is the id of the element's last result, 0 before any.
-func lastResultID(t *testing.T, b *browser) int {
+func lastResultID(t testing.TB, b *browser) int {
 	return eval[int](t, b, `(`+demoJS+`.lastResult || {id: 0}).id`)
 }
 
 // upload sets file on the element's file input and waits for a new result.
-func upload(t *testing.T, b *browser, file string) pageResult {
+func upload(t testing.TB, b *browser, file string) pageResult {
 	t.Helper()
 	before := lastResultID(t, b)
 	b.run(t, "setting the file input", chromedp.SetUploadFiles(fileInput, []string{file}))
@@ -440,7 +440,7 @@ func example(name string) string {
 
 // nativeDetect is what cmd/detect computes for the image file with the
 // site's weights on the CPU backend: the weights' λ, seed 0.
-func nativeDetect(t *testing.T, file string) (score float32, amap []float32) {
+func nativeDetect(t testing.TB, file string) (score float32, amap []float32) {
 	t.Helper()
 	be := cpu.New()
 	m, err := model.Load(be, filepath.Join(siteDir, "models", modelID+".safetensors"))
@@ -463,7 +463,7 @@ func nativeDetect(t *testing.T, file string) (score float32, amap []float32) {
 
 // checkSameAsNative compares a page result with the native detection of
 // the same file, to the tolerances of the whole-network reference tests.
-func checkSameAsNative(t *testing.T, r pageResult, file string) {
+func checkSameAsNative(t testing.TB, r pageResult, file string) {
 	t.Helper()
 	score, amap := nativeDetect(t, file)
 	if d := math.Abs(r.Score - float64(score)); d > reftest.NetAtol+reftest.NetRtol*math.Abs(float64(score)) {
@@ -482,7 +482,7 @@ func checkSameAsNative(t *testing.T, r pageResult, file string) {
 }
 
 // screenshot saves a full-page PNG under the screenshot folder.
-func screenshot(t *testing.T, b *browser, name string) {
+func screenshot(t testing.TB, b *browser, name string) {
 	t.Helper()
 	dir := os.Getenv("N2N_SCREENSHOTS")
 	if dir == "" {
@@ -505,12 +505,12 @@ func screenshot(t *testing.T, b *browser, name string) {
 }
 
 // phone makes the viewport phone-sized (390×844 CSS pixels, 2× density).
-func phone(t *testing.T, b *browser) {
+func phone(t testing.TB, b *browser) {
 	b.run(t, "emulating a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
 }
 
 // findChromium returns the path of Chromium, failing t if there is none.
-func findChromium(t *testing.T) string {
+func findChromium(t testing.TB) string {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if path, err := exec.LookPath(name); err == nil {
 			return path
@@ -522,7 +522,7 @@ func findChromium(t *testing.T) string {
 
 // examplesInSite lists the bundled examples of the built site (to check
 // that models.json names files that exist).
-func examplesInSite(t *testing.T) []string {
+func examplesInSite(t testing.TB) []string {
 	var list []string
 	err := fs.WalkDir(os.DirFS(siteDir), "examples", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
