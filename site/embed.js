@@ -297,7 +297,9 @@ export class Noise2NormDemo extends HTMLElement {
   fatal(text) {
     this.showMessage(text);
     this.el.chipText.textContent = "Unavailable";
-    this.el.drop.setAttribute("aria-disabled", "true");
+    this.el.drop.hidden = true;
+    this.el.examples.hidden = true;
+    for (const c of this.shadowRoot.querySelectorAll(".ctl")) c.hidden = true;
     this.el.progress.hidden = true;
     this.unusable = text;
     this.markBegun();

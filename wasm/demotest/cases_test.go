@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -226,4 +227,31 @@ func mapsEqual(a, b map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// TestMissingFeatures: a browser without WebAssembly, or without Web
+// Workers, gets a message saying so instead of a broken page.
+func TestMissingFeatures(t *testing.T) {
+	srv := newServer(t)
+	first := newBrowser(t, false)
+	for _, c := range []struct{ global, want string }{
+		{"WebAssembly", "cannot run WebAssembly"},
+		{"Worker", "no Web Workers"},
+	} {
+		tab, cancel := chromedp.NewContext(first.ctx) // a new tab
+		defer cancel()
+		b := &browser{ctx: tab}
+		if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument,
+			page.AddScriptToEvaluateOnNewDocumentParams{Source: "delete globalThis." + c.global + ";"}); err != nil {
+			t.Fatal(err)
+		}
+		b.run(t, "opening the page", chromedp.Navigate(srv.URL+"/"))
+		msg := poll[string](t, b, "the message without "+c.global, demoJS+`.shadowRoot.querySelector(".msg:not([hidden])")?.textContent || ""`, 30*time.Second)
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("without %s the page says %q, want %q", c.global, msg, c.want)
+		}
+		if c.global == "WebAssembly" {
+			screenshot(t, b, "desktop-no-wasm")
+		}
+	}
 }
