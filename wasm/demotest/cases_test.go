@@ -205,6 +205,17 @@ func TestEmbedFromSubPath(t *testing.T) {
 	}
 	screenshot(t, b, "embed-subpath")
 	b.checkSameOrigin(t, srv.URL)
+
+	// The docs page, itself the example: its button runs detect() on its
+	// element, whose event it logs; its iframe holds frame.html.
+	b.run(t, "opening embed.html", chromedp.Navigate(srv.URL+"/sub/dir/embed.html"))
+	b.run(t, "running the docs page's example", chromedp.Click(chromedp.CSS("button.run")))
+	logged := poll[string](t, b, "the docs page's event log", `(() => { const t = document.getElementById("log").textContent; return t.startsWith("noise2norm-result") ? t : ""; })()`, 2*time.Minute)
+	if !strings.Contains(logged, `"score"`) {
+		t.Errorf("the docs page logged %q, want a result with a score", logged)
+	}
+	poll[bool](t, b, "the iframe's element to load", `(() => { const d = document.querySelector("iframe").contentDocument.querySelector("noise2norm-demo"); return !!(d && d.loaded); })()`, 2*time.Minute)
+	screenshot(t, b, "embed-docs")
 	if len(examplesInSite(t)) < 2 {
 		t.Errorf("fewer than 2 bundled examples")
 	}
