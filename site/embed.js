@@ -425,12 +425,17 @@ export class Noise2NormDemo extends HTMLElement {
       if (f) this.runDetect(f, f.name);
       file.value = "";
     });
-    drop.addEventListener("dragover", (e) => {
+    // The whole element takes a drop, not only the drop zone (a file
+    // dropped beside it would make the browser leave the page).
+    const card = this.el.card;
+    card.addEventListener("dragover", (e) => {
       e.preventDefault();
       drop.classList.add("over");
     });
-    drop.addEventListener("dragleave", () => drop.classList.remove("over"));
-    drop.addEventListener("drop", (e) => {
+    card.addEventListener("dragleave", (e) => {
+      if (!card.contains(e.relatedTarget)) drop.classList.remove("over");
+    });
+    card.addEventListener("drop", (e) => {
       e.preventDefault();
       drop.classList.remove("over");
       const f = e.dataTransfer && e.dataTransfer.files[0];

@@ -16,41 +16,41 @@ function reply(msg, transfer) {
 }
 
 /**
- * fetchBytes downloads url, reporting progress as ProgressReply messages.
+ * fetchCounted fetches url and returns a Response whose body reports its
+ * progress as ProgressReply messages while it is read.
  * @param {string} url @param {"wasm"|"model"} what @param {number} id
- * @returns {Promise<ArrayBuffer>}
+ * @param {string} type the Content-Type of the returned Response
+ * @returns {Promise<Response>}
  */
-async function fetchBytes(url, what, id) {
+async function fetchCounted(url, what, id, type) {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`${new URL(url).pathname}: HTTP ${res.status} ${res.statusText}`);
   // With Content-Encoding the length is that of the compressed bytes; the
   // stream gives decompressed ones, so the total is then unknown.
   const encoded = res.headers.get("Content-Encoding");
   const total = encoded && encoded !== "identity" ? 0 : Number(res.headers.get("Content-Length")) || 0;
-  if (!res.body) {
-    const buf = await res.arrayBuffer();
-    reply({ type: MSG.PROGRESS, id, what, loaded: buf.byteLength, total: buf.byteLength });
-    return buf;
-  }
-  const reader = res.body.getReader();
-  const chunks = [];
+  if (!res.body || typeof TransformStream !== "function") return res;
   let loaded = 0, last = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    const now = performance.now();
-    if (now - last > 50) {
-      last = now;
-      reply({ type: MSG.PROGRESS, id, what, loaded, total });
-    }
-  }
-  reply({ type: MSG.PROGRESS, id, what, loaded, total: loaded });
-  const out = new Uint8Array(loaded);
-  let off = 0;
-  for (const c of chunks) { out.set(c, off); off += c.byteLength; }
-  return out.buffer;
+  const counter = new TransformStream({
+    transform(chunk, ctl) {
+      loaded += chunk.byteLength;
+      const now = performance.now();
+      if (now - last > 50) {
+        last = now;
+        reply({ type: MSG.PROGRESS, id, what, loaded, total });
+      }
+      ctl.enqueue(chunk);
+    },
+    flush() {
+      reply({ type: MSG.PROGRESS, id, what, loaded, total: loaded });
+    },
+  });
+  return new Response(res.body.pipeThrough(counter), { headers: { "Content-Type": type } });
+}
+
+/** fetchBytes downloads url with progress (see fetchCounted). */
+async function fetchBytes(url, what, id) {
+  return (await fetchCounted(url, what, id, "application/octet-stream")).arrayBuffer();
 }
 
 /** Resolves when n2n.wasm has called n2nReady; rejects when it cannot run. */
@@ -60,9 +60,12 @@ const ready = (async () => {
   } catch (e) {
     throw new Error(`wasm_exec.js could not be loaded (${e.message}); was the site built with "make wasm"?`);
   }
-  const bytes = await fetchBytes(new URL("n2n.wasm", import.meta.url).href, "wasm", 0);
   const go = new Go();
-  const result = await WebAssembly.instantiate(bytes, go.importObject);
+  const res = await fetchCounted(new URL("n2n.wasm", import.meta.url).href, "wasm", 0, "application/wasm");
+  // Compiled while it downloads where the browser can.
+  const result = typeof WebAssembly.instantiateStreaming === "function"
+    ? await WebAssembly.instantiateStreaming(res, go.importObject)
+    : await WebAssembly.instantiate(await res.arrayBuffer(), go.importObject);
   globalThis.wasm = result; // before go.run: jsx reads wasm.instance.exports.mem
   const running = new Promise((resolve) => { globalThis.n2nReady = resolve; });
   go.run(result.instance).then(() => {
