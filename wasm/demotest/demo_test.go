@@ -27,6 +27,7 @@ import (
 	"github.com/noise2norm/noise2norm/internal/imageio"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/model/reftest"
+	"github.com/noise2norm/noise2norm/internal/serve"
 	"github.com/noise2norm/noise2norm/internal/testutil"
 )
 
@@ -37,9 +38,7 @@ const modelID = "textile-wf16-s128"
 // siteDir is the temporary copy of site/ that TestMain builds.
 var siteDir string
 
-// TestMain builds the site once for every test: site/ copied, n2n.wasm
-// built from wasm/demo as `make wasm` builds it, wasm_exec.js and the
-// shipped weights copied in.
+// TestMain builds the site once for every test (buildSite).
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "n2n-site-")
 	if err != nil {
@@ -59,7 +58,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// buildSite fills dir with what `make wasm` puts in site/.
+// buildSite fills dir with what `make wasm` puts in site/: n2n.wasm,
+// wasm_exec.js and the shipped model's float16 copy (cmd/export -f16).
 func buildSite(dir string) error {
 	root := testutil.RepoRoot()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "site"))); err != nil {
@@ -95,14 +95,17 @@ func buildSite(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
 		return err
 	}
-	weights := filepath.Join(root, "weights", modelID+".safetensors")
-	if err := copyFile(weights, filepath.Join(dir, "models", modelID+".safetensors")); err != nil {
-		return err
+	// The float16 copy, as `make wasm` writes it.
+	shipped := filepath.Join(dir, "models", modelID+".safetensors")
+	export := exec.Command("go", "run", "./cmd/export", "-f16", filepath.Join("weights", modelID+".safetensors"), shipped)
+	export.Dir = root
+	if out, err := export.CombinedOutput(); err != nil {
+		return fmt.Errorf("go run ./cmd/export -f16: %v\n%s", err, out)
 	}
-	return addCalibratedModel(dir, weights)
+	return addCalibratedModel(dir, shipped)
 }
 
-// calibratedID is a test-only model: the shipped weights with a made-up
+// calibratedID is a test-only model: the site's weights with a made-up
 // calibration (per-pixel statistics included), to check the page's
 // calibrated path, which the shipped weights do not take.
 const calibratedID = "test-calibrated"
@@ -178,8 +181,9 @@ window.n2nEvents = [];
 document.addEventListener("noise2norm-result", (e) => n2nEvents.push({id: e.target.id, detail: e.detail}));
 </script></body></html>`
 
-// server serves the site at / and at /sub/dir/ and the embed test page at
-// /elsewhere/page.html, and records every path asked for.
+// server serves the site with the demo's own server (internal/serve) at /
+// and at /sub/dir/, and the embed test page at /elsewhere/page.html, and
+// records every path asked for.
 type server struct {
 	*httptest.Server
 	mu    sync.Mutex
@@ -188,7 +192,10 @@ type server struct {
 
 func newServer(t testing.TB) *server {
 	s := &server{}
-	files := http.FileServerFS(os.DirFS(siteDir))
+	files, err := serve.Handler(siteDir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", files)
 	mux.Handle("/sub/dir/", http.StripPrefix("/sub/dir", files))
