@@ -13,6 +13,7 @@ export const MSG = Object.freeze({
   // page → worker
   LOAD: "load",
   DETECT: "detect",
+  LOSE_GPU: "lose-gpu", // destroy the WebGPU device, as a driver reset would (a test hook)
   // worker → page
   READY: "ready",
   PROGRESS: "progress",
@@ -20,6 +21,7 @@ export const MSG = Object.freeze({
   RESULT: "result",
   ERROR: "error",
   NOTICE: "notice",
+  DONE: "done", // a request without a result is done: {v, type, id}
 });
 
 /** Error codes of an ErrorReply. */
@@ -45,7 +47,8 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
 
 /**
  * Page → worker: fetch a model (the worker reports progress) and make it
- * ready on a backend under the name `session`.
+ * ready on a backend under the name `session`. worker.js fetches `url` and
+ * hands the Go side the bytes as `weights` (an ArrayBuffer) instead.
  * @typedef {object} LoadRequest
  * @property {number} v
  * @property {"load"} type
@@ -167,5 +170,14 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {string} message
  */
 
-/** @typedef {LoadRequest|DetectRequest} Request */
+/**
+ * Page → worker: destroy the WebGPU device, as a driver reset would, so that
+ * a test can check the fallback to the CPU. Answered by {v, type: "done", id}.
+ * @typedef {object} LoseGPURequest
+ * @property {number} v
+ * @property {"lose-gpu"} type
+ * @property {number} id
+ */
+
+/** @typedef {LoadRequest|DetectRequest|LoseGPURequest} Request */
 /** @typedef {ReadyReply|ProgressReply|LoadedReply|ResultReply|ErrorReply|NoticeReply} Reply */

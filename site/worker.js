@@ -60,8 +60,9 @@ const ready = (async () => {
   } catch (e) {
     throw new Error(`wasm_exec.js could not be loaded (${e.message}); was the site built with "make wasm"?`);
   }
+  const hint = (e) => { e.message += e.message.includes("HTTP 404") ? ' (was the site built with "make wasm"?)' : ""; throw e; };
   const go = new Go();
-  const res = await fetchCounted(new URL("n2n.wasm", import.meta.url).href, "wasm", 0, "application/wasm");
+  const res = await fetchCounted(new URL("n2n.wasm", import.meta.url).href, "wasm", 0, "application/wasm").catch(hint);
   // Compiled while it downloads where the browser can.
   const result = typeof WebAssembly.instantiateStreaming === "function"
     ? await WebAssembly.instantiateStreaming(res, go.importObject)
@@ -104,7 +105,7 @@ onmessage = async (ev) => {
       }
       weights = (await p).slice(0); // a copy: Go takes its own
     } catch (e) {
-      reply({ type: MSG.ERROR, id, code: ERR.MODEL, message: `the model ${msg.model} could not be downloaded: ${e.message}` });
+      reply({ type: MSG.ERROR, id, code: ERR.MODEL, message: `the model ${msg.model} could not be downloaded: ${e.message}${e.message.includes("HTTP 404") ? ' (was the site built with "make wasm"?)' : ""}` });
       return;
     }
     globalThis.n2nHandle({ ...msg, weights });

@@ -137,6 +137,14 @@ func (g *webGPU) open() error {
 	return nil
 }
 
+// destroy destroys the device, if one is open; its lost promise then
+// resolves as on a real loss.
+func (g *webGPU) destroy() {
+	if g.be != nil {
+		g.device.Call("destroy")
+	}
+}
+
 // isLost reports whether the device has been lost (and why).
 func (g *webGPU) isLost() (string, bool) {
 	if g.lostBy == "" && g.lost != nil {

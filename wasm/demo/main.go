@@ -100,6 +100,9 @@ func (w *worker) handleSafely(msg js.Value) {
 		w.load(decodeLoad(msg))
 	case TypeDetect:
 		w.detect(decodeDetect(msg))
+	case TypeLoseGPU:
+		w.gpu.destroy()
+		post(map[string]any{"v": ProtocolVersion, "type": TypeDone, "id": id}, nil)
 	default:
 		w.postError(id, CodeBadInput, fmt.Sprintf("unknown request type %q", t))
 	}

@@ -17,6 +17,8 @@ const ProtocolVersion = 1
 const (
 	TypeLoad     = "load"     // page → worker: loadRequest
 	TypeDetect   = "detect"   // page → worker: detectRequest
+	TypeLoseGPU  = "lose-gpu" // page → worker: destroy the WebGPU device, as a driver reset would (for tests); answered by TypeDone
+	TypeDone     = "done"     // worker → page: {v, type, id}, a request without a result is done
 	TypeLoaded   = "loaded"   // worker → page: loadedReply
 	TypeResult   = "result"   // worker → page: resultReply
 	TypeError    = "error"    // worker → page: errorReply
@@ -42,9 +44,10 @@ const (
 )
 
 // loadRequest asks the worker to make a model ready on a backend:
-// {v, type: "load", id, session, model, backend, weights}. weights is an
-// ArrayBuffer of the safetensors file (worker.js fetches it, reporting
-// progress). session names the loaded model in later detect requests.
+// {v, type: "load", id, session, model, backend, weights}. The page sends
+// the weights' url; worker.js fetches it (reporting progress) and passes
+// the bytes on as weights, an ArrayBuffer. session names the loaded model
+// in later detect requests.
 type loadRequest struct {
 	ID      int
 	Session string

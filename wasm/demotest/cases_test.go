@@ -41,14 +41,34 @@ func TestWebGPUChosen(t *testing.T) {
 	}
 	screenshot(t, b, "desktop-webgpu-result")
 
-	// Auto on the same browser: SwiftShader is a software adapter, so the
-	// CPU backend, saying why.
-	b.run(t, "switching to auto", chromedp.Click(chromedp.JSPath(demoJS+`.shadowRoot.querySelector("label[for=be-auto]")`)))
-	raw := poll[string](t, b, "the switch to auto", `(() => { const d = `+demoJS+`; return d.loaded && d.loaded.backend.kind === "cpu" && d.lastResult && d.lastResult.backend.kind === "cpu" ? JSON.stringify(d.lastResult.backend) : ""; })()`, 90*time.Second)
+	// The device lost (destroyed through the worker's test hook, as a
+	// driver reset would): the page says so, and the next detection runs
+	// on the CPU, with the same result.
+	eval[bool](t, b, `(async () => { await `+demoJS+`.engine.request({type: "lose-gpu"}); return true; })()`)
+	notice := poll[string](t, b, "the device-lost notice", demoJS+`.shadowRoot.querySelector(".msg.info:not([hidden])")?.textContent || ""`, 30*time.Second)
+	if !strings.Contains(notice, "lost") || !strings.Contains(notice, "CPU") {
+		t.Errorf("device-lost notice %q, want it to say the device was lost and the CPU carries on", notice)
+	}
+	r = upload(t, b, file)
+	if r.Backend.Kind != "cpu" || r.FellBack == "" {
+		t.Errorf("after the device was lost: backend %+v, fellBack %q; want cpu, with the reason", r.Backend, r.FellBack)
+	}
+	checkSameAsNative(t, r, file)
+
+	// Auto on the same browser, the page opened again (a new worker):
+	// SwiftShader is a software adapter, so the CPU backend, saying why.
+	// The page starts on cpu and the switch moves it to auto.
+	tab := b
+	tab.run(t, "opening the page again", chromedp.Navigate(srv.URL+"/index.html?backend=cpu"))
+	if info := loadedBackend(t, tab); info.Kind != "cpu" || info.Reason != "chosen" {
+		t.Errorf("backend=cpu: %+v, want cpu, chosen", info)
+	}
+	tab.run(t, "switching to auto", chromedp.Click(chromedp.JSPath(demoJS+`.shadowRoot.querySelector("label[for=be-auto]")`)))
+	raw := poll[string](t, tab, "the switch to auto", `(() => { const d = `+demoJS+`; return d.getAttribute("backend") === "auto" && d.loaded && d.loaded.backend.reason !== "chosen" ? JSON.stringify(d.loaded.backend) : ""; })()`, 90*time.Second)
 	var auto backendInfo
 	json.Unmarshal([]byte(raw), &auto)
-	if !strings.Contains(auto.Reason, "software adapter") {
-		t.Errorf("auto on SwiftShader: reason %q, want it to say the adapter is a software one", auto.Reason)
+	if auto.Kind != "cpu" || !strings.Contains(auto.Reason, "software adapter") {
+		t.Errorf("auto on SwiftShader: %+v, want cpu, saying the adapter is a software one", auto)
 	}
 	b.checkSameOrigin(t, srv.URL)
 }
@@ -244,16 +264,14 @@ func mapsEqual(a, b map[string]any) bool {
 // Workers, gets a message saying so instead of a broken page.
 func TestMissingFeatures(t *testing.T) {
 	srv := newServer(t)
-	first := newBrowser(t, false)
+	b := newBrowser(t, false)
 	for _, c := range []struct{ global, want string }{
 		{"WebAssembly", "cannot run WebAssembly"},
 		{"Worker", "no Web Workers"},
 	} {
-		tab, cancel := chromedp.NewContext(first.ctx) // a new tab
-		defer cancel()
-		b := &browser{ctx: tab}
-		if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument,
-			page.AddScriptToEvaluateOnNewDocumentParams{Source: "delete globalThis." + c.global + ";"}); err != nil {
+		script, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument,
+			page.AddScriptToEvaluateOnNewDocumentParams{Source: "delete globalThis." + c.global + ";"})
+		if err != nil {
 			t.Fatal(err)
 		}
 		b.run(t, "opening the page", chromedp.Navigate(srv.URL+"/"))
@@ -263,6 +281,10 @@ func TestMissingFeatures(t *testing.T) {
 		}
 		if c.global == "WebAssembly" {
 			screenshot(t, b, "desktop-no-wasm")
+		}
+		if _, err := chromedp.Call(b.ctx, page.RemoveScriptToEvaluateOnNewDocument,
+			page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: script.Identifier}); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -411,6 +411,7 @@ type pageResult struct {
 	Size       int         `json:"size"`
 	Map        []float32   `json:"map"`
 	Backend    backendInfo `json:"backend"`
+	FellBack   string      `json:"fellBack"`
 	MS         struct {
 		Decode, Upload, Forward, Map, Readback, Total float64
 	} `json:"ms"`
@@ -429,7 +430,7 @@ func upload(t testing.TB, b *browser, file string) pageResult {
 	raw := poll[string](t, b, "the result of "+filepath.Base(file), fmt.Sprintf(`(() => {
 		const r = %s.lastResult;
 		if (!r || r.id === %d) return "";
-		return JSON.stringify({id: r.id, score: r.score, calibrated: r.calibrated, normalizedScore: r.normalizedScore, threshold: r.threshold, anomalous: r.anomalous, size: r.size, map: Array.from(r.map), backend: r.backend, ms: r.ms});
+		return JSON.stringify({id: r.id, score: r.score, calibrated: r.calibrated, normalizedScore: r.normalizedScore, threshold: r.threshold, anomalous: r.anomalous, fellBack: r.fellBack, size: r.size, map: Array.from(r.map), backend: r.backend, ms: r.ms});
 	})()`, demoJS, before), 2*time.Minute)
 	var r pageResult
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
