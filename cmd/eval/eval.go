@@ -163,7 +163,7 @@ func evalCategory(m *model.Model, w *model.Weights, ts *train.TestSet, o *option
 
 	items := make([]evaluated, len(ts.Images))
 	bar := progressbar.NewOptions(len(items), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("eval "+displayName(ts.Category)),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
 	for i := 0; i < len(items); i += o.batch {
 		batch := ts.Images[i:min(i+o.batch, len(items))]
 		x := make([][]float32, len(batch))
