@@ -204,7 +204,8 @@ func testutilMax(m []float32) float32 {
 }
 
 // TestEvalWithoutMasks removes one ground-truth mask: image metrics only,
-// said in stderr and results.json; the weights are uncalibrated, so the
+// said in stderr and results.json, for a category folder given as -data;
+// the weights are uncalibrated, so the
 // calibrated keys are null.
 func TestEvalWithoutMasks(t *testing.T) {
 	data := synthData(t)
@@ -212,7 +213,8 @@ func TestEvalWithoutMasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	status, _, stderr := runEval("-weights", weightsPath, "-data", data, "-category", "textile", "-out", out, "-backend", "cpu")
+	// The category folder itself as -data: the results take its name.
+	status, _, stderr := runEval("-weights", weightsPath, "-data", filepath.Join(data, "textile"), "-out", out, "-backend", "cpu")
 	if status != 0 || !strings.Contains(stderr, "1 of 6 anomalous images have no ground-truth mask: image metrics only") {
 		t.Fatalf("exit status %d, stderr:\n%s", status, stderr)
 	}
