@@ -55,10 +55,12 @@ type categoryResult struct {
 	VerdictPrecision *float64 `json:"verdict_precision"`
 	VerdictRecall    *float64 `json:"verdict_recall"`
 
-	DefectImageAUROC map[string]float64 `json:"defect_image_auroc"` // per defect type, against the normal images
-	Lambda           float32            `json:"lambda"`
-	Seed             uint32             `json:"seed"`
-	Note             string             `json:"note,omitempty"`
+	// Image AUROC per defect type, its images against the normal ones.
+	DefectImageAUROC           map[string]float64 `json:"defect_image_auroc"`
+	DefectImageAUROCCalibrated map[string]float64 `json:"defect_image_auroc_calibrated,omitempty"`
+	Lambda                     float32            `json:"lambda"`
+	Seed                       uint32             `json:"seed"`
+	Note                       string             `json:"note,omitempty"`
 }
 
 // evaluated is what a category's run keeps per test image.
@@ -214,14 +216,20 @@ func evalCategory(m *model.Model, w *model.Weights, ts *train.TestSet, o *option
 	best := metrics.BestF1(raw, labels)
 	r.Threshold, r.F1, r.Precision, r.Recall = best.Threshold, 100*best.F1, 100*best.Precision, 100*best.Recall
 	for _, d := range ts.DefectTypes() {
-		var s []float64
+		var s, c []float64
 		var l []bool
 		for i, it := range items {
 			if !it.img.Anomalous || it.img.Defect == d {
-				s, l = append(s, raw[i]), append(l, labels[i])
+				s, c, l = append(s, raw[i]), append(c, calScores[i]), append(l, labels[i])
 			}
 		}
 		r.DefectImageAUROC[d] = 100 * metrics.AUROC(s, l)
+		if cal != nil {
+			if r.DefectImageAUROCCalibrated == nil {
+				r.DefectImageAUROCCalibrated = map[string]float64{}
+			}
+			r.DefectImageAUROCCalibrated[d] = 100 * metrics.AUROC(c, l)
+		}
 	}
 	if withMasks {
 		pa, ap, f, t := pixelMetrics(items, size, func(it *evaluated) []float32 { return it.raw })

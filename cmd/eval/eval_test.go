@@ -168,9 +168,15 @@ func TestEvalEndToEnd(t *testing.T) {
 	}
 	wantNumber(t, r, "verdict_threshold", bestCal.Threshold)
 	for _, d := range synth.DefectTypes() {
-		if _, ok := r["defect_image_auroc"].(map[string]any)[d]; !ok {
-			t.Errorf("defect_image_auroc has no %q: %v", d, r["defect_image_auroc"])
+		var s, c []float64
+		var l []bool
+		for i, im := range ts.Images {
+			if !im.Anomalous || im.Defect == d {
+				s, c, l = append(s, raw[i]), append(c, calScores[i]), append(l, labels[i])
+			}
 		}
+		wantNumber(t, r["defect_image_auroc"].(map[string]any), d, 100*metrics.AUROC(s, l))
+		wantNumber(t, r["defect_image_auroc_calibrated"].(map[string]any), d, 100*metrics.AUROC(c, l))
 	}
 	for _, f := range []string{"image_roc.png", "pixel_roc.png", "examples.png"} {
 		if _, err := imageio.LoadRGB(filepath.Join(out, "textile", f), 0); err != nil {

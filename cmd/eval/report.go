@@ -105,7 +105,7 @@ func writeReport(m *model.Model, cal *model.Calibration, items []evaluated, r *c
 	if r.Note != "" {
 		fmt.Fprintf(&md, "%s.\n\n", r.Note)
 	}
-	md.WriteString("Image AUROC per defect type (its images against all normal ones, raw score):\n\n| defect type | images | image AUROC |\n| --- | ---: | ---: |\n")
+	md.WriteString("Image AUROC per defect type (its images against all normal ones):\n\n| defect type | images | image AUROC | image AUROC (cal.) |\n| --- | ---: | ---: | ---: |\n")
 	for _, d := range slices.Sorted(mapsKeys(r.DefectImageAUROC)) {
 		n := 0
 		for _, it := range items {
@@ -113,7 +113,11 @@ func writeReport(m *model.Model, cal *model.Calibration, items []evaluated, r *c
 				n++
 			}
 		}
-		fmt.Fprintf(&md, "| %s | %d | %.2f |\n", d, n, r.DefectImageAUROC[d])
+		calAUROC := "n/a"
+		if v, ok := r.DefectImageAUROCCalibrated[d]; ok {
+			calAUROC = fmt.Sprintf("%.2f", v)
+		}
+		fmt.Fprintf(&md, "| %s | %d | %.2f | %s |\n", d, n, r.DefectImageAUROC[d], calAUROC)
 	}
 	if err := plotROC(filepath.Join(dir, "image_roc.png"), "image ROC: "+r.Category, curves.image); err != nil {
 		return err
