@@ -268,3 +268,35 @@ func TestEvalErrors(t *testing.T) {
 		t.Errorf("empty folder: exit status %d, stderr:\n%s", status, stderr)
 	}
 }
+
+// TestEvalOnGPU runs eval on the WebGPU adapter found (which must exist),
+// in batches of 4, and compares its maps, through the metrics, with the
+// CPU backend's: the same counts and metrics within float32 rounding's
+// reach (a score tie broken otherwise can move AUROC by a fraction of a
+// point).
+func TestEvalOnGPU(t *testing.T) {
+	data := synthData(t)
+	outs := map[string]string{"cpu": t.TempDir(), "gpu": t.TempDir()}
+	for be, out := range outs {
+		status, _, stderr := runEval("-weights", weightsPath, "-data", data, "-out", out, "-backend", be, "-batch", "4")
+		if status != 0 {
+			t.Fatalf("-backend %s: exit status %d:\n%s", be, status, stderr)
+		}
+		if be == "gpu" && !strings.Contains(stderr, "on webgpu") {
+			t.Errorf("-backend gpu did not run on WebGPU:\n%s", stderr)
+		}
+	}
+	cpuR, gpuR := readResults(t, outs["cpu"])[0], readResults(t, outs["gpu"])[0]
+	for _, k := range []string{"n_good", "n_defect"} {
+		if cpuR[k] != gpuR[k] {
+			t.Errorf("%s: cpu %v, gpu %v", k, cpuR[k], gpuR[k])
+		}
+	}
+	for _, k := range []string{"image_auroc", "pixel_auroc", "aupro"} {
+		c, g := cpuR[k].(float64), gpuR[k].(float64)
+		if d := c - g; d > 0.5 || d < -0.5 {
+			t.Errorf("%s: cpu %g, gpu %g", k, c, g)
+		}
+		t.Logf("%s: cpu %.6f, gpu %.6f", k, c, g)
+	}
+}
