@@ -167,7 +167,7 @@ func TestEvalEndToEnd(t *testing.T) {
 		t.Errorf("written threshold %g (%s), want the F1-optimal %g", cal.Threshold, cal.Rule, bestCal.Threshold)
 	}
 	wantNumber(t, r, "verdict_threshold", bestCal.Threshold)
-	for _, d := range synth.DefectTypes() {
+	for _, d := range synth.DefectTypes("textile") {
 		var s, c []float64
 		var l []bool
 		for i, im := range ts.Images {

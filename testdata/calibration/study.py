@@ -54,7 +54,8 @@ good = test[lab == 0]
 at_border = np.sum(dist.ravel()[good.reshape(len(good), -1).argmax(1)] <= 2)
 print(f"{len(train)} training, {len(val)} validation, {int((lab == 0).sum())} normal and {int(lab.sum())} anomalous test maps, {S}x{S}")
 print(f"normal test images whose maximum is within 2 px of the border: {at_border} of {len(good)}")
-print(f"mean training map within 1 px of the border {train[:, dist <= 1].mean():.4f}, 4 px or more inside {train[:, dist >= 4].mean():.4f}")
+for name, maps in [("training", train), ("validation", val)]:
+    print(f"mean {name} map within 1 px of the border {maps[:, dist <= 1].mean():.4f}, 4 px or more inside {maps[:, dist >= 4].mean():.4f}")
 print()
 print("| statistics from | image AUROC | pixel AUROC | threshold (max val) | FPR | TPR |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
