@@ -21,7 +21,7 @@ import (
 	"github.com/noise2norm/noise2norm/internal/train"
 )
 
-// aupoMaxFPR is the false-positive rate up to which AUPRO integrates
+// auproMaxFPR is the false-positive rate up to which AUPRO integrates
 // (anomalib's default).
 const auproMaxFPR = 0.3
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,7 +140,7 @@ func TestEvalEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		raw, calScores, labels = append(raw, float64(testutilMax(mp))), append(calScores, c.Score), append(labels, im.Anomalous)
+		raw, calScores, labels = append(raw, float64(slices.Max(mp))), append(calScores, c.Score), append(labels, im.Anomalous)
 		maps, calMaps, masks = append(maps, mp), append(calMaps, c.Map), append(masks, mask)
 		rawROC.Add(mp, mask)
 		calROC.Add(c.Map, mask)
@@ -198,15 +199,6 @@ func TestEvalEndToEnd(t *testing.T) {
 	for _, k := range []string{"image_auroc_calibrated", "pixel_auroc_calibrated", "aupro_calibrated", "verdict_threshold", "verdict_f1", "image_auroc"} {
 		wantNumber(t, r2, k, r[k].(float64))
 	}
-}
-
-// testutilMax is the maximum of a map.
-func testutilMax(m []float32) float32 {
-	v := m[0]
-	for _, x := range m {
-		v = max(v, x)
-	}
-	return v
 }
 
 // TestEvalWithoutMasks removes one ground-truth mask: image metrics only,

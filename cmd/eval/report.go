@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -106,7 +107,7 @@ func writeReport(m *model.Model, cal *model.Calibration, items []evaluated, r *c
 		fmt.Fprintf(&md, "%s.\n\n", r.Note)
 	}
 	md.WriteString("Image AUROC per defect type (its images against all normal ones):\n\n| defect type | images | image AUROC | image AUROC (cal.) |\n| --- | ---: | ---: | ---: |\n")
-	for _, d := range slices.Sorted(mapsKeys(r.DefectImageAUROC)) {
+	for _, d := range slices.Sorted(maps.Keys(r.DefectImageAUROC)) {
 		n := 0
 		for _, it := range items {
 			if it.img.Anomalous && it.img.Defect == d {
@@ -143,17 +144,6 @@ func calF1(r *categoryResult) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2f (%.4g)", *r.F1Calibrated, *r.ThresholdCalibrated)
-}
-
-// mapsKeys is an iterator over m's keys.
-func mapsKeys(m map[string]float64) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // plotROC draws ROC curves with the chance diagonal into a PNG.
