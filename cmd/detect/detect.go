@@ -67,7 +67,7 @@ func detectAll(be backend.Backend, o *options, stdout, stderr io.Writer) (ok boo
 		row := []string{path, strconv.FormatFloat(float64(r.Score), 'g', -1, 32), "", "", ""}
 		msg := fmt.Sprintf("score %.6g", r.Score)
 		if c := r.Calibrated; c != nil {
-			row[2] = strconv.FormatFloat(c.Score, 'g', -1, 64)
+			row[2] = strconv.FormatFloat(c.Score, 'g', -1, 32) // the maximum of a float32 map
 			row[3] = strconv.FormatFloat(c.Normalized, 'f', 4, 64)
 			row[4] = verdict(c.Anomalous)
 			msg += fmt.Sprintf(", calibrated %.4g, normalised %.3f: %s", c.Score, c.Normalized, row[4])
