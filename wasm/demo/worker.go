@@ -164,10 +164,10 @@ func (w *worker) moveToCPU(s *session, why string) {
 	s.info = backendInfo{Kind: "cpu", Name: "CPU", Adapter: s.info.Adapter, FallbackAdapter: s.info.FallbackAdapter, Reason: why}
 }
 
-// run is model.Detect on one image x (3,S,S), stage by stage and timed,
-// with the weights' λ and seed 0 as cmd/detect runs it: the same ops in the
-// same order, so the same map; the reconstruction is read back before the
-// map is computed, so that forward and map time separately on WebGPU.
+// run is internal/infer.Run (what cmd/detect runs) on one image x (3,S,S)
+// with the weights' λ and seed 0, stage by stage and timed: the same ops,
+// so the same map; the reconstruction is read back before the map is
+// computed, so that forward and map time separately on WebGPU.
 func run(m *model.Model, x []float32, size int) (res resultReply, err error) {
 	be := m.Backend()
 	t0 := time.Now()

@@ -22,9 +22,9 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/chromedp"
-	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/cpu"
 	"github.com/noise2norm/noise2norm/internal/imageio"
+	"github.com/noise2norm/noise2norm/internal/infer"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/model/reftest"
 	"github.com/noise2norm/noise2norm/internal/serve"
@@ -447,7 +447,8 @@ func example(name string) string {
 }
 
 // nativeDetect is what cmd/detect computes for the image file with the
-// site's weights on the CPU backend: the weights' λ, seed 0.
+// site's weights on the CPU backend (internal/infer, the weights' λ, seed
+// 0): the raw score and map.
 func nativeDetect(t testing.TB, file string) (score float32, amap []float32) {
 	t.Helper()
 	be := cpu.New()
@@ -460,13 +461,11 @@ func nativeDetect(t testing.TB, file string) (score float32, amap []float32) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := m.Cfg.Size
-	x0 := be.Upload(backend.Shape{N: 1, C: 3, H: size, W: size}, imageio.ToTensor(img, size))
-	d, err := m.Detect(x0, m.Cfg.Lambda, 0)
+	res, err := infer.Run(m, [][]float32{imageio.ToTensor(img, m.Cfg.Size)}, infer.Lambda(m, -1), 0, m.Calibration())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d.Scores[0], d.Map
+	return res[0].Score, res[0].Map
 }
 
 // checkSameAsNative compares a page result with the native detection of
