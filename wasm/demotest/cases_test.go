@@ -3,6 +3,8 @@
 package demotest
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/noise2norm/noise2norm/internal/imageio"
 )
 
 // TestWebGPUChosen: WebGPU chosen explicitly on SwiftShader (a software
@@ -87,6 +90,7 @@ func TestCPUFallback(t *testing.T) {
 	file := example("scratch")
 	r := upload(t, b, file)
 	checkSameAsNative(t, r, file)
+	checkNPYDownload(t, b, r)
 	screenshot(t, b, "desktop-cpu-result")
 
 	// A corrupt file: the message shows, and the next image still works.
@@ -286,5 +290,35 @@ func TestMissingFeatures(t *testing.T) {
 			page.RemoveScriptToEvaluateOnNewDocumentParams{Identifier: script.Identifier}); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// checkNPYDownload checks the page's .npy of the map (what "Download map"
+// saves) against imageio.WriteNPY's file of the same map, byte for byte.
+func checkNPYDownload(t *testing.T, b *browser, r pageResult) {
+	t.Helper()
+	b64 := eval[string](t, b, `(async () => {
+		const { npy } = await import("./embed.js");
+		const d = `+demoJS+`;
+		const bytes = new Uint8Array(await npy(d.lastResult.map, d.lastResult.size).arrayBuffer());
+		let s = "";
+		for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+		return btoa(s);
+	})()`)
+	got, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(t.TempDir(), "map.npy")
+	if err := imageio.WriteNPY(want, []int{r.Size, r.Size}, r.Map); err != nil {
+		t.Fatal(err)
+	}
+	wantBytes, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, wantBytes) {
+		n := min(len(got), len(wantBytes), 128)
+		t.Errorf("the page's map.npy (%d bytes) differs from imageio.WriteNPY's (%d bytes); headers %q and %q", len(got), len(wantBytes), got[:n], wantBytes[:n])
 	}
 }
