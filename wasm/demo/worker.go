@@ -30,9 +30,7 @@ type worker struct {
 
 // session is one loaded model on one backend, named by the page.
 type session struct {
-	model   string // the page's model id
-	pref    string // the backend preference it was loaded with
-	weights *model.Weights
+	weights *model.Weights // kept to reload on the CPU after a GPU failure
 	m       *model.Model
 	info    backendInfo
 }
@@ -79,7 +77,7 @@ func (w *worker) load(r loadRequest) {
 		w.postError(r.ID, CodeModel, fmt.Sprintf("%s: %v", r.Model, err))
 		return
 	}
-	w.sessions[r.Session] = &session{model: r.Model, pref: pref, weights: weights, m: m, info: info}
+	w.sessions[r.Session] = &session{weights: weights, m: m, info: info}
 	cfg := m.Cfg
 	post(loadedReply{
 		ID: r.ID, Session: r.Session, Model: r.Model, Backend: info,
