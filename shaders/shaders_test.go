@@ -3,6 +3,8 @@ package shaders
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestAssemble checks that every kernel assembles, that its includes are
@@ -10,17 +12,14 @@ import (
 func TestAssemble(t *testing.T) {
 	for _, name := range Names() {
 		src := Source(name)
-		if strings.Contains(src, includeDirective) {
-			t.Errorf("%s: an include is left after assembly", name)
-		}
-		if strings.Contains(Raw(name), includeDirective) && !strings.HasPrefix(src, Constants()) {
-			t.Errorf("%s: includes but does not start with the generated constants", name)
+		assert.NotContains(t, src, includeDirective, "%s: an include is left after assembly", name)
+		if strings.Contains(Raw(name), includeDirective) {
+			assert.True(t, strings.HasPrefix(src, Constants()), "%s: includes but does not start with the generated constants", name)
 		}
 	}
 	src := Source("channel_gate")
-	if !strings.Contains(src, "fn main(") || !strings.Contains(src, "fn put(") {
-		t.Errorf("channel_gate assembled without runs_of_4's entry point or its own put:\n%s", src)
-	}
+	assert.Contains(t, src, "fn main(", "channel_gate without runs_of_4's entry point")
+	assert.Contains(t, src, "fn put(", "channel_gate without its own put")
 }
 
 // TestAssembleErrors checks that a missing library and a doubled include are
@@ -30,17 +29,14 @@ func TestAssembleErrors(t *testing.T) {
 		"//#include nosuch\n":                            "lib/nosuch.wgsl",
 		"//#include activation\n//#include activation\n": "activation included twice",
 	} {
-		if _, err := Assemble(src); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("Assemble(%q) = %v, want an error with %q", src, err, want)
-		}
+		_, err := Assemble(src)
+		assert.ErrorContains(t, err, want, "Assemble(%q)", src)
 	}
 }
 
 // TestConstants checks the generated activation codes against the Go values.
 func TestConstants(t *testing.T) {
 	for _, want := range []string{"const ACT_LINEAR: u32 = 0u;", "const ACT_RELU: u32 = 1u;", "const ACT_SIGMOID: u32 = 2u;"} {
-		if !strings.Contains(Constants(), want) {
-			t.Errorf("Constants() lacks %q:\n%s", want, Constants())
-		}
+		assert.Contains(t, Constants(), want)
 	}
 }
