@@ -191,7 +191,7 @@ func TestRunScaleFromWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.Metadata["score_min"], f.Metadata["score_max"] = "0", "100"
+	f.Metadata["score_min"], f.Metadata["score_max"], f.Metadata["threshold"] = "0", "100", "50"
 	dir := t.TempDir()
 	w := filepath.Join(dir, "calibrated.safetensors")
 	if err := safetensors.WriteFile(w, f); err != nil {
@@ -224,7 +224,7 @@ func TestRunScaleFromWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	status, _, stderr = runDetect("-weights", w, "-backend", "cpu", "-out", dir, input)
-	if status != 1 || !strings.Contains(stderr, `score_max "high"`) {
+	if status != 1 || !strings.Contains(stderr, `score_max = "high": not a number`) {
 		t.Errorf("non-numeric score_max: exit status %d, stderr:\n%s\nwant 1 naming it", status, stderr)
 	}
 }

@@ -13,6 +13,7 @@ type Model struct {
 	Meta   map[string]string
 	be     backend.Backend
 	params Params
+	calib  *Calibration
 }
 
 // New uploads w's parameters to be.
@@ -20,7 +21,11 @@ func New(be backend.Backend, w *Weights) (*Model, error) {
 	if err := w.Config.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Model{Cfg: w.Config, Meta: w.Meta, be: be, params: Params{}}
+	calib, err := CalibrationOf(w)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Cfg: w.Config, Meta: w.Meta, be: be, params: Params{}, calib: calib}
 	for _, p := range ParamSpecs(w.Config) {
 		data, ok := w.Params[p.Name]
 		if !ok || len(data) != numel(p.Shape) {
@@ -45,6 +50,9 @@ func Load(be backend.Backend, path string) (*Model, error) {
 	}
 	return New(be, w)
 }
+
+// Calibration returns the weights' calibration, nil when they have none.
+func (m *Model) Calibration() *Calibration { return m.calib }
 
 // Backend returns the backend the model runs on.
 func (m *Model) Backend() backend.Backend { return m.be }

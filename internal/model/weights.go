@@ -10,12 +10,17 @@ import (
 )
 
 // Weights is a validated weights file: its configuration, its metadata
-// (configuration plus extras such as calibration statistics) and the
-// parameters by spec name, in PyTorch layout.
+// (configuration plus extras such as calibration statistics), the
+// parameters by spec name, in PyTorch layout, and the calibration tensors
+// ("calib." names, see Calibration; nil when there are none).
 type Weights struct {
 	Config Config
 	Meta   map[string]string
 	Params map[string][]float32
+	Calib  map[string]safetensors.Tensor
+	// Checkpoint is set when the file was a training checkpoint
+	// (last.safetensors): its optimizer state was checked and dropped.
+	Checkpoint bool
 }
 
 // ReadWeights reads and validates a weights file (see Validate).
@@ -32,14 +37,24 @@ func ReadWeights(path string) (*Weights, error) {
 }
 
 // FromSafetensors checks a decoded safetensors file against the spec: format,
-// version and configuration in the metadata, and exactly the parameter names
-// and shapes that configuration implies. Errors name what does not match.
+// version and configuration in the metadata, exactly the parameter names and
+// shapes that configuration implies, calibration tensors ("calib." names;
+// calib.map_mean and calib.map_std of shape (1,S,S)) and a consistent
+// calibration (CalibrationOf). A training checkpoint (metadata "state.*",
+// tensors "adam.m.<param>" and "adam.v.<param>" of each parameter's shape)
+// is accepted as its weights, the optimizer state dropped. Errors name what
+// does not match.
 func FromSafetensors(f *safetensors.File) (*Weights, error) {
 	cfg, err := ConfigFromMetadata(f.Metadata)
 	if err != nil {
 		return nil, err
 	}
 	w := &Weights{Config: cfg, Meta: f.Metadata, Params: map[string][]float32{}}
+	shapes := map[string][]int{}
+	for _, p := range ParamSpecs(cfg) {
+		shapes[p.Name] = p.Shape
+	}
+	_, w.Checkpoint = f.Metadata["state.step"]
 	var missing, misshapen []string
 	for _, p := range ParamSpecs(cfg) {
 		t, ok := f.Tensors[p.Name]
@@ -53,10 +68,29 @@ func FromSafetensors(f *safetensors.File) (*Weights, error) {
 		}
 	}
 	var extra []string
-	for name := range f.Tensors {
-		if _, ok := w.Params[name]; !ok && !slices.Contains(missing, name) && !hasPrefixAny(misshapen, name+" ") {
-			extra = append(extra, name)
+	optimizer := 0
+	for name, t := range f.Tensors {
+		if _, ok := shapes[name]; ok {
+			continue
 		}
+		if strings.HasPrefix(name, "calib.") {
+			if (name == TensorMapMean || name == TensorMapStd) && !slices.Equal(t.Shape, []int{1, cfg.Size, cfg.Size}) {
+				misshapen = append(misshapen, fmt.Sprintf("%s has shape %v, want [1 %d %d]", name, t.Shape, cfg.Size, cfg.Size))
+				continue
+			}
+			if w.Calib == nil {
+				w.Calib = map[string]safetensors.Tensor{}
+			}
+			w.Calib[name] = t
+			continue
+		}
+		if param, ok := optimizerParam(name); ok {
+			optimizer++
+			if shape, known := shapes[param]; w.Checkpoint && known && slices.Equal(shape, t.Shape) {
+				continue
+			}
+		}
+		extra = append(extra, name)
 	}
 	sort.Strings(extra)
 	var probs []string
@@ -65,21 +99,30 @@ func FromSafetensors(f *safetensors.File) (*Weights, error) {
 	}
 	probs = append(probs, misshapen...)
 	if len(extra) > 0 {
+		if len(extra) > 8 {
+			extra = append(extra[:8:8], fmt.Sprintf("and %d more", len(extra)-8))
+		}
 		probs = append(probs, "unexpected tensors "+strings.Join(extra, ", "))
+		if optimizer > 0 && !w.Checkpoint {
+			probs = append(probs, fmt.Sprintf("%d optimizer tensors (adam.*) without the state.* metadata of a training checkpoint", optimizer))
+		}
 	}
 	if len(probs) > 0 {
 		return nil, fmt.Errorf("weights do not match an n2n-m network with %s: %s", cfg, strings.Join(probs, "; "))
 	}
+	if _, err := CalibrationOf(w); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
-func hasPrefixAny(list []string, prefix string) bool {
-	for _, s := range list {
-		if strings.HasPrefix(s, prefix) {
-			return true
-		}
+// optimizerParam returns the parameter name of a checkpoint's AdamW moment
+// tensor "adam.m.<param>" or "adam.v.<param>".
+func optimizerParam(name string) (string, bool) {
+	if p, ok := strings.CutPrefix(name, "adam.m."); ok {
+		return p, true
 	}
-	return false
+	return strings.CutPrefix(name, "adam.v.")
 }
 
 // String describes the configuration, e.g. "wf=32 depth=4 size=256 attention=true".
@@ -104,6 +147,9 @@ func (w *Weights) WriteFile(path string) error {
 			return fmt.Errorf("write %s: parameter %s missing or of wrong size", path, p.Name)
 		}
 		f.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: data}
+	}
+	for name, t := range w.Calib {
+		f.Tensors[name] = t
 	}
 	return safetensors.WriteFile(path, f)
 }

@@ -12,7 +12,7 @@ import (
 // TestWeightsRoundTrip writes seeded weights and reads them back unchanged.
 func TestWeightsRoundTrip(t *testing.T) {
 	cfg := Config{WF: 4, Depth: 3, Size: 16, Lambda: 0.3, Alpha: 0.84, Attention: true}
-	w := &Weights{Config: cfg, Meta: map[string]string{"threshold": "0.5"}, Params: InitParams(cfg, 1)}
+	w := &Weights{Config: cfg, Meta: map[string]string{"note": "kept"}, Params: InitParams(cfg, 1)}
 	path := filepath.Join(t.TempDir(), "w.safetensors")
 	if err := w.WriteFile(path); err != nil {
 		t.Fatal(err)
@@ -21,8 +21,8 @@ func TestWeightsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Config != cfg || got.Meta["threshold"] != "0.5" {
-		t.Fatalf("config %v meta %v, want %v and threshold 0.5", got.Config, got.Meta, cfg)
+	if got.Config != cfg || got.Meta["note"] != "kept" {
+		t.Fatalf("config %v meta %v, want %v and note kept", got.Config, got.Meta, cfg)
 	}
 	for name, v := range w.Params {
 		testutil.Close(t, name, got.Params[name], v, 0, 0)

@@ -45,9 +45,14 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	if got.Flags["lr"] != "0.30000000000000004" {
 		t.Errorf("flag lr saved as %q, want the float64's shortest exact spelling", got.Flags["lr"])
 	}
-	// The optimiser's tensors keep last.safetensors from passing as weights.
-	_, err = model.ReadWeights(path)
-	wantErr(t, "last as weights", err, "unexpected tensors adam.m.")
+	// last.safetensors reads as its weights (detect and eval accept it).
+	asWeights, err := model.ReadWeights(path)
+	if err != nil {
+		t.Fatalf("last as weights: %v", err)
+	}
+	if !asWeights.Checkpoint || !reflect.DeepEqual(asWeights.Params, params) {
+		t.Errorf("last as weights: checkpoint %t, parameters equal %t; want true, true", asWeights.Checkpoint, reflect.DeepEqual(asWeights.Params, params))
+	}
 
 	// A missing state key is named.
 	f, err := safetensors.ReadFile(path)
