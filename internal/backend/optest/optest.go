@@ -93,7 +93,7 @@ type Output struct {
 	Values []float32
 }
 
-// Run uploads ins (of shapes shapes) to be, runs c and downloads its
+// RunOn uploads ins (of shapes shapes) to be, runs c and downloads its
 // outputs, freeing every tensor it made; a panic of the op (a shape the
 // backend refuses) comes back as an error.
 func (c Case) RunOn(be backend.Trainer, shapes []backend.Shape, ins [][]float32) (outs []Output, err error) {
