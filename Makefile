@@ -2,15 +2,15 @@
 export XDG_RUNTIME_DIR ?= /tmp
 GO ?= go
 
-.PHONY: deps demo test bench build wasm
+.PHONY: deps demo detect-demo test bench build wasm dist
 
 ## deps: install system packages (as root) or say which are missing
 deps:
 	@.ci/deps
 
-## demo: the detector with the shipped weights on synthetic test images → out/demo/
+## detect-demo: the detector with the shipped weights on synthetic test images → out/demo/
 WEIGHTS ?= weights/textile-wf16-s128.safetensors
-demo: deps
+detect-demo: deps
 	rm -rf out/demo out/demo-data
 	$(GO) build -o out/detect ./cmd/detect
 	$(GO) run ./cmd/synth -out out/demo-data -category textile -size 128 -train 0 -test-good 2 -test-defect 2
@@ -31,3 +31,42 @@ bench: deps
 	$(GO) run ./cmd/bench -conv
 	$(GO) run ./cmd/bench
 	$(GO) run ./cmd/bench -train
+
+## ---- browser demo (see docs/serving.md) ----
+SITE ?= site
+DIST ?= out/dist
+ADDR ?= localhost:8080
+WASM_PKG ?= ./wasm/demo
+MODELS := $(patsubst weights/%.safetensors,$(SITE)/models/%.safetensors,$(wildcard weights/*.safetensors))
+WASM_EXEC := $(firstword $(wildcard $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js $(shell $(GO) env GOROOT)/misc/wasm/wasm_exec.js))
+# Extensions that get .br/.gz copies in $(DIST) (the server compresses the same ones).
+COMPRESSIBLE := html htm js mjs css json map webmanifest wasm safetensors npy svg txt md csv ico
+
+## wasm: the demo's wasm (stripped), Go's wasm_exec.js and float16 models into site/ (git-ignored)
+wasm: $(MODELS)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(SITE)/n2n.wasm $(WASM_PKG)
+	@test -n "$(WASM_EXEC)" || { echo "wasm: no wasm_exec.js under $$($(GO) env GOROOT)/lib/wasm or misc/wasm" >&2; exit 1; }
+	cp $(WASM_EXEC) $(SITE)/wasm_exec.js
+
+$(SITE)/models/%.safetensors: weights/%.safetensors
+	@mkdir -p $(@D)
+	$(GO) run ./cmd/export -f16 $< $@
+
+## demo: build the browser demo and the native tools, then serve site/ on http://localhost:8080/
+demo: deps wasm
+	$(GO) build -o out/detect ./cmd/detect
+	$(GO) build -o out/serve ./cmd/serve
+	@echo "demo: open http://$(ADDR)/ (Ctrl-C stops the server)"
+	out/serve -addr $(ADDR) -dir $(SITE)
+
+## dist: a self-contained static bundle in out/dist/ with .br and .gz beside every compressible file
+dist: deps wasm
+	rm -rf $(DIST)
+	mkdir -p $(DIST)
+	cp -R $(SITE)/. $(DIST)/
+	find $(DIST) -mindepth 1 \( -name '.*' -o -name '*.br' -o -name '*.gz' \) -prune -exec rm -rf {} +
+	touch $(DIST)/.nojekyll
+	find $(DIST) -type f \( $(foreach e,$(COMPRESSIBLE),-name '*.$(e)' -o) -false \) -print0 \
+		| xargs -0 -r -n 16 sh -c 'gzip -9 -k -n -f "$$@" && brotli -q 11 -k -f "$$@"' sh
+	@echo "dist: $(DIST) ($$(du -sh $(DIST) | cut -f1)); first load, brotli: wasm $$(stat -c %s $(DIST)/n2n.wasm.br) bytes, models:"; \
+		for m in $(DIST)/models/*.safetensors.br; do echo "  $$m $$(stat -c %s $$m) bytes"; done

@@ -46,12 +46,13 @@ func parse(b []byte) (*File, error) {
 	}
 	spans := make([]span, 0, len(entries))
 	shapes := make(map[string][]int, len(entries))
+	dtypes := make(map[string]DType, len(entries))
 	for name, e := range entries {
-		shape, err := checkEntry(name, e)
+		shape, dtype, err := checkEntry(name, e)
 		if err != nil {
 			return nil, err
 		}
-		shapes[name] = shape
+		shapes[name], dtypes[name] = shape, dtype
 		spans = append(spans, span{name, e.DataOffsets[0], e.DataOffsets[1]})
 	}
 	if err := checkCoverage(spans, int64(len(data))); err != nil {
@@ -60,11 +61,11 @@ func parse(b []byte) (*File, error) {
 
 	f := &File{Metadata: meta, Tensors: make(map[string]Tensor, len(spans))}
 	for _, s := range spans {
-		vals, err := decodeValues(s.name, data[s.begin:s.end])
+		vals, err := decodeValues(s.name, dtypes[s.name], data[s.begin:s.end])
 		if err != nil {
 			return nil, err
 		}
-		f.Tensors[s.name] = Tensor{Shape: shapes[s.name], Data: vals}
+		f.Tensors[s.name] = Tensor{Shape: shapes[s.name], Data: vals, DType: dtypes[s.name]}
 	}
 	return f, nil
 }
@@ -147,38 +148,39 @@ func decodeMetadata(raw json.RawMessage) (map[string]string, error) {
 }
 
 // checkEntry validates one tensor's dtype, shape and offsets against each
-// other and returns its shape as ints.
-func checkEntry(name string, e headerEntry) ([]int, error) {
-	if e.DType != "F32" {
-		return nil, fmt.Errorf("tensor %q: dtype %s, want F32", name, e.DType)
+// other and returns its shape as ints and its dtype.
+func checkEntry(name string, e headerEntry) ([]int, DType, error) {
+	dtype, ok := parseDType(e.DType)
+	if !ok {
+		return nil, 0, fmt.Errorf("tensor %q: dtype %s, want F32, F16 or BF16", name, e.DType)
 	}
 	if e.Shape == nil {
-		return nil, fmt.Errorf("tensor %q: no shape", name)
+		return nil, 0, fmt.Errorf("tensor %q: no shape", name)
 	}
 	if len(e.DataOffsets) != 2 {
-		return nil, fmt.Errorf("tensor %q: data_offsets %v, want [begin, end]", name, e.DataOffsets)
+		return nil, 0, fmt.Errorf("tensor %q: data_offsets %v, want [begin, end]", name, e.DataOffsets)
 	}
 	begin, end := e.DataOffsets[0], e.DataOffsets[1]
 	if begin < 0 || end < begin {
-		return nil, fmt.Errorf("tensor %q: data_offsets [%d, %d] are not a range", name, begin, end)
+		return nil, 0, fmt.Errorf("tensor %q: data_offsets [%d, %d] are not a range", name, begin, end)
 	}
 	shape := make([]int, len(e.Shape))
 	count := int64(1)
 	for i, d := range e.Shape {
 		if d < 0 {
-			return nil, fmt.Errorf("tensor %q: shape %v has a negative dimension", name, e.Shape)
+			return nil, 0, fmt.Errorf("tensor %q: shape %v has a negative dimension", name, e.Shape)
 		}
 		if d != 0 && count > math.MaxInt64/4/d {
-			return nil, fmt.Errorf("tensor %q: shape %v overflows a byte count", name, e.Shape)
+			return nil, 0, fmt.Errorf("tensor %q: shape %v overflows a byte count", name, e.Shape)
 		}
 		count *= d
 		shape[i] = int(d)
 	}
-	if count*4 != end-begin {
-		return nil, fmt.Errorf("tensor %q: shape %v is %d float32 = %d bytes, data_offsets [%d, %d] hold %d",
-			name, e.Shape, count, count*4, begin, end, end-begin)
+	if count*dtype.size() != end-begin {
+		return nil, 0, fmt.Errorf("tensor %q: shape %v is %d %s values = %d bytes, data_offsets [%d, %d] hold %d",
+			name, e.Shape, count, dtype, count*dtype.size(), begin, end, end-begin)
 	}
-	return shape, nil
+	return shape, dtype, nil
 }
 
 // checkCoverage requires the tensors' byte ranges to tile the data section
@@ -210,15 +212,46 @@ func checkCoverage(spans []span, size int64) error {
 	return nil
 }
 
-// decodeValues converts little-endian float32 bytes, refusing NaN and ±Inf.
-func decodeValues(name string, b []byte) ([]float32, error) {
-	vals := make([]float32, len(b)/4)
+// decodeValues converts little-endian values of dtype to float32, refusing
+// NaN and ±Inf.
+func decodeValues(name string, dtype DType, b []byte) ([]float32, error) {
+	vals := make([]float32, int64(len(b))/dtype.size())
 	for i := range vals {
-		v := math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		if v != v || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("tensor %q: value %v at flat index %d", name, v, i)
+		var v float32
+		ok := true
+		switch dtype {
+		case F32:
+			v = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			ok = v == v && !math.IsInf(float64(v), 0)
+		case F16:
+			v, ok = float16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
+		case BF16:
+			v, ok = bfloat16ToFloat32(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+		if !ok {
+			return nil, fmt.Errorf("tensor %q: %s value %s at flat index %d", name, dtype, nonFinite(dtype, b, i), i)
 		}
 		vals[i] = v
 	}
 	return vals, nil
+}
+
+// nonFinite names the NaN or ±Inf stored at index i of b.
+func nonFinite(dtype DType, b []byte, i int) string {
+	var v float64
+	switch dtype {
+	case F32:
+		v = float64(math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:])))
+	default:
+		h := binary.LittleEndian.Uint16(b[2*i:])
+		mantissa := h & 0x3ff
+		if dtype == BF16 {
+			mantissa = h & 0x7f
+		}
+		v = math.Inf(1 - 2*int(h>>15))
+		if mantissa != 0 {
+			v = math.NaN()
+		}
+	}
+	return fmt.Sprint(v)
 }

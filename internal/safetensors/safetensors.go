@@ -1,5 +1,5 @@
 // Package safetensors reads and writes the safetensors format restricted to
-// float32 tensors: an 8-byte little-endian header length N, N bytes of JSON
+// floating-point tensors (F32, and F16 or BF16 decoded to float32): an 8-byte little-endian header length N, N bytes of JSON
 // header mapping each tensor name to {"dtype", "shape", "data_offsets"} (plus
 // an optional "__metadata__" object of strings), then the raw little-endian
 // tensor data, offsets counted from the start of that data.
@@ -24,10 +24,13 @@ const MaxHeaderLen = 100 << 20
 const metadataKey = "__metadata__"
 
 // Tensor is a float32 tensor in C (row-major) order: Data holds the product
-// of Shape values (1 for a 0-d tensor, whose Shape is empty).
+// of Shape values (1 for a 0-d tensor, whose Shape is empty). DType is how
+// the values are (Read) or are to be (Write) stored in the file; the zero
+// value is F32.
 type Tensor struct {
 	Shape []int
 	Data  []float32
+	DType DType
 }
 
 // File is the content of a safetensors file: its string metadata and its

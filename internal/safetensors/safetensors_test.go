@@ -36,6 +36,8 @@ func sample() *File {
 			"bias":        {Shape: []int{3}, Data: []float32{-1, 0, 1e-30}},
 			"conv.weight": {Shape: []int{2, 1, 1, 2}, Data: []float32{1, 2, 3, 4}},
 			"empty":       {Shape: []int{0, 5}, Data: []float32{}},
+			"zf16":        {Shape: []int{3}, Data: []float32{0.5, -65504, 0x1p-24}, DType: F16},
+			"zbf16":       {Shape: []int{1, 2}, Data: []float32{1.5, -0x1p100}, DType: BF16},
 		},
 	}
 }
@@ -61,7 +63,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var pos int64
-	for _, name := range []string{"bias", "conv.weight", "empty", "scalar"} {
+	for _, name := range []string{"bias", "conv.weight", "empty", "scalar", "zbf16", "zf16"} {
 		var e headerEntry
 		if err := json.Unmarshal(h[name], &e); err != nil {
 			t.Fatal(err)
@@ -136,6 +138,12 @@ func TestWriteRefuses(t *testing.T) {
 			[]string{"__metadata__"}},
 		{"inf", &File{Tensors: map[string]Tensor{"a": {Shape: []int{1}, Data: []float32{float32(math.Inf(-1))}}}},
 			[]string{`tensor "a"`, "-Inf", "index 0"}},
+		{"F16 overflow", &File{Tensors: map[string]Tensor{"a": {Shape: []int{2}, Data: []float32{65504, -65520}, DType: F16}}},
+			[]string{`tensor "a"`, "-65520", "index 1", "overflows F16"}},
+		{"BF16 overflow", &File{Tensors: map[string]Tensor{"a": {Shape: []int{1}, Data: []float32{math.MaxFloat32}, DType: BF16}}},
+			[]string{`tensor "a"`, "index 0", "overflows BF16"}},
+		{"unknown dtype", &File{Tensors: map[string]Tensor{"a": {Shape: []int{1}, Data: []float32{1}, DType: 7}}},
+			[]string{`tensor "a"`, "unknown dtype DType(7)"}},
 	}
 	for _, c := range cases {
 		var buf bytes.Buffer
@@ -178,8 +186,18 @@ var refusals = []struct {
 		[]string{`"a" appears twice`}},
 	{"unknown field", raw(`{"a":{"dtype":"F32","shape":[],"data_offsets":[0,4],"extra":1}}`, f32(1)),
 		[]string{`tensor "a"`, "extra"}},
-	{"F16", raw(`{"head.weight":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, f32(1)),
-		[]string{`tensor "head.weight": dtype F16, want F32`}},
+	{"I8", raw(`{"head.weight":{"dtype":"I8","shape":[4],"data_offsets":[0,4]}}`, f32(1)),
+		[]string{`tensor "head.weight": dtype I8, want F32, F16 or BF16`}},
+	{"F16 shape vs offsets", raw(`{"a":{"dtype":"F16","shape":[3],"data_offsets":[0,4]}}`, f32(1)),
+		[]string{`tensor "a"`, "[3]", "3 F16 values = 6 bytes", "hold 4"}},
+	{"F16 Inf", raw(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, []byte{0, 0x3c, 0, 0xfc}),
+		[]string{`tensor "a"`, "F16 value -Inf", "flat index 1"}},
+	{"F16 NaN", raw(`{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`, []byte{0x01, 0x7c, 0, 0}),
+		[]string{`tensor "a"`, "F16 value NaN", "flat index 0"}},
+	{"BF16 Inf", raw(`{"a":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`, []byte{0x80, 0x3f, 0x80, 0x7f}),
+		[]string{`tensor "a"`, "BF16 value +Inf", "flat index 1"}},
+	{"BF16 NaN", raw(`{"a":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}`, []byte{0xc1, 0xff}),
+		[]string{`tensor "a"`, "BF16 value NaN", "flat index 0"}},
 	{"no shape", raw(`{"a":{"dtype":"F32","data_offsets":[0,4]}}`, f32(1)), []string{`tensor "a": no shape`}},
 	{"fractional dim", raw(`{"a":{"dtype":"F32","shape":[1.5],"data_offsets":[0,4]}}`, f32(1)),
 		[]string{`tensor "a"`, "invalid header entry"}},
@@ -222,11 +240,11 @@ func TestReadRefuses(t *testing.T) {
 
 func TestReadFileNamesPath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.safetensors")
-	if err := os.WriteFile(path, raw(`{"head.weight":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}}`, f32(1)), 0o644); err != nil {
+	if err := os.WriteFile(path, raw(`{"head.weight":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}`, f32(1, 2, 3, 4)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, err := ReadFile(path)
-	checkErr(t, "ReadFile", err, []string{path, `tensor "head.weight": dtype BF16, want F32`})
+	checkErr(t, "ReadFile", err, []string{path, `tensor "head.weight": dtype F64, want F32, F16 or BF16`})
 	_, err = ReadFile(filepath.Join(t.TempDir(), "missing.safetensors"))
 	checkErr(t, "missing file", err, []string{"missing.safetensors"})
 }

@@ -17,11 +17,13 @@ import (
 )
 
 // Write encodes f: "__metadata__" first (omitted when f has no metadata),
-// then the tensors sorted by name with contiguous data in that order, the
-// header padded with spaces to a multiple of 8 bytes as the reference
+// then the tensors sorted by name with contiguous data in that order, each
+// in its DType (F16 and BF16 rounded to nearest, ties to even), the header
+// padded with spaces to a multiple of 8 bytes as the reference
 // implementation does. It refuses, before writing anything, what Read would
 // refuse: a shape that does not match the data length, a negative dimension,
-// a tensor named "__metadata__", NaN or ±Inf values.
+// a tensor named "__metadata__", an unknown DType, NaN or ±Inf values, and
+// values that overflow their DType (above 65504 in magnitude for F16).
 func Write(w io.Writer, f *File) error {
 	header, names, err := encodeHeader(f)
 	if err != nil {
@@ -34,9 +36,21 @@ func Write(w io.Writer, f *File) error {
 	bw.Write(header)
 	var buf [4]byte
 	for _, name := range names {
-		for _, v := range f.Tensors[name].Data {
-			binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
-			bw.Write(buf[:])
+		t := f.Tensors[name]
+		for _, v := range t.Data {
+			switch t.DType {
+			case F32:
+				binary.LittleEndian.PutUint32(buf[:], math.Float32bits(v))
+				bw.Write(buf[:4])
+			case F16:
+				h, _ := float32ToFloat16(v) // checked by encodeHeader
+				binary.LittleEndian.PutUint16(buf[:], h)
+				bw.Write(buf[:2])
+			case BF16:
+				h, _ := float32ToBfloat16(v) // checked by encodeHeader
+				binary.LittleEndian.PutUint16(buf[:], h)
+				bw.Write(buf[:2])
+			}
 		}
 	}
 	// bufio.Writer keeps the first error and returns it from Flush.
@@ -95,9 +109,9 @@ func encodeHeader(f *File) ([]byte, []string, error) {
 		for j, d := range t.Shape {
 			shape[j] = strconv.Itoa(d)
 		}
-		end := offset + 4*int64(len(t.Data))
-		fmt.Fprintf(&h, `%s:{"dtype":"F32","shape":[%s],"data_offsets":[%d,%d]}`,
-			jsonString(name), strings.Join(shape, ","), offset, end)
+		end := offset + t.DType.size()*int64(len(t.Data))
+		fmt.Fprintf(&h, `%s:{"dtype":"%s","shape":[%s],"data_offsets":[%d,%d]}`,
+			jsonString(name), t.DType, strings.Join(shape, ","), offset, end)
 		offset = end
 	}
 	h.WriteByte('}')
@@ -115,6 +129,9 @@ func checkTensor(name string, t Tensor) error {
 	if name == metadataKey {
 		return errors.New("a tensor may not be named " + metadataKey)
 	}
+	if _, ok := parseDType(t.DType.String()); !ok {
+		return fmt.Errorf("tensor %q: unknown dtype %s", name, t.DType)
+	}
 	count := 1
 	for _, d := range t.Shape {
 		if d < 0 {
@@ -131,6 +148,18 @@ func checkTensor(name string, t Tensor) error {
 	for i, v := range t.Data {
 		if v != v || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("tensor %q: value %v at flat index %d", name, v, i)
+		}
+		var ok bool
+		switch t.DType {
+		case F32:
+			ok = true
+		case F16:
+			_, ok = float32ToFloat16(v)
+		case BF16:
+			_, ok = float32ToBfloat16(v)
+		}
+		if !ok {
+			return fmt.Errorf("tensor %q: value %v at flat index %d overflows %s", name, v, i, t.DType)
 		}
 	}
 	return nil
