@@ -182,8 +182,8 @@ func lossMap(name string, s backend.Shape, alpha float32, prep func([][]float32)
 }
 
 // lossGrad is LossMapBackward on x0, xhat (N,3,H,W).
-func lossGrad(name string, s backend.Shape, alpha, scale float32, prep func(in [][]float32)) Case {
-	return Case{Op: "LossMapBackward", Backward: true, Name: "lossmap_backward/" + name, In: []Input{{s, -1, 1}, {s, -1, 1}}, Prep: prep, Tol: LossGrad,
+func lossGrad(name string, s backend.Shape, alpha, scale float32, prep func(in [][]float32), bench []backend.Shape) Case {
+	return Case{Op: "LossMapBackward", Backward: true, Name: "lossmap_backward/" + name, In: []Input{{s, -1, 1}, {s, -1, 1}}, Prep: prep, Tol: LossGrad, Bench: bench,
 		Run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
 			return one(b.LossMapBackward(t[0], t[1], alpha, scale))
 		}}
@@ -303,10 +303,10 @@ var Cases = []Case{
 	lossMap("unrelated", Sh(2, 3, 21, 27), RefAlpha, nil, &Ref{"lossmap", []string{"x0", "xhat"}, "map"}, []backend.Shape{image, image}),
 	lossMap("near", Sh(2, 3, 21, 27), RefAlpha, NearCopy, nil, nil),
 	lossMap("smooth", Sh(1, 3, 53, 36), 0.5, func(in [][]float32) { Smooth(in); NearCopy(in) }, nil, nil),
-	lossGrad("unrelated", Sh(2, 3, 21, 27), 0.84, 1.0/(2*21*27), nil),
-	lossGrad("near", Sh(2, 3, 21, 27), 0.84, 1, NearCopy),
-	lossGrad("smooth", Sh(1, 3, 53, 36), 0.5, 1.0/(53*36), func(in [][]float32) { Smooth(in); NearCopy(in) }),
-	lossGrad("tiny", Sh(1, 3, 5, 4), 0.84, 1, nil),
+	lossGrad("unrelated", Sh(2, 3, 21, 27), 0.84, 1.0/(2*21*27), nil, []backend.Shape{image, image}),
+	lossGrad("near", Sh(2, 3, 21, 27), 0.84, 1, NearCopy, nil),
+	lossGrad("smooth", Sh(1, 3, 53, 36), 0.5, 1.0/(53*36), func(in [][]float32) { Smooth(in); NearCopy(in) }, nil),
+	lossGrad("tiny", Sh(1, 3, 5, 4), 0.84, 1, nil, nil),
 
 	adamw(Sh(2, 5, 7, 9), backend.AdamWParams{LR: 1e-3, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Step: 1}),
 	adamw(Sh(1, 3, 1, 37), backend.AdamWParams{LR: 1e-4, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Step: 7}),
