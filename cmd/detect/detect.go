@@ -40,7 +40,11 @@ func detectAll(be backend.Backend, o *options, stdout, stderr io.Writer) (ok boo
 	lambda := infer.Lambda(m, o.lambda)
 	fmt.Fprintf(stderr, "detect: %s on %s, λ %g, seed %d; heatmap scale: %s\n", m.Cfg, be.Name(), lambda, o.seed, sc)
 	if cal == nil {
-		fmt.Fprintf(stderr, "detect: %s is uncalibrated: no calibrated map, score or verdict (train with validation images, or run eval -calibrate)\n", o.weights)
+		why := "train with validation images, or run eval -calibrate"
+		if _, ok := m.Meta["state.step"]; ok {
+			why = "a training checkpoint: train writes the calibration into best.safetensors; or run eval -calibrate"
+		}
+		fmt.Fprintf(stderr, "detect: %s is uncalibrated: no calibrated map, score or verdict (%s)\n", o.weights, why)
 	} else {
 		rule := ""
 		if cal.Rule != "" {
@@ -63,7 +67,7 @@ func detectAll(be backend.Backend, o *options, stdout, stderr io.Writer) (ok boo
 		row := []string{path, strconv.FormatFloat(float64(r.Score), 'g', -1, 32), "", "", ""}
 		msg := fmt.Sprintf("score %.6g", r.Score)
 		if c := r.Calibrated; c != nil {
-			row[2] = strconv.FormatFloat(c.Score, 'g', -1, 64)
+			row[2] = strconv.FormatFloat(c.Score, 'g', -1, 32) // the maximum of a float32 map
 			row[3] = strconv.FormatFloat(c.Normalized, 'f', 4, 64)
 			row[4] = verdict(c.Anomalous)
 			msg += fmt.Sprintf(", calibrated %.4g, normalised %.3f: %s", c.Score, c.Normalized, row[4])

@@ -346,7 +346,7 @@ func TestRunCalibrated(t *testing.T) {
 		score, _ := strconv.ParseFloat(row[1], 32)
 		calScore, _ := strconv.ParseFloat(row[2], 64)
 		norm, _ := strconv.ParseFloat(row[3], 64)
-		if float32(score) != slices.Max(amap) || calScore != want.Score || math.Abs(norm-want.Normalized) > 1e-4 || row[4] != verdict(want.Anomalous) {
+		if float32(score) != slices.Max(amap) || float32(calScore) != float32(want.Score) || math.Abs(norm-want.Normalized) > 1e-4 || row[4] != verdict(want.Anomalous) {
 			t.Errorf("%s: row %q, want raw %g, calibrated %g, normalised %.4f, %s", name, row, slices.Max(amap), want.Score, want.Normalized, verdict(want.Anomalous))
 		}
 		base, err := imageio.LoadRGB(filepath.Join(in, name+".png"), 0)

@@ -21,7 +21,7 @@ import (
 	"github.com/noise2norm/noise2norm/internal/train"
 )
 
-// aupoMaxFPR is the false-positive rate up to which AUPRO integrates
+// auproMaxFPR is the false-positive rate up to which AUPRO integrates
 // (anomalib's default).
 const auproMaxFPR = 0.3
 
@@ -55,10 +55,12 @@ type categoryResult struct {
 	VerdictPrecision *float64 `json:"verdict_precision"`
 	VerdictRecall    *float64 `json:"verdict_recall"`
 
-	DefectImageAUROC map[string]float64 `json:"defect_image_auroc"` // per defect type, against the normal images
-	Lambda           float32            `json:"lambda"`
-	Seed             uint32             `json:"seed"`
-	Note             string             `json:"note,omitempty"`
+	// Image AUROC per defect type, its images against the normal ones.
+	DefectImageAUROC           map[string]float64 `json:"defect_image_auroc"`
+	DefectImageAUROCCalibrated map[string]float64 `json:"defect_image_auroc_calibrated,omitempty"`
+	Lambda                     float32            `json:"lambda"`
+	Seed                       uint32             `json:"seed"`
+	Note                       string             `json:"note,omitempty"`
 }
 
 // evaluated is what a category's run keeps per test image.
@@ -109,9 +111,9 @@ func evaluate(be backend.Backend, o *options, stdout, stderr io.Writer) error {
 		start := time.Now()
 		r, err := evalCategory(m, w, ts, o, lambda, stderr)
 		if err != nil {
-			return fmt.Errorf("%s: %w", displayName(ts.Category), err)
+			return fmt.Errorf("%s: %w", categoryName(ts, o.data), err)
 		}
-		fmt.Fprintf(stderr, "eval: %s: image AUROC %.2f, pixel AUROC %s, AUPRO %s (%s)\n", displayName(ts.Category),
+		fmt.Fprintf(stderr, "eval: %s: image AUROC %.2f, pixel AUROC %s, AUPRO %s (%s)\n", r.Category,
 			r.ImageAUROC, fmtPtr(r.PixelAUROC), fmtPtr(r.AUPRO), time.Since(start).Round(time.Millisecond))
 		results = append(results, *r)
 	}
@@ -129,13 +131,16 @@ func evaluate(be backend.Backend, o *options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// displayName names a category in messages and file names ("" is the
-// category folder given as -data).
-func displayName(c string) string {
-	if c == "" {
-		return "category"
+// categoryName names a test set's category in results, messages and file
+// names: the category, or for a category folder given as -data its name.
+func categoryName(ts *train.TestSet, data string) string {
+	if ts.Category != "" {
+		return ts.Category
 	}
-	return c
+	if abs, err := filepath.Abs(data); err == nil {
+		return filepath.Base(abs)
+	}
+	return filepath.Base(data)
 }
 
 // evalCategory runs the test set of one category and writes its report.
@@ -151,19 +156,19 @@ func evalCategory(m *model.Model, w *model.Weights, ts *train.TestSet, o *option
 		cal = c
 	}
 	nGood, nDefect := ts.Counts()
-	r := &categoryResult{Category: ts.Category, NGood: nGood, NDefect: nDefect, Lambda: lambda, Seed: seed, DefectImageAUROC: map[string]float64{}}
+	r := &categoryResult{Category: categoryName(ts, o.data), NGood: nGood, NDefect: nDefect, Lambda: lambda, Seed: seed, DefectImageAUROC: map[string]float64{}}
 	if nGood == 0 || nDefect == 0 {
 		return nil, fmt.Errorf("the test set has %d normal and %d anomalous images: AUROC needs both", nGood, nDefect)
 	}
 	withMasks := ts.MissingMasks == 0
 	if !withMasks {
 		r.Note = fmt.Sprintf("%d of %d anomalous images have no ground-truth mask: image metrics only", ts.MissingMasks, nDefect)
-		fmt.Fprintf(stderr, "eval: %s: %s\n", displayName(ts.Category), r.Note)
+		fmt.Fprintf(stderr, "eval: %s: %s\n", r.Category, r.Note)
 	}
 
 	items := make([]evaluated, len(ts.Images))
-	bar := progressbar.NewOptions(len(items), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("eval "+displayName(ts.Category)),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
+	bar := progressbar.NewOptions(len(items), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("eval "+r.Category),
+		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("img"), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }))
 	for i := 0; i < len(items); i += o.batch {
 		batch := ts.Images[i:min(i+o.batch, len(items))]
 		x := make([][]float32, len(batch))
@@ -211,14 +216,20 @@ func evalCategory(m *model.Model, w *model.Weights, ts *train.TestSet, o *option
 	best := metrics.BestF1(raw, labels)
 	r.Threshold, r.F1, r.Precision, r.Recall = best.Threshold, 100*best.F1, 100*best.Precision, 100*best.Recall
 	for _, d := range ts.DefectTypes() {
-		var s []float64
+		var s, c []float64
 		var l []bool
 		for i, it := range items {
 			if !it.img.Anomalous || it.img.Defect == d {
-				s, l = append(s, raw[i]), append(l, labels[i])
+				s, c, l = append(s, raw[i]), append(c, calScores[i]), append(l, labels[i])
 			}
 		}
 		r.DefectImageAUROC[d] = 100 * metrics.AUROC(s, l)
+		if cal != nil {
+			if r.DefectImageAUROCCalibrated == nil {
+				r.DefectImageAUROCCalibrated = map[string]float64{}
+			}
+			r.DefectImageAUROCCalibrated[d] = 100 * metrics.AUROC(c, l)
+		}
 	}
 	if withMasks {
 		pa, ap, f, t := pixelMetrics(items, size, func(it *evaluated) []float32 { return it.raw })

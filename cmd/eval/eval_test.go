@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,7 +140,7 @@ func TestEvalEndToEnd(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		raw, calScores, labels = append(raw, float64(testutilMax(mp))), append(calScores, c.Score), append(labels, im.Anomalous)
+		raw, calScores, labels = append(raw, float64(slices.Max(mp))), append(calScores, c.Score), append(labels, im.Anomalous)
 		maps, calMaps, masks = append(maps, mp), append(calMaps, c.Map), append(masks, mask)
 		rawROC.Add(mp, mask)
 		calROC.Add(c.Map, mask)
@@ -167,10 +168,16 @@ func TestEvalEndToEnd(t *testing.T) {
 		t.Errorf("written threshold %g (%s), want the F1-optimal %g", cal.Threshold, cal.Rule, bestCal.Threshold)
 	}
 	wantNumber(t, r, "verdict_threshold", bestCal.Threshold)
-	for _, d := range synth.DefectTypes() {
-		if _, ok := r["defect_image_auroc"].(map[string]any)[d]; !ok {
-			t.Errorf("defect_image_auroc has no %q: %v", d, r["defect_image_auroc"])
+	for _, d := range synth.DefectTypes("textile") {
+		var s, c []float64
+		var l []bool
+		for i, im := range ts.Images {
+			if !im.Anomalous || im.Defect == d {
+				s, c, l = append(s, raw[i]), append(c, calScores[i]), append(l, labels[i])
+			}
 		}
+		wantNumber(t, r["defect_image_auroc"].(map[string]any), d, 100*metrics.AUROC(s, l))
+		wantNumber(t, r["defect_image_auroc_calibrated"].(map[string]any), d, 100*metrics.AUROC(c, l))
 	}
 	for _, f := range []string{"image_roc.png", "pixel_roc.png", "examples.png"} {
 		if _, err := imageio.LoadRGB(filepath.Join(out, "textile", f), 0); err != nil {
@@ -194,17 +201,9 @@ func TestEvalEndToEnd(t *testing.T) {
 	}
 }
 
-// testutilMax is the maximum of a map.
-func testutilMax(m []float32) float32 {
-	v := m[0]
-	for _, x := range m {
-		v = max(v, x)
-	}
-	return v
-}
-
 // TestEvalWithoutMasks removes one ground-truth mask: image metrics only,
-// said in stderr and results.json; the weights are uncalibrated, so the
+// said in stderr and results.json, for a category folder given as -data;
+// the weights are uncalibrated, so the
 // calibrated keys are null.
 func TestEvalWithoutMasks(t *testing.T) {
 	data := synthData(t)
@@ -212,7 +211,8 @@ func TestEvalWithoutMasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := t.TempDir()
-	status, _, stderr := runEval("-weights", weightsPath, "-data", data, "-category", "textile", "-out", out, "-backend", "cpu")
+	// The category folder itself as -data: the results take its name.
+	status, _, stderr := runEval("-weights", weightsPath, "-data", filepath.Join(data, "textile"), "-out", out, "-backend", "cpu")
 	if status != 0 || !strings.Contains(stderr, "1 of 6 anomalous images have no ground-truth mask: image metrics only") {
 		t.Fatalf("exit status %d, stderr:\n%s", status, stderr)
 	}
@@ -258,5 +258,37 @@ func TestEvalErrors(t *testing.T) {
 	status, _, stderr := runEval("-weights", weightsPath, "-data", data, "-backend", "cpu", "-out", t.TempDir())
 	if status != 1 || !strings.Contains(stderr, filepath.Join("test", "crack")) {
 		t.Errorf("empty folder: exit status %d, stderr:\n%s", status, stderr)
+	}
+}
+
+// TestEvalOnGPU runs eval on the WebGPU adapter found (which must exist),
+// in batches of 4, and compares its maps, through the metrics, with the
+// CPU backend's: the same counts and metrics within float32 rounding's
+// reach (a score tie broken otherwise can move AUROC by a fraction of a
+// point).
+func TestEvalOnGPU(t *testing.T) {
+	data := synthData(t)
+	outs := map[string]string{"cpu": t.TempDir(), "gpu": t.TempDir()}
+	for be, out := range outs {
+		status, _, stderr := runEval("-weights", weightsPath, "-data", data, "-out", out, "-backend", be, "-batch", "4")
+		if status != 0 {
+			t.Fatalf("-backend %s: exit status %d:\n%s", be, status, stderr)
+		}
+		if be == "gpu" && !strings.Contains(stderr, "on webgpu") {
+			t.Errorf("-backend gpu did not run on WebGPU:\n%s", stderr)
+		}
+	}
+	cpuR, gpuR := readResults(t, outs["cpu"])[0], readResults(t, outs["gpu"])[0]
+	for _, k := range []string{"n_good", "n_defect"} {
+		if cpuR[k] != gpuR[k] {
+			t.Errorf("%s: cpu %v, gpu %v", k, cpuR[k], gpuR[k])
+		}
+	}
+	for _, k := range []string{"image_auroc", "pixel_auroc", "aupro"} {
+		c, g := cpuR[k].(float64), gpuR[k].(float64)
+		if d := c - g; d > 0.5 || d < -0.5 {
+			t.Errorf("%s: cpu %g, gpu %g", k, c, g)
+		}
+		t.Logf("%s: cpu %.6f, gpu %.6f", k, c, g)
 	}
 }

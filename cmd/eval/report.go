@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,7 +56,7 @@ func resultsTable(rs []categoryResult, o *options, lambda float32) string {
 	sums := make([]float64, 8)
 	counts := make([]int, 8)
 	for _, r := range rs {
-		fmt.Fprintf(&b, "| %s | %d | %d |", displayName(r.Category), r.NGood, r.NDefect)
+		fmt.Fprintf(&b, "| %s | %d | %d |", r.Category, r.NGood, r.NDefect)
 		for i, v := range cols(r) {
 			fmt.Fprintf(&b, " %s |", fmtPtr(v))
 			if v != nil {
@@ -78,7 +79,7 @@ func resultsTable(rs []categoryResult, o *options, lambda float32) string {
 	}
 	for _, r := range rs {
 		if r.Note != "" {
-			fmt.Fprintf(&b, "\n%s: %s.\n", displayName(r.Category), r.Note)
+			fmt.Fprintf(&b, "\n%s: %s.\n", r.Category, r.Note)
 		}
 	}
 	return b.String()
@@ -87,12 +88,12 @@ func resultsTable(rs []categoryResult, o *options, lambda float32) string {
 // writeReport writes OUT/CATEGORY/: report.md, image_roc.png,
 // pixel_roc.png (with masks) and examples.png.
 func writeReport(m *model.Model, cal *model.Calibration, items []evaluated, r *categoryResult, curves rocCurves, o *options, lambda float32) error {
-	dir := filepath.Join(o.out, displayName(r.Category))
+	dir := filepath.Join(o.out, r.Category)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	var md strings.Builder
-	fmt.Fprintf(&md, "# %s\n\n%d normal and %d anomalous test images; λ %g, seed %d.\n\n", displayName(r.Category), r.NGood, r.NDefect, lambda, r.Seed)
+	fmt.Fprintf(&md, "# %s\n\n%d normal and %d anomalous test images; λ %g, seed %d.\n\n", r.Category, r.NGood, r.NDefect, lambda, r.Seed)
 	fmt.Fprintf(&md, "| metric | raw map | calibrated map |\n| --- | ---: | ---: |\n")
 	fmt.Fprintf(&md, "| image AUROC | %.2f | %s |\n| pixel AUROC | %s | %s |\n| AUPRO | %s | %s |\n| best F1 (threshold) | %.2f (%.4g) | %s |\n\n",
 		r.ImageAUROC, fmtPtr(r.ImageAUROCCalibrated), fmtPtr(r.PixelAUROC), fmtPtr(r.PixelAUROCCalibrated), fmtPtr(r.AUPRO), fmtPtr(r.AUPROCalibrated),
@@ -105,22 +106,26 @@ func writeReport(m *model.Model, cal *model.Calibration, items []evaluated, r *c
 	if r.Note != "" {
 		fmt.Fprintf(&md, "%s.\n\n", r.Note)
 	}
-	md.WriteString("Image AUROC per defect type (its images against all normal ones, raw score):\n\n| defect type | images | image AUROC |\n| --- | ---: | ---: |\n")
-	for _, d := range slices.Sorted(mapsKeys(r.DefectImageAUROC)) {
+	md.WriteString("Image AUROC per defect type (its images against all normal ones):\n\n| defect type | images | image AUROC | image AUROC (cal.) |\n| --- | ---: | ---: | ---: |\n")
+	for _, d := range slices.Sorted(maps.Keys(r.DefectImageAUROC)) {
 		n := 0
 		for _, it := range items {
 			if it.img.Anomalous && it.img.Defect == d {
 				n++
 			}
 		}
-		fmt.Fprintf(&md, "| %s | %d | %.2f |\n", d, n, r.DefectImageAUROC[d])
+		calAUROC := "n/a"
+		if v, ok := r.DefectImageAUROCCalibrated[d]; ok {
+			calAUROC = fmt.Sprintf("%.2f", v)
+		}
+		fmt.Fprintf(&md, "| %s | %d | %.2f | %s |\n", d, n, r.DefectImageAUROC[d], calAUROC)
 	}
-	if err := plotROC(filepath.Join(dir, "image_roc.png"), "image ROC: "+displayName(r.Category), curves.image); err != nil {
+	if err := plotROC(filepath.Join(dir, "image_roc.png"), "image ROC: "+r.Category, curves.image); err != nil {
 		return err
 	}
 	md.WriteString("\n![image ROC](image_roc.png)\n")
 	if len(curves.pixel) > 0 {
-		if err := plotROC(filepath.Join(dir, "pixel_roc.png"), "pixel ROC: "+displayName(r.Category), curves.pixel); err != nil {
+		if err := plotROC(filepath.Join(dir, "pixel_roc.png"), "pixel ROC: "+r.Category, curves.pixel); err != nil {
 			return err
 		}
 		md.WriteString("![pixel ROC](pixel_roc.png)\n")
@@ -139,17 +144,6 @@ func calF1(r *categoryResult) string {
 		return "n/a"
 	}
 	return fmt.Sprintf("%.2f (%.4g)", *r.F1Calibrated, *r.ThresholdCalibrated)
-}
-
-// mapsKeys is an iterator over m's keys.
-func mapsKeys(m map[string]float64) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // plotROC draws ROC curves with the chance diagonal into a PNG.

@@ -111,8 +111,7 @@ type Scale struct {
 
 // HeatScale is the colour scale of the heatmaps of a model with calibration
 // cal: the calibrated map from score_min (blue) to score_max (dark red), the
-// threshold in the middle of that range only when the calibration puts it
-// there; without a calibration, each raw map's own range.
+// same for every image; without a calibration, each raw map's own range.
 func HeatScale(cal *model.Calibration) Scale {
 	if cal == nil {
 		return Scale{}

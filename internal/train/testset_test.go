@@ -31,7 +31,7 @@ func TestFindTestSetSynth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	types := synth.DefectTypes()
+	types := synth.DefectTypes("textile")
 	good, defect := ts.Counts()
 	if good != 3 || defect != 2*len(types) || ts.MissingMasks != 0 {
 		t.Fatalf("counts good %d, defect %d, missing masks %d; want 3, %d, 0", good, defect, ts.MissingMasks, 2*len(types))
