@@ -28,7 +28,8 @@ func PasteKinds() []string { return slices.Clone(pasteKinds) }
 // scales with S (a blob's radius 4–9 % of S, a scratch's length 15–30 %).
 // A patch takes its content from donor ((3,S,S) like img; nil: img
 // itself), from a random place at least a patch's diameter away. The
-// result depends only on the inputs and rng's numbers.
+// result depends only on the inputs and rng's numbers, with the package's
+// arithmetic rules (detmath.go), so it is the same on every architecture.
 func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand) ([]float32, error) {
 	if size < 8 || len(img) != 3*size*size {
 		return nil, fmt.Errorf("synth: paste: image of %d values, want 3×%d×%d (size at least 8)", len(img), size, size)
@@ -37,15 +38,15 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 		return nil, fmt.Errorf("synth: paste: donor of %d values, want %d", len(donor), len(img))
 	}
 	s := float32(size)
-	uni := func(lo, hi float64) float32 { return float32(lo + (hi-lo)*rng.Float64()) }
-	at := point{s * uni(0.1, 0.9), s * uni(0.1, 0.9)}
+	uni := func(lo, hi float64) float32 { return float32(lo + float64((hi-lo)*rng.Float64())) }
+	at := point{float32(s * uni(0.1, 0.9)), float32(s * uni(0.1, 0.9))}
 	c := &canvas{size: size, pix: img}
 	var w []float32
 	var col func(i int) rgb
 	var opacity float32
 	switch kind {
 	case "scratch":
-		w = coverage(size, scratchOutline(at, s*uni(0.15, 0.3), max(1.5, 0.015*s), rng))
+		w = coverage(size, scratchOutline(at, float32(s*uni(0.15, 0.3)), max(1.5, float32(0.015*s)), rng))
 		v := float32(0.95)
 		if local := meanUnder(c, w); local[0]+local[1]+local[2] > 1.5 {
 			v = 0.08
@@ -53,7 +54,7 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 		col = func(int) rgb { return rgb{v, v, v} }
 		opacity = uni(0.7, 0.95)
 	case "blob":
-		w = coverage(size, blobOutline(at, s*uni(0.04, 0.09), 0.3, rng))
+		w = coverage(size, blobOutline(at, float32(s*uni(0.04, 0.09)), 0.3, rng))
 		// A hue at random, with a brightness far from the surface's.
 		local := meanUnder(c, w)
 		lum := (local[0] + local[1] + local[2]) / 3
@@ -65,7 +66,7 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 		col = func(int) rgb { return foreign }
 		opacity = uni(0.6, 1)
 	case "patch":
-		radius := s * uni(0.05, 0.1)
+		radius := float32(s * uni(0.05, 0.1))
 		w = coverage(size, blobOutline(at, radius, 0.3, rng))
 		src := donor
 		if src == nil {
@@ -75,8 +76,8 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 		// least a diameter away from the patch, so that the content moves.
 		var from point
 		for range 64 {
-			from = point{s * uni(0.15, 0.85), s * uni(0.15, 0.85)}
-			if donor != nil || from.sub(at).len() > 2*radius {
+			from = point{float32(s * uni(0.15, 0.85)), float32(s * uni(0.15, 0.85))}
+			if donor != nil || from.sub(at).len() > float32(2*radius) {
 				break
 			}
 		}
@@ -95,7 +96,7 @@ func Paste(img []float32, size int, kind string, donor []float32, rng *rand.Rand
 	}
 	a := make([]float32, len(w))
 	for i := range w {
-		a[i] = opacity * w[i]
+		a[i] = float32(opacity * w[i])
 	}
 	c.blend(a, col)
 	return w, nil
@@ -112,7 +113,7 @@ func meanUnder(c *canvas, w []float32) rgb {
 		}
 		p := c.at(i)
 		for ch := range 3 {
-			sum[ch] += float64(v) * float64(p[ch])
+			sum[ch] += float64(float64(v) * float64(p[ch]))
 		}
 		total += float64(v)
 	}
