@@ -47,6 +47,9 @@ wasm: $(MODELS)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(SITE)/n2n.wasm $(WASM_PKG)
 	@test -n "$(WASM_EXEC)" || { echo "wasm: no wasm_exec.js under $$($(GO) env GOROOT)/lib/wasm or misc/wasm" >&2; exit 1; }
 	cp $(WASM_EXEC) $(SITE)/wasm_exec.js
+	@# The service worker's version (site/sw.js): a hash of the site's files; a new one makes visitors' pages offer a reload.
+	cd $(SITE) && find . -type f ! -name sw-version.js ! -name '.*' ! -name '*.br' ! -name '*.gz' | LC_ALL=C sort | xargs sha256sum \
+		| sha256sum | cut -c1-16 | sed 's/.*/self.N2N_VERSION = "&";/' > sw-version.js
 
 $(SITE)/models/%.safetensors: weights/%.safetensors
 	@mkdir -p $(@D)
