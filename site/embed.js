@@ -137,7 +137,7 @@ input[type=range] { width: 100%; accent-color: var(--accent); }
 .alarm legend { font-size: 13px; color: var(--muted); padding: 0 4px; }
 .alarm input[type=number] { width: 4.5em; font: inherit; padding: 2px 6px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--fg); }
 .alarm .alnote { flex-basis: 100%; font-size: 13px; color: var(--muted); }
-.camera-on .drop, .camera-on .examples { display: none; }
+.camera-on .drop, .camera-on .examples, .camera-on .camrow { display: none; }
 .alarmed .camview { outline: 4px solid var(--bad); }
 .alarmtext { font-weight: 650; color: var(--bad); }
 .btn.primary { background: var(--accent); color: #fff; border-color: var(--accent); }

@@ -194,7 +194,7 @@ type server struct {
 	paths []string
 
 	offline   atomic.Bool       // every request fails, as with the network cut
-	refused   atomic.Int64      // requests refused while offline
+	refused   []string          // paths asked for while offline (under mu)
 	overrides map[string]string // path → body served instead of the file (text/javascript); set before use
 }
 
@@ -213,7 +213,9 @@ func newServer(t testing.TB) *server {
 	})
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.offline.Load() {
-			s.refused.Add(1)
+			s.mu.Lock()
+			s.refused = append(s.refused, r.URL.Path)
+			s.mu.Unlock()
 			panic(http.ErrAbortHandler) // the connection drops: a network error, no response
 		}
 		s.mu.Lock()
