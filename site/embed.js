@@ -324,6 +324,10 @@ export class Noise2NormDemo extends HTMLElement {
     }
   }
 
+  disconnectedCallback() {
+    this.stopCamera(); // a removed element releases the camera
+  }
+
   attributeChangedCallback(name, old, value) {
     if (name === "controls") {
       for (const c of this.shadowRoot.querySelectorAll(".ctl")) c.hidden = value === null;
