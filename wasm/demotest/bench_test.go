@@ -50,7 +50,7 @@ func BenchmarkDemo(b *testing.B) {
 }
 
 // BenchmarkCamera measures the camera mode in headless Chromium per
-// backend, with Chromium's fake camera (640×480): after two frames (the
+// backend, with Chromium's fake camera: after two frames (the
 // first detections warm up), each iteration is one analysed frame, and
 // frames/s is how many the page analysed per second of wall time (one in
 // flight at a time, the camera's other frames dropped); page-fps is the
