@@ -730,7 +730,7 @@ export class Noise2NormDemo extends HTMLElement {
     while (cam.running) {
       const presented = await this.nextVideoFrame();
       if (!cam.running) return;
-      if (cam.paused) continue;
+      if (cam.paused || document.hidden) continue; // a hidden tab analyses nothing
       try {
         await this.begun;
         await this.loading;
