@@ -123,14 +123,16 @@ input[type=range] { width: 100%; accent-color: var(--accent); }
 .camrow { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin-top: -4px; }
 .camera { display: grid; grid-template-columns: minmax(0, 300px) 1fr; gap: 12px 16px; align-items: start;
   padding: 12px; border-radius: 12px; background: var(--panel); border: 1px solid var(--line); }
-.camview { position: relative; border-radius: 10px; overflow: hidden; background: #000; aspect-ratio: 4 / 3; }
-.camview video { width: 100%; height: 100%; object-fit: cover; display: block; }
-.camview .guide { position: absolute; top: 0; bottom: 0; left: 50%; aspect-ratio: 1; transform: translateX(-50%);
+.camview { position: relative; border-radius: 10px; overflow: hidden; background: #000; aspect-ratio: 4 / 3; max-height: 70vh;
+  touch-action: none; cursor: crosshair; user-select: none; }
+.camview video { width: 100%; height: 100%; object-fit: contain; display: block; }
+.camview .guide { position: absolute; left: 0; top: 0; width: 0; height: 0;
   border: 2px solid rgba(255,255,255,.9); box-shadow: 0 0 0 999px rgba(0,0,0,.35); pointer-events: none; }
 .camview .state { position: absolute; left: 8px; top: 8px; font-size: 12px; padding: 2px 8px; border-radius: 99px;
   background: rgba(0,0,0,.6); color: #fff; }
 .camside { display: grid; gap: 10px; }
 .camstats { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 14px; }
+.camhint { margin: -6px 0 0; }
 .camstats b { font-variant-numeric: tabular-nums; }
 .alarm { border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; margin: 0; display: flex; flex-wrap: wrap;
   gap: 6px 14px; align-items: center; font-size: 14px; }
@@ -199,6 +201,7 @@ const TEMPLATE = `
         <span><b class="c-flagged">0</b> flagged</span>
         <span class="c-skipped meta"></span>
       </div>
+      <p class="meta camhint">Drag on the video to choose the square analysed; tap it to go back to the centre.</p>
       <div class="actions">
         <button class="btn cam-pause" type="button" aria-pressed="false">Pause (freeze frame)</button>
         <button class="btn cam-save" type="button" disabled>Save frame + heatmap (PNG)</button>
@@ -297,6 +300,7 @@ export class Noise2NormDemo extends HTMLElement {
       opacity: $(".opacity"), sens: $(".sens"), sensHint: $(".senshint"), times: $(".times"), live: $(".live"),
       dlPng: $(".dl-png"), dlNpy: $(".dl-npy"),
       camStart: $(".cam-start"), camera: $(".camera"), video: $(".video"), camState: $(".camview .state"),
+      camView: $(".camview"), guide: $(".guide"),
       fps: $(".fps"), cFrames: $(".c-frames"), cFlagged: $(".c-flagged"), cSkipped: $(".c-skipped"),
       camPause: $(".cam-pause"), camSave: $(".cam-save"), camStop: $(".cam-stop"),
       alSound: $(".al-sound"), alVib: $(".al-vib"), alN: $(".al-n"), alarmText: $(".alarmtext"), alNote: $(".alnote"),
@@ -526,6 +530,7 @@ export class Noise2NormDemo extends HTMLElement {
     el.camStop.addEventListener("click", () => this.stopCamera());
     el.camPause.addEventListener("click", () => this.pauseCamera(!(this.camera && this.camera.paused)));
     el.camSave.addEventListener("click", () => this.saveFrame());
+    this.bindRegionDrag();
     el.alSound.addEventListener("change", () => {
       // An AudioContext may only start on a gesture: this one.
       if (el.alSound.checked && !this.audio && typeof AudioContext === "function") this.audio = new AudioContext();
@@ -647,7 +652,7 @@ export class Noise2NormDemo extends HTMLElement {
     const el = this.el;
     el.msg.hidden = true;
     const cam = this.camera = {
-      stream, frame: null, running: true, paused: false, frames: 0, flagged: 0, fps: 0, alarms: 0, skipped: 0,
+      stream, frame: null, region: null, running: true, paused: false, frames: 0, flagged: 0, fps: 0, alarms: 0, skipped: 0,
       streak: 0, times: [], lastPresented: 0, anomalous: null,
     };
     el.video.srcObject = stream;
@@ -693,6 +698,91 @@ export class Noise2NormDemo extends HTMLElement {
     el.camPause.setAttribute("aria-pressed", String(paused));
   }
 
+  /**
+   * videoBox is where the video's pixels lie in the view (object-fit:
+   * contain): its scale (view px per video px) and offset.
+   */
+  videoBox() {
+    const v = this.el.video, vw = v.videoWidth, vh = v.videoHeight;
+    const W = this.el.camView.clientWidth, H = this.el.camView.clientHeight;
+    if (!vw || !vh || !W || !H) return null;
+    const k = Math.min(W / vw, H / vh);
+    return { k, ox: (W - vw * k) / 2, oy: (H - vh * k) / 2, vw, vh };
+  }
+
+  /** region is the analysed square in video pixels: the dragged one, else the centre square. */
+  region() {
+    const v = this.el.video, w = v.videoWidth, h = v.videoHeight;
+    const r = this.camera && this.camera.region;
+    if (r && r.x + r.side <= w && r.y + r.side <= h) return r; // (a rotated camera may have moved it out)
+    const side = Math.min(w, h);
+    return { x: (w - side) / 2, y: (h - side) / 2, side };
+  }
+
+  /** placeGuide outlines the analysed square over the video. */
+  placeGuide() {
+    const v = this.el.video;
+    if (v.videoWidth && v.videoHeight) this.el.camView.style.aspectRatio = `${v.videoWidth} / ${v.videoHeight}`;
+    const b = this.videoBox(), g = this.el.guide;
+    if (!b) return;
+    const r = this.region();
+    g.style.left = `${b.ox + r.x * b.k}px`;
+    g.style.top = `${b.oy + r.y * b.k}px`;
+    g.style.width = g.style.height = `${r.side * b.k}px`;
+  }
+
+  /**
+   * bindRegionDrag lets a drag on the video choose the analysed square (its
+   * side the larger of the drag's width and height, kept inside the video);
+   * a tap (a drag under 16 video pixels) goes back to the centre square.
+   */
+  bindRegionDrag() {
+    const view = this.el.camView;
+    let start = null;
+    const toVideo = (e) => {
+      const b = this.videoBox(), rect = view.getBoundingClientRect();
+      if (!b) return null;
+      return { b, x: Math.min(Math.max((e.clientX - rect.left - b.ox) / b.k, 0), b.vw), y: Math.min(Math.max((e.clientY - rect.top - b.oy) / b.k, 0), b.vh) };
+    };
+    const regionTo = (p) => {
+      const { vw, vh } = p.b;
+      const dx = p.x - start.x, dy = p.y - start.y;
+      let side = Math.max(Math.abs(dx), Math.abs(dy));
+      // the square grows from the start point towards the pointer, inside the video
+      side = Math.min(side, dx < 0 ? start.x : vw - start.x, dy < 0 ? start.y : vh - start.y);
+      return { x: dx < 0 ? start.x - side : start.x, y: dy < 0 ? start.y - side : start.y, side };
+    };
+    view.addEventListener("pointerdown", (e) => {
+      if (!this.camera) return;
+      start = toVideo(e);
+      try {
+        if (start) view.setPointerCapture(e.pointerId);
+      } catch (err) {
+        // a pointer the browser does not track (synthetic events): no capture needed
+      }
+    });
+    view.addEventListener("pointermove", (e) => {
+      if (!start || !this.camera) return;
+      const p = toVideo(e);
+      if (!p) return;
+      const r = regionTo(p);
+      if (r.side >= 16) {
+        this.camera.region = r;
+        this.placeGuide();
+      }
+    });
+    const end = (e) => {
+      if (!start || !this.camera) return;
+      const p = toVideo(e);
+      const r = p && regionTo(p);
+      this.camera.region = r && r.side >= 16 ? r : null;
+      start = null;
+      this.placeGuide();
+    };
+    view.addEventListener("pointerup", end);
+    view.addEventListener("pointercancel", () => { start = null; });
+  }
+
   /** nextVideoFrame resolves with the number of frames the video has presented so far (0 if unknown). */
   nextVideoFrame() {
     const v = this.el.video;
@@ -706,7 +796,7 @@ export class Noise2NormDemo extends HTMLElement {
     });
   }
 
-  /** grabFrame draws the video's centre square at the model's size S and returns its pixels. */
+  /** grabFrame draws the analysed square (region()) of the video at the model's size S and returns its pixels. */
   grabFrame(S) {
     const v = this.el.video, w = v.videoWidth, h = v.videoHeight;
     if (!w || !h) return null;
@@ -714,10 +804,10 @@ export class Noise2NormDemo extends HTMLElement {
     const c = this.grabCanvas;
     if (c.width !== S) { c.width = S; c.height = S; }
     const g = c.getContext("2d", { willReadFrequently: true });
-    const side = Math.min(w, h);
+    const r = this.region();
     g.imageSmoothingEnabled = true;
     g.imageSmoothingQuality = "high";
-    g.drawImage(v, (w - side) / 2, (h - side) / 2, side, side, 0, 0, S, S);
+    g.drawImage(v, r.x, r.y, r.side, r.side, 0, 0, S, S);
     return g.getImageData(0, 0, S, S);
   }
 
@@ -730,6 +820,7 @@ export class Noise2NormDemo extends HTMLElement {
     while (cam.running) {
       const presented = await this.nextVideoFrame();
       if (!cam.running) return;
+      this.placeGuide(); // the video's size or the view's may have changed
       if (cam.paused || document.hidden) continue; // a hidden tab analyses nothing
       try {
         await this.begun;

@@ -146,6 +146,50 @@ func TestCamera(t *testing.T) {
 	screenshot(t, b, "phone-camera")
 	b.run(t, "back to desktop size", chromedp.EmulateViewport(1280, 900))
 
+	// A dragged region: from 10 % to 40 % of the video's width and height
+	// (view coordinates), so a square of side 0.3·max(width, height)
+	// video pixels at (0.1·w, 0.1·h); the guide outlines it and frames
+	// go on; a tap goes back to the centre square.
+	regionRaw := eval[string](t, b, `(() => {
+		const d = `+demoJS+`, view = d.shadowRoot.querySelector(".camview"), v = d.el.video;
+		const rect = view.getBoundingClientRect(), box = d.videoBox();
+		const at = (fx, fy) => ({clientX: rect.left + box.ox + fx * v.videoWidth * box.k, clientY: rect.top + box.oy + fy * v.videoHeight * box.k, pointerId: 7, bubbles: true});
+		view.dispatchEvent(new PointerEvent("pointerdown", at(0.1, 0.1)));
+		view.dispatchEvent(new PointerEvent("pointermove", at(0.25, 0.25)));
+		view.dispatchEvent(new PointerEvent("pointerup", at(0.4, 0.4)));
+		const g = d.shadowRoot.querySelector(".guide").getBoundingClientRect();
+		return JSON.stringify({region: d.camera.region, w: v.videoWidth, h: v.videoHeight, frames: d.camera.frames,
+			guide: [(g.left - rect.left - box.ox) / box.k, (g.top - rect.top - box.oy) / box.k, g.width / box.k]});
+	})()`)
+	var reg struct {
+		Region struct{ X, Y, Side float64 }
+		W, H   float64
+		Frames int
+		Guide  [3]float64
+	}
+	if err := json.Unmarshal([]byte(regionRaw), &reg); err != nil {
+		t.Fatalf("%v: %s", err, regionRaw)
+	}
+	t.Logf("dragged region: %s", regionRaw)
+	near := func(a, b float64) bool { return math.Abs(a-b) <= 1.5 }
+	if !near(reg.Region.X, 0.1*reg.W) || !near(reg.Region.Y, 0.1*reg.H) || !near(reg.Region.Side, 0.3*math.Max(reg.W, reg.H)) {
+		t.Errorf("dragged region %+v in a %g×%g video, want (%g, %g) side %g", reg.Region, reg.W, reg.H, 0.1*reg.W, 0.1*reg.H, 0.3*math.Max(reg.W, reg.H))
+	}
+	if !near(reg.Guide[0], reg.Region.X) || !near(reg.Guide[1], reg.Region.Y) || !near(reg.Guide[2], reg.Region.Side) {
+		t.Errorf("the guide covers %v (video pixels), the region is %+v", reg.Guide, reg.Region)
+	}
+	poll[bool](t, b, "a frame of the dragged region", fmt.Sprintf(`%s.camera.frames > %d + 1`, demoJS, reg.Frames), time.Minute)
+	screenshot(t, b, "desktop-camera-region")
+	if !eval[bool](t, b, `(() => {
+		const d = `+demoJS+`, view = d.shadowRoot.querySelector(".camview"), r = view.getBoundingClientRect();
+		const at = {clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, pointerId: 8, bubbles: true};
+		view.dispatchEvent(new PointerEvent("pointerdown", at));
+		view.dispatchEvent(new PointerEvent("pointerup", at));
+		return d.camera.region === null;
+	})()`) {
+		t.Errorf("a tap did not go back to the centre square")
+	}
+
 	// Freeze: the shown frame's result stays.
 	click(t, b, ".cam-pause")
 	time.Sleep(200 * time.Millisecond)
