@@ -77,12 +77,12 @@ func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []f
 	}
 }
 
-// packA repacks a (m×k, row-major) into ceil(m/mr) panels of k·mr floats:
-// panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element (i, kk)
-// sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero.
-func packA(a []float32, m, k int) []float32 {
-	mpad := (m + mr - 1) / mr * mr
-	ap := make([]float32, mpad*k)
+// packA repacks a (m×k, row-major) into ap, ceil(m/mr) panels of k·mr
+// floats: panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element
+// (i, kk) sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero. ap's old
+// contents are overwritten; it is returned.
+func packA(ap, a []float32, m, k int) []float32 {
+	clear(ap[m/mr*mr*k:]) // the last panel's rows past m are zero
 	for i := 0; i < m; i++ {
 		panel := ap[i/mr*k*mr:]
 		for kk, v := range a[i*k : (i+1)*k] {
