@@ -114,13 +114,19 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	chunks := (tiles + chunk - 1) / chunk
 	direct := r == 0 && mpad == cout
 	outLen := cout * h * wd
+	var mu sync.Mutex
+	var scratch []*gemmScratch // the goroutines' scratch, given back at the end
 	dynamicParallel(threads, xs.N*chunks, func() func(int) {
-		s := g.newScratch()
+		s := g.newScratch(b)
 		var c []float32
 		ldc := chunk * nr
 		if !direct {
-			c = make([]float32, mpad*ldc)
+			c = b.scratch(mpad * ldc) // written by tiles before writeOut reads it
+			s.c = c
 		}
+		mu.Lock()
+		scratch = append(scratch, s)
+		mu.Unlock()
 		return func(i int) {
 			n, t0 := i/chunks, i%chunks*chunk
 			t1 := min(tiles, t0+chunk)
@@ -139,6 +145,9 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 			}
 		}
 	})
+	for _, s := range scratch {
+		s.release(b)
+	}
 	return out
 }
 

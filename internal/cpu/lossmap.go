@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -15,21 +16,32 @@ import (
 // G_σ (backend.GaussianTaps) with edge-replicate padding; out has x's shape.
 func GaussianBlur(x *Tensor, sigma float64, threads int) *Tensor {
 	out := NewTensor(x.S)
-	blurPlanes(threads, x.S.H, x.S.W, backend.GaussianTaps(sigma), [][]float32{x.Data}, [][]float32{out.Data}, false)
+	(&Backend{Threads: threads}).blurPlanes(x.S.H, x.S.W, backend.GaussianTaps(sigma), [][]float32{x.Data}, [][]float32{out.Data}, false)
 	return out
 }
 
 // blurPlanes writes to dsts[i] the blur (or, with transpose, the transposed
 // blur) of every h×w plane of srcs[i] with the separable taps, all planes of
 // all srcs spread over the threads.
-func blurPlanes(threads, h, w int, taps []float32, srcs, dsts [][]float32, transpose bool) {
+func (b *Backend) blurPlanes(h, w int, taps []float32, srcs, dsts [][]float32, transpose bool) {
 	plane := h * w
 	if plane == 0 || len(srcs) == 0 {
 		return
 	}
 	per := len(srcs[0]) / plane
-	dynamicParallel(threads, len(srcs)*per, func() func(int) {
-		sc := newBlurScratch(h, w)
+	var mu sync.Mutex
+	var tmps [][]float32 // the goroutines' scratch planes, given back at the end
+	defer func() {
+		for _, t := range tmps {
+			b.release(t)
+		}
+	}()
+	dynamicParallel(b.Threads, len(srcs)*per, func() func(int) {
+		tmp := b.scratch(plane)
+		mu.Lock()
+		tmps = append(tmps, tmp)
+		mu.Unlock()
+		sc := newBlurScratch(tmp, h, w)
 		return func(j int) {
 			i, p := j/per, j%per*plane
 			src, dst := srcs[i][p:p+plane], dsts[i][p:p+plane]
@@ -59,13 +71,17 @@ func maxRadius() int {
 	return r
 }
 
-func newBlurScratch(h, w int) *blurScratch {
-	return &blurScratch{h: h, w: w, tmp: make([]float32, h*w), row: make([]float32, w+2*maxRadius())}
+// newBlurScratch returns the scratch of blurs of h×w planes, using tmp (h·w
+// floats, contents unspecified) between the passes.
+func newBlurScratch(tmp []float32, h, w int) *blurScratch {
+	return &blurScratch{h: h, w: w, tmp: tmp[:h*w], row: make([]float32, w+2*maxRadius())}
 }
 
-// blur writes to dst the blur of src with the separable taps: rows (from a
-// copy of the row padded by edge replication), then columns (whole weighted
-// rows added, rows clamped to the plane).
+// blur writes to dst the blur of src with the separable taps (symmetric:
+// taps[t] = taps[2r−t]): rows, from a copy of the row padded by edge
+// replication, then columns, rows clamped to the plane. Both passes add
+// whole shifted rows weighted by a tap pair, k·(u+v), so the inner loops
+// are independent multiply-adds along a row.
 func (s *blurScratch) blur(src, dst []float32, taps []float32) {
 	h, w, r := s.h, s.w, len(taps)/2
 	row := s.row[:w+2*r]
@@ -76,54 +92,61 @@ func (s *blurScratch) blur(src, dst []float32, taps []float32) {
 			row[i], row[r+w+i] = in[0], in[w-1]
 		}
 		out := s.tmp[y*w : (y+1)*w]
-		for x := range out {
-			win := row[x : x+len(taps)]
-			var acc float32
-			for t, k := range taps {
-				acc += k * win[t]
-			}
-			out[x] = acc
+		kc := taps[r]
+		for x, v := range row[r : r+w] {
+			out[x] = kc * v
+		}
+		for t := 0; t < r; t++ {
+			addPair(out, row[t:t+w], row[2*r-t:2*r-t+w], taps[t])
 		}
 	}
 	for y := 0; y < h; y++ {
 		out := dst[y*w : (y+1)*w]
-		k0 := taps[0]
-		for x, v := range s.tmp[clamp(y-r, h)*w:][:w] {
-			out[x] = k0 * v
+		kc := taps[r]
+		for x, v := range s.tmp[y*w : (y+1)*w] {
+			out[x] = kc * v
 		}
-		for t, k := range taps[1:] {
-			in := s.tmp[clamp(y+t+1-r, h)*w:][:w]
-			for x, v := range in {
-				out[x] += k * v
-			}
+		for t := 0; t < r; t++ {
+			addPair(out, s.tmp[clamp(y+t-r, h)*w:][:w], s.tmp[clamp(y+r-t, h)*w:][:w], taps[t])
 		}
+	}
+}
+
+// addPair adds k·(u[i]+v[i]) to out[i]; u and v have out's length.
+func addPair(out, u, v []float32, k float32) {
+	u, v = u[:len(out)], v[:len(out)]
+	for i := range out {
+		out[i] += k * (u[i] + v[i])
+	}
+}
+
+// addScaled adds k·u[i] to out[i]; u has out's length.
+func addScaled(out, u []float32, k float32) {
+	u = u[:len(out)]
+	for i := range out {
+		out[i] += k * u[i]
 	}
 }
 
 // blurT writes to dst the transpose of blur applied to g: columns, then
 // rows, each output value scattered onto the clamped positions it was
-// gathered from.
+// gathered from (a row's values scattered by tap t land on the padded row
+// shifted by t, folded back onto the edge pixels at the end).
 func (s *blurScratch) blurT(g, dst []float32, taps []float32) {
 	h, w, r := s.h, s.w, len(taps)/2
 	clear(s.tmp)
 	for y := 0; y < h; y++ {
 		in := g[y*w : (y+1)*w]
 		for t, k := range taps {
-			out := s.tmp[clamp(y+t-r, h)*w:][:w]
-			for x, v := range in {
-				out[x] += k * v
-			}
+			addScaled(s.tmp[clamp(y+t-r, h)*w:][:w], in, k)
 		}
 	}
 	row := s.row[:w+2*r]
 	for y := 0; y < h; y++ {
 		clear(row)
 		in := s.tmp[y*w : (y+1)*w]
-		for x, v := range in {
-			win := row[x : x+len(taps)]
-			for t, k := range taps {
-				win[t] += k * v
-			}
+		for t, k := range taps {
+			addScaled(row[t:t+w], in, k)
 		}
 		out := dst[y*w : (y+1)*w]
 		copy(out, row[r:r+w])
@@ -175,7 +198,7 @@ func (b *Backend) ssimMaps(x0, xhat *Tensor) (msssim, l1 *Tensor) {
 	})
 	const c1, c2 = float32(backend.SSIMC1), float32(backend.SSIMC2)
 	for j, sigma := range backend.MSSSIMSigmas {
-		blurPlanes(b.Threads, s.H, s.W, backend.GaussianTaps(sigma), in[:], blurred[:], false)
+		b.blurPlanes(s.H, s.W, backend.GaussianTaps(sigma), in[:], blurred[:], false)
 		last := j == len(backend.MSSSIMSigmas)-1
 		ma, mb, ea, eb, eab := blurred[0], blurred[1], blurred[2], blurred[3], blurred[4]
 		parallel(b.Threads, n, func(lo, hi int) {
@@ -211,7 +234,7 @@ func (b *Backend) ssimMaps(x0, xhat *Tensor) (msssim, l1 *Tensor) {
 		}
 	})
 	sigmas := backend.MSSSIMSigmas
-	blurPlanes(b.Threads, s.H, s.W, backend.GaussianTaps(sigmas[len(sigmas)-1]), [][]float32{diff}, [][]float32{l1.Data}, false)
+	b.blurPlanes(s.H, s.W, backend.GaussianTaps(sigmas[len(sigmas)-1]), [][]float32{diff}, [][]float32{l1.Data}, false)
 	return msssim, l1
 }
 

@@ -399,7 +399,7 @@ func TestLossMap32Against64(t *testing.T) {
 	for _, hw := range [][2]int{{7, 10}, {64, 61}} {
 		h, w := hw[0], hw[1]
 		x := testutil.Random(120, h*w, -1, 1)
-		sc, sc64 := newBlurScratch(h, w), newBlurScratch64(h, w)
+		sc, sc64 := newBlurScratch(make([]float32, h*w), h, w), newBlurScratch64(h, w)
 		out, out64 := make([]float32, h*w), make([]float64, h*w)
 		for _, sigma := range backend.MSSSIMSigmas {
 			taps := backend.GaussianTaps(sigma)

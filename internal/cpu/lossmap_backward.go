@@ -52,7 +52,9 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 		for i := range ones {
 			ones[i] = 1
 		}
-		newBlurScratch(s.H, s.W).blurT(ones, l1w, taps[len(taps)-1])
+		tmp := b.scratch(plane)
+		newBlurScratch(tmp, s.H, s.W).blurT(ones, l1w, taps[len(taps)-1])
+		b.release(tmp)
 		b.release(ones)
 		for i := range l1w {
 			l1w[i] *= (1 - alpha) * scale / float32(s.C)
@@ -92,7 +94,7 @@ type ssimPlane struct {
 // release when the scratch is no longer used).
 func (b *Backend) newSSIMPlane(h, w, scales int) (*ssimPlane, []float32) {
 	n := h * w
-	buf := b.scratch((13 + 4*scales) * n)
+	buf := b.scratch((14 + 4*scales) * n)
 	rest := buf
 	f := func() []float32 {
 		v := rest[:n:n]
@@ -106,7 +108,7 @@ func (b *Backend) newSSIMPlane(h, w, scales int) (*ssimPlane, []float32) {
 		}
 		return v
 	}
-	return &ssimPlane{blur: newBlurScratch(h, w),
+	return &ssimPlane{blur: newBlurScratch(f(), h, w),
 		a: f(), b: f(), aa: f(), bb: f(), ab: f(), ea: f(), eb: f(), eab: f(), tb: f(), gb: f(),
 		ma: fs(), mb: fs(), cs: fs(), den: fs(), gmb: f(), geb: f(), geab: f()}, buf
 }
