@@ -4,7 +4,7 @@
 // python3-torch is installed, PyTorch on the same work, in one run, and
 // prints tables with ratios to PyTorch:
 //
-//	bench [-backends cpu,gpu] [-wf 16,32] [-size 256] [-iters 5] [-threads N] [-python /usr/bin/python3]
+//	bench [-backends cpu,gpu] [-wf 16,32] [-size 256] [-iters 5] [-stat median|min] [-threads N] [-python /usr/bin/python3]
 //	      the forward pass (network alone, and with noise and loss map), batch 1
 //	bench -train [-batch 4] ...   training steps (noise, forward, loss, backward,
 //	                              AdamW) in images/s
@@ -62,7 +62,7 @@ type bench struct {
 }
 
 // row is one measured configuration: who ran it, what (a label such as
-// "wf=32"), its median milliseconds (one or two measurements) and, for the
+// "wf=32"), its milliseconds (summary of the runs) (one or two measurements) and, for the
 // CPU backend, the peak bytes of each measurement (else nil).
 type row struct {
 	who, what string
@@ -87,7 +87,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	peersDir := fs.String("peers-dir", filepath.Join("out", "peers"), "folder for the peers' npm packages, ONNX files and data")
 	node := fs.String("node", "node", "Node.js for the onnxruntime-node peer")
 	npm := fs.String("npm", "npm", "npm that installs onnxruntime-node into -peers-dir")
+	stat := fs.String("stat", "median", "how timed runs are summarised: median or min")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch *stat {
+	case "median":
+		summary, statName = median, "median"
+	case "min":
+		summary, statName = slices.Min[[]float64], "fastest of the runs"
+	default:
+		fmt.Fprintf(stderr, "bench: -stat %q: want median or min\n", *stat)
 		return 2
 	}
 	b := &bench{
@@ -220,7 +230,7 @@ func (b *bench) forward(w io.Writer) error {
 		if !b.torch(&r, itoa(wf), itoa(b.size), itoa(b.iters), itoa(b.threads)) {
 			break
 		}
-		b.add(b.peer, fmt.Sprintf("wf=%d", wf), median(r.Forward), median(r.Detect))
+		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Forward), summary(r.Detect))
 	}
 	var ort []peerResult
 	if b.peers {
@@ -233,7 +243,7 @@ func (b *bench) forward(w io.Writer) error {
 		}
 	}
 	b.ratioOfTimes = true
-	fmt.Fprintf(w, "S %d, batch 1, median ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d; peak = the CPU backend's tensors and scratch at once during one forward / detect\n", b.size, b.threads)
+	fmt.Fprintf(w, "S %d, batch 1, %s ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d; peak = the CPU backend's tensors and scratch at once during one forward / detect\n", b.size, statName, b.threads)
 	b.table(w, []string{"forward ms", "detect ms"}, "forward", func(r row) string {
 		var wf int
 		fmt.Sscanf(r.what, "wf=%d", &wf)
@@ -268,9 +278,9 @@ func (b *bench) train(w io.Writer) error {
 		if !b.torch(&r, itoa(wf), itoa(b.size), itoa(b.iters), itoa(b.threads), itoa(b.batch)) {
 			break
 		}
-		b.add(b.peer, fmt.Sprintf("wf=%d", wf), median(r.Step))
+		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Step))
 	}
-	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, median; CPU threads %d; ratio of images/s; peak = the CPU backend's tensors and scratch at once during one step (weights and AdamW state included)\n", b.size, b.batch, b.threads)
+	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, %s; CPU threads %d; ratio of images/s; peak = the CPU backend's tensors and scratch at once during one step (weights and AdamW state included)\n", b.size, b.batch, statName, b.threads)
 	b.table(w, []string{"ms/step"}, "throughput", func(r row) string {
 		return fmt.Sprintf("%.2f images/s", float64(b.batch)*1000/r.ms[0])
 	})
@@ -290,7 +300,7 @@ func (b *bench) conv(w io.Writer) error {
 			x := randomTensor(be, rng, backend.Shape{N: 1, C: sh.c, H: sh.side, W: sh.side})
 			wt := randomTensor(be, rng, backend.Shape{N: sh.c, C: sh.c, H: 3, W: 3})
 			bias := randomTensor(be, rng, backend.Shape{N: 1, C: sh.c, H: 1, W: 1})
-			ms, err := medianMS(b.iters, func() error {
+			ms, err := timeMS(b.iters, func() error {
 				y := be.Conv2D(x, wt, bias, backend.ReLU)
 				defer be.Free(y)
 				_, err := be.Download(y)
@@ -314,10 +324,10 @@ func (b *bench) conv(w io.Writer) error {
 		if !b.torch(&r, "conv", itoa(sh.c), itoa(sh.c), itoa(sh.side), "3", itoa(b.iters), itoa(b.threads)) {
 			break
 		}
-		b.add(b.peer, label(sh.c, sh.side), median(r.Conv))
+		b.add(b.peer, label(sh.c, sh.side), summary(r.Conv))
 	}
 	b.ratioOfTimes = true
-	fmt.Fprintf(w, "3×3 convolution with bias and ReLU, batch 1, median (upload excluded, readback included); CPU threads %d\n", b.threads)
+	fmt.Fprintf(w, "3×3 convolution with bias and ReLU, batch 1, %s (upload excluded, readback included); CPU threads %d\n", statName, b.threads)
 	b.table(w, []string{"ms"}, "conv", func(r row) string {
 		var c, side int
 		fmt.Sscanf(r.what, "%d→%d@%d²", &c, &c, &side)
@@ -419,7 +429,7 @@ func randomTensor(be backend.Backend, rng *rand.Rand, s backend.Shape) backend.T
 	return be.Upload(s, v)
 }
 
-// timeForward returns the median milliseconds of network forwards (x → x̂,
+// timeForward returns the milliseconds (summary) of network forwards (x → x̂,
 // read back) and of Detects (noise, forward, loss map, read back), and the
 // peak bytes of one of each (−1 where the backend does not count them). The
 // CPU backend's forward output is kept for the peers.
@@ -443,10 +453,10 @@ func (b *bench) timeForward(be backend.Backend, cfg model.Config) (fwd, det floa
 		_, err := m.Detect(x0, cfg.Lambda, 0)
 		return err
 	}
-	if fwd, err = medianMS(b.iters, forward); err != nil {
+	if fwd, err = timeMS(b.iters, forward); err != nil {
 		return 0, 0, peaks, err
 	}
-	if det, err = medianMS(b.iters, detect); err != nil {
+	if det, err = timeMS(b.iters, detect); err != nil {
 		return 0, 0, peaks, err
 	}
 	if peaks[0], err = peakOf(be, forward); err != nil {
@@ -456,7 +466,7 @@ func (b *bench) timeForward(be backend.Backend, cfg model.Config) (fwd, det floa
 	return fwd, det, peaks, err
 }
 
-// timeTrainStep returns the median milliseconds of a training step of
+// timeTrainStep returns the milliseconds (summary) of a training step of
 // -batch images: noise, forward, loss, backward, AdamW update; and the peak
 // bytes of one more step (−1 where the backend does not count them).
 func (b *bench) timeTrainStep(be backend.Backend, cfg model.Config) (float64, int64, error) {
@@ -481,7 +491,7 @@ func (b *bench) timeTrainStep(be backend.Backend, cfg model.Config) (float64, in
 		opt.Step(grads, 1e-4)
 		return nil
 	}
-	ms, err := medianMS(b.iters, step)
+	ms, err := timeMS(b.iters, step)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -489,9 +499,9 @@ func (b *bench) timeTrainStep(be backend.Backend, cfg model.Config) (float64, in
 	return ms, peak, err
 }
 
-// medianMS runs f once to warm up (pipeline compiles, allocations), then
-// iters times, and returns the median milliseconds.
-func medianMS(iters int, f func() error) (float64, error) {
+// timeMS runs f once to warm up (pipeline compiles, allocations), then
+// iters times, and returns the summary of their milliseconds.
+func timeMS(iters int, f func() error) (float64, error) {
 	var times []float64
 	for i := 0; i <= iters; i++ {
 		t0 := time.Now()
@@ -502,7 +512,7 @@ func medianMS(iters int, f func() error) (float64, error) {
 			times = append(times, float64(time.Since(t0).Microseconds())/1000)
 		}
 	}
-	return median(times), nil
+	return summary(times), nil
 }
 
 // short names a backend for the table: "cpu", "webgpu".
@@ -517,6 +527,14 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// summary reduces the timed runs of one configuration to one figure: the
+// median, or with -stat min the fastest run (on a shared machine, the run
+// least slowed down by other tenants).
+var summary = median
+
+// statName names summary in table headers.
+var statName = "median"
 
 func median(v []float64) float64 {
 	v = slices.Clone(v)

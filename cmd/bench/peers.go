@@ -32,7 +32,7 @@ const peerTolerance = 1e-4
 // peerResult is the onnxruntime-node forward of one width.
 type peerResult struct {
 	wf      int
-	ms      float64 // median milliseconds
+	ms      float64 // milliseconds (summary of the runs)
 	normErr float64 // ‖ours − peer‖/‖peer‖ against the CPU backend's output
 }
 
@@ -94,7 +94,7 @@ func (b *bench) runORT(cfg model.Config) (peerResult, error) {
 	if err := b.runJSON(&res, b.node, script, peers, onnx, in, itoa(cfg.Size), itoa(b.iters), itoa(b.threads), out); err != nil {
 		return r, fmt.Errorf("peers: onnxruntime-node: %w", err)
 	}
-	r.ms = median(res.Forward)
+	r.ms = summary(res.Forward)
 	got, err := readFloats(out)
 	if err != nil {
 		return r, err
@@ -138,7 +138,7 @@ func (b *bench) peerTable(w io.Writer, ort []peerResult) error {
 		}
 		return nil
 	}
-	fmt.Fprintf(w, "\npeers, S %d, batch 1, same weights and input, CPU threads %d; ratio = peer ms / cpu ms (above 1: ours is faster)\n", b.size, b.threads)
+	fmt.Fprintf(w, "\npeers, S %d, batch 1, %s, same weights and input, CPU threads %d; ratio = peer ms / cpu ms (above 1: ours is faster)\n", b.size, statName, b.threads)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\tpath\tcpu ms\tpeer\tpeer ms\tratio\toutput vs cpu\t")
 	for _, r := range ort {
