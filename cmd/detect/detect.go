@@ -9,53 +9,18 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/imageio"
+	"github.com/noise2norm/noise2norm/internal/infer"
 	"github.com/noise2norm/noise2norm/internal/model"
 )
 
 // heatmapAlpha is the weight of the JET colours over the input image.
 const heatmapAlpha = 0.5
-
-// scale is the heatmap's colour scale: fixed from the weights' calibration
-// statistics, or (fixed false) each map's own range.
-type scale struct {
-	fixed  bool
-	lo, hi float32
-}
-
-// String says where the scale comes from, for the log.
-func (s scale) String() string {
-	if s.fixed {
-		return fmt.Sprintf("score_min %g to score_max %g from the weights", s.lo, s.hi)
-	}
-	return "each map's own min to max (the weights have no score_min/score_max)"
-}
-
-// scaleFromMeta reads score_min and score_max from the weights' metadata.
-// Neither present gives the per-map scale; one alone, a non-number or
-// score_max ≤ score_min is an error.
-func scaleFromMeta(meta map[string]string) (scale, error) {
-	minS, hasMin := meta["score_min"]
-	maxS, hasMax := meta["score_max"]
-	if !hasMin && !hasMax {
-		return scale{}, nil
-	}
-	if hasMin != hasMax {
-		return scale{}, fmt.Errorf("weights metadata has only one of score_min (%q) and score_max (%q)", minS, maxS)
-	}
-	lo, err1 := strconv.ParseFloat(minS, 32)
-	hi, err2 := strconv.ParseFloat(maxS, 32)
-	if err1 != nil || err2 != nil || !(hi > lo) {
-		return scale{}, fmt.Errorf("weights metadata score_min %q, score_max %q: want two numbers, min < max", minS, maxS)
-	}
-	return scale{fixed: true, lo: float32(lo), hi: float32(hi)}, nil
-}
 
 // detectAll loads the weights onto be, runs every input of o and writes
 // o.out/scores.csv with a row per image processed. ok is false when some
@@ -67,32 +32,48 @@ func detectAll(be backend.Backend, o *options, stdout, stderr io.Writer) (ok boo
 		return false, err
 	}
 	defer m.Free()
-	sc, err := scaleFromMeta(m.Meta)
-	if err != nil {
-		return false, fmt.Errorf("%s: %w", o.weights, err)
-	}
+	cal := m.Calibration()
+	sc := infer.HeatScale(cal)
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return false, err
 	}
-	lambda := m.Cfg.Lambda
-	if o.lambda >= 0 {
-		lambda = float32(o.lambda)
-	}
+	lambda := infer.Lambda(m, o.lambda)
 	fmt.Fprintf(stderr, "detect: %s on %s, λ %g, seed %d; heatmap scale: %s\n", m.Cfg, be.Name(), lambda, o.seed, sc)
+	if cal == nil {
+		why := "train with validation images, or run eval -calibrate"
+		if _, ok := m.Meta["state.step"]; ok {
+			why = "a training checkpoint: train writes the calibration into best.safetensors; or run eval -calibrate"
+		}
+		fmt.Fprintf(stderr, "detect: %s is uncalibrated: no calibrated map, score or verdict (%s)\n", o.weights, why)
+	} else {
+		rule := ""
+		if cal.Rule != "" {
+			rule = " (" + cal.Rule + ")"
+		}
+		fmt.Fprintf(stderr, "detect: calibrated score threshold %g%s; verdict \"anomalous\" at or above it\n", cal.Threshold, rule)
+	}
 
 	paths, ok := expandInputs(o.inputs, stderr)
 	names := outputNames(paths)
-	rows := [][]string{{"image", "score"}}
+	rows := [][]string{{"image", "score", "calibrated_score", "normalized_score", "verdict"}}
 	for i, path := range paths {
 		start := time.Now()
-		score, err := detectOne(m, path, filepath.Join(o.out, names[i]), lambda, uint32(o.seed), sc, o.maxPixels)
+		r, err := detectOne(m, cal, path, filepath.Join(o.out, names[i]), lambda, uint32(o.seed), sc, o.maxPixels)
 		if err != nil {
 			fmt.Fprintf(stderr, "detect: %v (skipped)\n", err)
 			ok = false
 			continue
 		}
-		rows = append(rows, []string{path, strconv.FormatFloat(float64(score), 'g', -1, 32)})
-		fmt.Fprintf(stderr, "detect: %s: score %.6g (%d ms)\n", path, score, time.Since(start).Milliseconds())
+		row := []string{path, strconv.FormatFloat(float64(r.Score), 'g', -1, 32), "", "", ""}
+		msg := fmt.Sprintf("score %.6g", r.Score)
+		if c := r.Calibrated; c != nil {
+			row[2] = strconv.FormatFloat(c.Score, 'g', -1, 32) // the maximum of a float32 map
+			row[3] = strconv.FormatFloat(c.Normalized, 'f', 4, 64)
+			row[4] = verdict(c.Anomalous)
+			msg += fmt.Sprintf(", calibrated %.4g, normalised %.3f: %s", c.Score, c.Normalized, row[4])
+		}
+		rows = append(rows, row)
+		fmt.Fprintf(stderr, "detect: %s: %s (%d ms)\n", path, msg, time.Since(start).Milliseconds())
 	}
 
 	var csvBuf bytes.Buffer
@@ -167,34 +148,45 @@ func outputNames(paths []string) []string {
 	return names
 }
 
+// verdict is the scores.csv word for a calibrated decision.
+func verdict(anomalous bool) string {
+	if anomalous {
+		return "anomalous"
+	}
+	return "normal"
+}
+
 // detectOne runs the model on the image at path and writes prefix +
-// "_heatmap.png", "_recon.png", "_map.npy" and "_recon.npy". It returns the
-// image's score; errors name the file.
-func detectOne(m *model.Model, path, prefix string, lambda float32, seed uint32, sc scale, maxPixels int) (float32, error) {
+// "_heatmap.png" (the calibrated map when the weights are calibrated, else
+// the raw one, coloured on sc), "_recon.png", "_map.npy" (raw),
+// "_calibrated_map.npy" (when calibrated) and "_recon.npy". Errors name the
+// file.
+func detectOne(m *model.Model, cal *model.Calibration, path, prefix string, lambda float32, seed uint32, sc infer.Scale, maxPixels int) (*infer.Result, error) {
 	img, err := imageio.LoadRGB(path, maxPixels)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	be, size := m.Backend(), m.Cfg.Size
-	x0 := be.Upload(backend.Shape{N: 1, C: 3, H: size, W: size}, imageio.ToTensor(img, size)) // (1,3,S,S)
-	defer be.Free(x0)
-	d, err := m.Detect(x0, lambda, seed)
+	size := m.Cfg.Size
+	rs, err := infer.Run(m, [][]float32{imageio.ToTensor(img, size)}, lambda, seed, cal)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	lo, hi := sc.lo, sc.hi
-	if !sc.fixed {
-		lo, hi = slices.Min(d.Map), slices.Max(d.Map)
+	r := &rs[0]
+	heat := r.HeatMap()
+	lo, hi := sc.Range(heat)
+	errs := []error{
+		imageio.WritePNG(prefix+"_heatmap.png", imageio.Heatmap(img, heat, size, lo, hi, heatmapAlpha)),
+		imageio.WritePNG(prefix+"_recon.png", imageio.FromCHW01(r.Recon, size)),
+		imageio.WriteNPY(prefix+"_map.npy", []int{size, size}, r.Map),
+		imageio.WriteNPY(prefix+"_recon.npy", []int{3, size, size}, r.Recon),
 	}
-	for _, err := range []error{
-		imageio.WritePNG(prefix+"_heatmap.png", imageio.Heatmap(img, d.Map, size, lo, hi, heatmapAlpha)),
-		imageio.WritePNG(prefix+"_recon.png", imageio.FromCHW01(d.Recon, size)),
-		imageio.WriteNPY(prefix+"_map.npy", []int{size, size}, d.Map),
-		imageio.WriteNPY(prefix+"_recon.npy", []int{3, size, size}, d.Recon),
-	} {
+	if r.Calibrated != nil {
+		errs = append(errs, imageio.WriteNPY(prefix+"_calibrated_map.npy", []int{size, size}, r.Calibrated.Map))
+	}
+	for _, err := range errs {
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
-	return d.Scores[0], nil
+	return r, nil
 }

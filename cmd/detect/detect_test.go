@@ -8,6 +8,8 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -17,8 +19,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/noise2norm/noise2norm/internal/cpu"
 	"github.com/noise2norm/noise2norm/internal/imageio"
+	"github.com/noise2norm/noise2norm/internal/infer"
+	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/safetensors"
+	"github.com/noise2norm/noise2norm/internal/synth"
 	"github.com/noise2norm/noise2norm/internal/testutil"
 )
 
@@ -77,6 +83,9 @@ func checkOutputs(t *testing.T, dir, name string, size int) []float32 {
 	return amap
 }
 
+// scoresHeader is the first row of scores.csv.
+var scoresHeader = []string{"image", "score", "calibrated_score", "normalized_score", "verdict"}
+
 // TestRunMixedInputs runs a directory holding a good PNG, a good JPEG of
 // another size, a truncated PNG, a text file named .png and a .txt file.
 func TestRunMixedInputs(t *testing.T) {
@@ -125,7 +134,7 @@ func TestRunMixedInputs(t *testing.T) {
 	}
 
 	rows := readScores(t, out)
-	if len(rows) != 3 || !reflect.DeepEqual(rows[0], []string{"image", "score"}) {
+	if len(rows) != 3 || !reflect.DeepEqual(rows[0], scoresHeader) {
 		t.Fatalf("scores.csv rows %q, want the header and 2 images", rows)
 	}
 	for i, name := range []string{"b", "good"} {
@@ -199,7 +208,7 @@ func TestRunScaleFromWeights(t *testing.T) {
 	}
 	input := testutil.RefPath("detect", "input.png")
 	status, _, stderr := runDetect("-weights", w, "-backend", "cpu", "-out", dir, input)
-	if status != 0 || !strings.Contains(stderr, "score_min 0 to score_max 100 from the weights") {
+	if status != 0 || !strings.Contains(stderr, "calibrated map from score_min 0 to score_max 100") {
 		t.Fatalf("exit status %d, stderr:\n%s\nwant status 0 and the weights' scale", status, stderr)
 	}
 	// Every map value is far below 100: the whole heatmap is jet(0)-tinted.
@@ -263,4 +272,141 @@ func TestOutputNames(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("outputNames = %q, want %q", got, want)
 	}
+}
+
+// calibratedWeights writes a copy of the reference weights calibrated as
+// train would, from maps of synthetic pills images (statistics from 6,
+// threshold from 4 others), and returns its path and calibration.
+func calibratedWeights(t *testing.T) (string, *model.Calibration) {
+	t.Helper()
+	m, err := model.Load(cpu.New(), weightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Free()
+	o := synth.Options{Category: "pills", Size: 32, Seed: 4}
+	var maps [][]float32
+	for i := range 10 {
+		img, _ := synth.Render(o, "train/good", i, "")
+		r, err := infer.Run(m, [][]float32{imageio.ToTensor(img, 32)}, m.Cfg.Lambda, 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps = append(maps, r[0].Map)
+	}
+	cal, err := model.FitCalibration(maps[:6], maps[6:], 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := model.ReadWeights(weightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "calibrated.safetensors")
+	if err := model.WriteCalibrated(path, w, cal); err != nil {
+		t.Fatal(err)
+	}
+	return path, cal
+}
+
+// TestRunCalibrated runs calibrated weights on a normal and a defective
+// synthetic image: the calibrated map is the raw one standardised by the
+// weights' statistics, scores.csv holds the raw score and the calibrated
+// score, normalised score and verdict, and the heatmap shows the
+// calibrated map on the calibration's scale. Uncalibrated weights say so
+// and leave those columns empty.
+func TestRunCalibrated(t *testing.T) {
+	path, cal := calibratedWeights(t)
+	in, out := t.TempDir(), t.TempDir()
+	o := synth.Options{Category: "pills", Size: 32, Seed: 4}
+	good, _ := synth.Render(o, "test/good", 0, "")
+	bad, _ := synth.Render(o, "test/stain", 0, "stain")
+	for name, img := range map[string]image.Image{"good.png": good, "bad.png": bad} {
+		if err := imageio.WritePNG(filepath.Join(in, name), img); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, _, stderr := runDetect("-weights", path, "-backend", "cpu", "-out", out, in)
+	if status != 0 || strings.Contains(stderr, "uncalibrated") || !strings.Contains(stderr, model.RuleMaxHeldOut) {
+		t.Fatalf("exit status %d, stderr:\n%s", status, stderr)
+	}
+	rows := readScores(t, out)
+	if len(rows) != 3 || !reflect.DeepEqual(rows[0], scoresHeader) {
+		t.Fatalf("scores.csv %q", rows)
+	}
+	for _, row := range rows[1:] {
+		name := strings.TrimSuffix(filepath.Base(row[0]), ".png")
+		amap := checkOutputs(t, out, name, 32)
+		_, calMap, err := imageio.ReadNPY(filepath.Join(out, name+"_calibrated_map.npy"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := cal.Apply(amap)
+		testutil.Close(t, name+" calibrated map", calMap, want.Map, 0, 0)
+		score, _ := strconv.ParseFloat(row[1], 32)
+		calScore, _ := strconv.ParseFloat(row[2], 64)
+		norm, _ := strconv.ParseFloat(row[3], 64)
+		if float32(score) != slices.Max(amap) || float32(calScore) != float32(want.Score) || math.Abs(norm-want.Normalized) > 1e-4 || row[4] != verdict(want.Anomalous) {
+			t.Errorf("%s: row %q, want raw %g, calibrated %g, normalised %.4f, %s", name, row, slices.Max(amap), want.Score, want.Normalized, verdict(want.Anomalous))
+		}
+		base, err := imageio.LoadRGB(filepath.Join(in, name+".png"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		heat, err := imageio.LoadRGB(filepath.Join(out, name+"_heatmap.png"), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantHeat := imageio.Heatmap(base, want.Map, 32, float32(cal.ScoreMin), float32(cal.ScoreMax), heatmapAlpha)
+		testutil.Close(t, name+" heatmap", imageio.ToTensor(heat, 32), imageio.ToTensor(wantHeat, 32), 0, 0)
+	}
+
+	out2 := t.TempDir()
+	status, _, stderr = runDetect("-weights", weightsPath, "-backend", "cpu", "-out", out2, in)
+	if status != 0 || !strings.Contains(stderr, "is uncalibrated") {
+		t.Fatalf("uncalibrated: exit status %d, stderr:\n%s", status, stderr)
+	}
+	for _, row := range readScores(t, out2)[1:] {
+		if row[2] != "" || row[3] != "" || row[4] != "" {
+			t.Errorf("uncalibrated row %q: want empty calibrated columns", row)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out2, "good_calibrated_map.npy")); err == nil {
+		t.Error("uncalibrated weights wrote a calibrated map")
+	}
+}
+
+// TestRunCheckpoint runs a training checkpoint (weights, AdamW moments,
+// run state): the same maps as the weights alone.
+func TestRunCheckpoint(t *testing.T) {
+	f, err := safetensors.ReadFile(weightsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tensor := range maps.Clone(f.Tensors) {
+		zeros := safetensors.Tensor{Shape: tensor.Shape, Data: make([]float32, len(tensor.Data))}
+		f.Tensors["adam.m."+name], f.Tensors["adam.v."+name] = zeros, zeros
+	}
+	f.Metadata["state.step"] = "7"
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "last.safetensors")
+	if err := safetensors.WriteFile(ck, f); err != nil {
+		t.Fatal(err)
+	}
+	input := testutil.RefPath("detect", "input.png")
+	outW, outC := t.TempDir(), t.TempDir()
+	for _, c := range []struct{ weights, out string }{{weightsPath, outW}, {ck, outC}} {
+		if status, _, stderr := runDetect("-weights", c.weights, "-backend", "cpu", "-out", c.out, input); status != 0 {
+			t.Fatalf("%s: exit status %d:\n%s", c.weights, status, stderr)
+		}
+	}
+	_, a, err := imageio.ReadNPY(filepath.Join(outW, "input_map.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := imageio.ReadNPY(filepath.Join(outC, "input_map.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Close(t, "checkpoint map", b, a, 0, 0)
 }

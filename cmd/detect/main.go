@@ -3,15 +3,23 @@
 // Command detect runs a trained N2N-M network on images and writes, for each
 // image NAME, into the output directory:
 //
-//	NAME_heatmap.png  the anomaly map in JET colours blended over the input
-//	NAME_recon.png    the reconstruction
-//	NAME_map.npy      the anomaly map, float32 (S,S)
-//	NAME_recon.npy    the reconstruction (x̂+1)/2, float32 (3,S,S), unclamped
+//	NAME_heatmap.png         the anomaly map in JET colours blended over the input
+//	NAME_recon.png           the reconstruction
+//	NAME_map.npy             the raw anomaly map of the spec, float32 (S,S)
+//	NAME_calibrated_map.npy  the calibrated map, float32 (S,S), when the
+//	                         weights are calibrated
+//	NAME_recon.npy           the reconstruction (x̂+1)/2, float32 (3,S,S), unclamped
 //
-// and one scores.csv (image,score; the score is the maximum of the map).
-// The heatmap's colour scale runs from the weights' score_min to score_max
-// metadata (calibration statistics) when the file has them, else from each
-// map's own minimum to its maximum.
+// and one scores.csv with columns image, score (the raw map's maximum, the
+// spec's score), calibrated_score (the calibrated map's maximum),
+// normalized_score (0 at score_min, 0.5 at the threshold, 1 at score_max)
+// and verdict (anomalous at or above the threshold, else normal); the last
+// three are empty when the weights are uncalibrated, which detect then
+// says. With calibrated weights the heatmap shows the calibrated map on the
+// fixed scale score_min to score_max, so that heatmaps of different images
+// compare; without, the raw map from its own minimum to its maximum. The
+// weights may be a training checkpoint (last.safetensors). The maps are
+// those of eval (package infer).
 //
 // Usage:
 //

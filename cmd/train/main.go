@@ -3,7 +3,12 @@
 // Command train trains an N2N-M network on the normal training images of a
 // data set and writes into the output folder:
 //
-//	best.safetensors   the weights of the lowest validation loss (for detect)
+//	best.safetensors   the weights of the lowest validation loss (for detect),
+//	                   calibrated at the end from the normal images (maps of
+//	                   the training images, threshold from the validation
+//	                   ones; docs/evaluation.md); with -val 0 the lowest
+//	                   training loss, uncalibrated (calibrate with eval
+//	                   -calibrate)
 //	last.safetensors   the latest weights, AdamW state and run state (-resume)
 //	train_log.jsonl    one JSON object per epoch (epoch, step, lr, train_loss,
 //	                   val_loss, images_per_s, seconds, best)

@@ -3,8 +3,6 @@ package synth
 import (
 	"math"
 	"math/rand/v2"
-
-	"golang.org/x/image/vector"
 )
 
 // capsule is a stadium: the points within r of the segment of half-length
@@ -19,28 +17,24 @@ func (k capsule) ends() (point, point) {
 	return k.c.sub(k.d.scale(k.half)), k.c.add(k.d.scale(k.half))
 }
 
-// trace draws the capsule's outline: two straight sides and two semicircles,
-// each a pair of cubic Bézier quarter circles.
-func (k capsule) trace(z *vector.Rasterizer) {
-	const kappa = 0.5522848 // control distance of a unit quarter circle
+// outline is the capsule's outline: two straight sides and two
+// semicircles of 16 segments each.
+func (k capsule) outline() []point {
+	const steps = 16
 	e0, e1 := k.ends()
 	n := k.d.perp()
-	quarter := func(c, a, b point) { // from c + r·a to c + r·b, b = a rotated by 90°
-		p, q := c.add(a.scale(k.r)), c.add(b.scale(k.r))
-		c1, c2 := p.add(b.scale(kappa*k.r)), q.add(a.scale(kappa*k.r))
-		z.CubeTo(c1.x, c1.y, c2.x, c2.y, q.x, q.y)
+	pts := make([]point, 0, 2*(steps+1))
+	for _, end := range []struct {
+		c    point
+		sign float32
+	}{{e1, 1}, {e0, -1}} {
+		for j := range steps + 1 {
+			co, si := cosSin(float64(math.Pi * (float64(float64(j)/steps) - 0.5)))
+			dir := k.d.scale(float32(end.sign * float32(co))).add(n.scale(float32(end.sign * float32(si))))
+			pts = append(pts, end.c.add(dir.scale(k.r)))
+		}
 	}
-	start := e0.add(n.scale(k.r))
-	z.MoveTo(start.x, start.y)
-	side := e1.add(n.scale(k.r))
-	z.LineTo(side.x, side.y)
-	quarter(e1, n, k.d)
-	quarter(e1, k.d, n.scale(-1))
-	side = e0.sub(n.scale(k.r))
-	z.LineTo(side.x, side.y)
-	quarter(e0, n.scale(-1), k.d.scale(-1))
-	quarter(e0, k.d.scale(-1), n)
-	z.ClosePath()
+	return pts
 }
 
 // segmentDistance is the distance from p to the segment ab.
@@ -64,7 +58,7 @@ func apart(k, m capsule, gap float32) bool {
 // crosses reports whether the segments pq and rs intersect properly.
 func crosses(p, q, r, s point) bool {
 	side := func(a, b, c point) float32 { return b.sub(a).perp().dot(c.sub(a)) }
-	return side(p, q, r)*side(p, q, s) < 0 && side(r, s, p)*side(r, s, q) < 0
+	return float32(side(p, q, r)*side(p, q, s)) < 0 && float32(side(r, s, p)*side(r, s, q)) < 0
 }
 
 // pills draws three to five two-tone capsules (one half off-white, the
@@ -76,17 +70,16 @@ func crosses(p, q, r, s point) bool {
 // the background.
 func pills(size int, rng *rand.Rand) *scene {
 	s := float32(size)
-	uni := func(lo, hi float64) float32 { return float32(lo + (hi-lo)*rng.Float64()) }
+	uni := func(lo, hi float64) float32 { return float32(lo + float64((hi-lo)*random(rng))) }
 	bgBase := hsv(0.6, 0.25, float64(uni(0.2, 0.24)))
 	slope := unit(float64(uni(0, 2*math.Pi))).scale(uni(0, 0.15) / s)
-	centre := point{s / 2, s / 2}
+	centre := point{float32(s / 2), float32(s / 2)}
 	bg := func(i int) rgb {
-		p := point{float32(i%size) + 0.5, float32(i/size) + 0.5}
-		g := 1 + p.sub(centre).dot(slope)
-		return rgb{g * bgBase[0], g * bgBase[1], g * bgBase[2]}
+		g := 1 + pixelCentre(i, size).sub(centre).dot(slope)
+		return scaledRGB(bgBase, g)
 	}
 	white := uni(0.88, 0.94)
-	shellA := rgb{white, white * 0.99, white * 0.94}
+	shellA := rgb{white, float32(white * 0.99), float32(white * 0.94)}
 	shellB := hsv(float64(uni(0.045, 0.065)), 0.75, float64(uni(0.82, 0.9)))
 
 	c := newCanvas(size)
@@ -97,32 +90,33 @@ func pills(size int, rng *rand.Rand) *scene {
 	var covers [][]float32
 	want := 3 + rng.IntN(3)
 	for try := 0; try < 200 && len(caps) < want; try++ {
-		r := s * uni(0.06, 0.07)
-		k := capsule{d: unit(float64(uni(0, 2*math.Pi))), r: r, half: r * uni(1.1, 1.5)}
+		r := float32(s * uni(0.06, 0.07))
+		k := capsule{d: unit(float64(uni(0, 2*math.Pi))), r: r, half: float32(r * uni(1.1, 1.5))}
 		m := k.half + k.r + 2
 		k.c = point{uni(float64(m), float64(s-m)), uni(float64(m), float64(s-m))}
 		ok := true
 		for _, o := range caps {
-			ok = ok && apart(k, o, 0.03*s)
+			ok = ok && apart(k, o, float32(0.03*s))
 		}
 		if !ok {
 			continue
 		}
-		cover := coverage(size, k.trace)
+		cover := coverage(size, k.outline())
 		c.blend(cover, func(i int) rgb {
-			p := point{float32(i%size) + 0.5, float32(i/size) + 0.5}
+			p := pixelCentre(i, size)
 			rel := p.sub(k.c)
 			t := rel.dot(k.d)
 			across := rel.dot(k.d.perp()) / k.r
 			e0, e1 := k.ends()
 			dist := min(segmentDistance(p, e0, e1)/k.r, 1)
-			shade := 0.7 + 0.3*float32(math.Sqrt(float64(1-dist*dist)))
-			glint := 0.12 * float32(math.Exp(-float64((across-0.45)*(across-0.45)/0.04))) *
-				smoothstep(k.half+0.5*k.r, k.half, float32(math.Abs(float64(t))))
+			shade := 0.7 + float32(0.3*sqrt32(1-float32(dist*dist)))
+			// A soft highlight band along the side at 0.45 r from the axis.
+			glint := float32(float32(0.12*smoothstep(0.35, 0, float32(math.Abs(float64(across-0.45))))) *
+				smoothstep(k.half+float32(0.5*k.r), k.half, float32(math.Abs(float64(t)))))
 			mix := smoothstep(-0.5, 0.5, t)
 			var col rgb
 			for ch := range 3 {
-				col[ch] = shade*(shellA[ch]+mix*(shellB[ch]-shellA[ch])) + glint
+				col[ch] = float32(shade*(shellA[ch]+float32(mix*(shellB[ch]-shellA[ch])))) + glint
 			}
 			return col
 		})
@@ -135,7 +129,7 @@ func pills(size int, rng *rand.Rand) *scene {
 		site: func(rng *rand.Rand) (point, float32, []float32) {
 			j := rng.IntN(len(caps))
 			k := caps[j]
-			at := k.c.add(k.d.scale(k.half * float32(2*rng.Float64()-1)))
+			at := k.c.add(k.d.scale(float32(k.half * float32(float64(2*random(rng))-1))))
 			return at, k.r, covers[j]
 		},
 	}

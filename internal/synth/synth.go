@@ -1,14 +1,55 @@
 // Package synth generates small synthetic anomaly-detection data sets in the
 // MVTec AD layout, so that training and evaluation can run without the real
-// data sets. Every image is a function of the options and its place in the
-// data set only: on one platform, the same options give byte-identical
-// files (Go may fuse multiply-adds on some architectures, so another one
-// may differ in the last bit of a pixel's rounding).
+// data sets. docs/synth.md shows every category.
+//
+// Categories (defect types in brackets):
+//
+//   - bracket: one painted (red-brown) sheet-metal angle bracket with two
+//     mounting holes and a bent-up flange, at a random position and
+//     orientation on a light table [bent, flaked_paint, missing, scratch].
+//   - connector: one zinc-plated link with round ends, two holes and a
+//     raised boss, on dark cloth [hole, missing, scratch, stain].
+//   - metal_plate: one brushed-steel plate with rounded corners and four
+//     holes, a specular band across its grain, on a grey-green mat [dent,
+//     hole, scratch, stain].
+//   - tubes: three to six steel tubes (several instances per image, like
+//     MPDD's tubes), cylinder-shaded with a specular line, on a dark mat
+//     [dent, missing, scratch].
+//   - pills: three to five two-tone capsules on a slate background [hole,
+//     scratch, stain].
+//   - textile: a plain-weave blue fabric filling the image [hole, scratch,
+//     stain].
+//
+// The four metal categories are modelled on MPDD (Metal Parts Defect
+// Detection): parts at random positions and orientations under non-uniform
+// light (a gradient and a vignette), casting soft shadows on a mottled
+// background. The defects: scratch (a thin curved stroke, dark on a bright
+// surface, bright on a dark one), hole (the background shows through),
+// stain (a translucent dye with a darker core), flaked_paint (bare steel
+// shows through the paint), dent (a bowl, shaded away from the light),
+// missing (a ragged bite out of the part's outline, showing the
+// background), bent (a band along the outline folded up: re-shaded, its
+// outer quarter foreshortened away).
+//
+// Determinism: every image is a function of the options and its place in
+// the data set only, and the same options give byte-identical files on
+// linux/amd64, linux/arm64 and js/wasm (TestGoldenHashes checks
+// committed SHA-256 hashes; docs/synth.md says how it is run on each). The
+// arithmetic is written so that the compiler cannot fuse multiply-adds
+// (TestNoFusedMultiplyAdd checks the arm64 code) and calls no math routine
+// that differs between architectures (see detmath.go); shapes go through
+// golang.org/x/image/vector's integer path only. Other architectures are
+// not claimed: 386 most likely agrees (no fused instructions) but its test
+// binary does not run under qemu-i386 here, and ppc64, riscv64 and s390x
+// are not checked.
 //
 // Each image draws from three PCG streams seeded with the seed and a hash of
 // its category, split folder and index: one for the normal scene, one for
 // the defect and one for the pixel noise. A defective image is therefore its
-// normal counterpart (the same scene and noise) with the defect drawn in.
+// normal counterpart (the same scene and noise) with the defect drawn in;
+// its mask is the pixels the defect takes up at least half of, and the
+// image differs from its normal counterpart only there and on the
+// anti-aliased rim around it (TestDefectsChangeOnlyTheirMasks).
 package synth
 
 import (
@@ -26,11 +67,21 @@ import (
 	"github.com/noise2norm/noise2norm/internal/imageio"
 )
 
-// categories maps each category name to the function drawing its normal
-// scenes.
-var categories = map[string]func(size int, rng *rand.Rand) *scene{
-	"pills":   pills,
-	"textile": textile,
+// category is how to draw one category: its normal scenes and its defect
+// types (sorted; each is a test folder).
+type category struct {
+	scene   func(size int, rng *rand.Rand) *scene
+	defects []string
+}
+
+// categories maps each category name to how to draw it.
+var categories = map[string]category{
+	"bracket":     {bracket, []string{"bent", "flaked_paint", "missing", "scratch"}},
+	"connector":   {connector, []string{"hole", "missing", "scratch", "stain"}},
+	"metal_plate": {metalPlate, []string{"dent", "hole", "scratch", "stain"}},
+	"pills":       {pills, []string{"hole", "scratch", "stain"}},
+	"textile":     {textile, []string{"hole", "scratch", "stain"}},
+	"tubes":       {tubes, []string{"dent", "missing", "scratch"}},
 }
 
 // Categories returns the category names, sorted.
@@ -41,6 +92,12 @@ func Categories() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// DefectTypes returns the names of the defect types of category (and their
+// test and ground-truth folders), sorted; nil for an unknown category.
+func DefectTypes(category string) []string {
+	return slices.Clone(categories[category].defects)
 }
 
 // Options say what Generate writes.
@@ -88,30 +145,47 @@ const (
 	noiseStream  = 0x6e6f697365   // "noise"
 )
 
+// maxDefectTries is how often Render draws a defect that leaves an empty
+// mask.
+const maxDefectTries = 50
+
 // noiseSigma is the standard deviation of the pixel noise, on [0,1].
 const noiseSigma = 0.015
 
 // Render draws image index of the split folder split (such as "train/good"
-// or "test/scratch") with a defect of type defect, or none when defect is
-// "". It returns the image and, for a defect, its ground-truth mask: 255
-// where the defect takes up at least half of the pixel, else 0. o must be
-// valid.
+// or "test/scratch") with a defect of type defect (one of
+// DefectTypes(o.Category)), or none when defect is "". It returns the image
+// and, for a defect, its ground-truth mask: 255 where the defect takes up
+// at least half of the pixel, else 0. o must be valid.
 func Render(o Options, split string, index int, defect string) (*image.RGBA, *image.Gray) {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s/%s/%d", o.Category, split, index)
 	key := h.Sum64()
-	sc := categories[o.Category](o.Size, rand.New(rand.NewPCG(o.Seed, key)))
+	sc := categories[o.Category].scene(o.Size, rand.New(rand.NewPCG(o.Seed, key)))
 	var mask *image.Gray
 	if defect != "" {
-		w := sc.defect(defect, rand.New(rand.NewPCG(o.Seed, key^defectStream)))
-		mask = image.NewGray(image.Rect(0, 0, o.Size, o.Size))
-		for i, v := range w {
-			if v >= 0.5 {
-				mask.Pix[i] = 255
+		rng := rand.New(rand.NewPCG(o.Seed, key^defectStream))
+		// A defect that covers no pixel by half (which happens only on
+		// images of a few dozen pixels) is drawn again, further along the
+		// same stream, up to maxDefectTries times.
+		normal := slices.Clone(sc.c.pix)
+		for try := 1; ; try++ {
+			w := sc.defect(defect, rng)
+			mask = image.NewGray(image.Rect(0, 0, o.Size, o.Size))
+			empty := true
+			for i, v := range w {
+				if v >= 0.5 {
+					mask.Pix[i] = 255
+					empty = false
+				}
 			}
+			if !empty || try == maxDefectTries {
+				break
+			}
+			copy(sc.c.pix, normal)
 		}
 	}
-	sc.c.addNoise(noiseSigma, rand.New(rand.NewPCG(o.Seed, key^noiseStream)).NormFloat64)
+	sc.c.addNoise(noiseSigma, rand.New(rand.NewPCG(o.Seed, key^noiseStream)))
 	return sc.c.image(), mask
 }
 
@@ -123,7 +197,7 @@ func Render(o Options, split string, index int, defect string) (*image.RGBA, *im
 //	dir/CATEGORY/test/DEFECT/000.png …
 //	dir/CATEGORY/ground_truth/DEFECT/000_mask.png …
 //
-// for each of DefectTypes(), masks 0/255 greyscale; file numbers have at
+// for each of DefectTypes(o.Category), masks 0/255 greyscale; file numbers have at
 // least three digits, all of a folder the same number. A split of no images
 // gets no folder. dir/CATEGORY must not exist yet, so that no file of an
 // earlier run is mixed in. Each file is written atomically; a line on
@@ -143,7 +217,7 @@ func Generate(dir string, o Options, progress io.Writer) error {
 		n              int
 	}
 	splits := []split{{"train/good", "", o.Train}, {"test/good", "", o.TestGood}}
-	for _, d := range defectTypes {
+	for _, d := range categories[o.Category].defects {
 		splits = append(splits, split{"test/" + d, d, o.TestDefect})
 	}
 	for _, sp := range splits {

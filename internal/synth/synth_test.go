@@ -46,7 +46,7 @@ func generate(t *testing.T, o Options) string {
 	if err := Generate(dir, o, &progress); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Count(progress.String(), "\n"), 2+len(defectTypes); got != want {
+	if got, want := strings.Count(progress.String(), "\n"), 2+len(DefectTypes(o.Category)); got != want {
 		t.Errorf("%d progress lines, want one per split (%d):\n%s", got, want, progress.String())
 	}
 	return dir
@@ -85,7 +85,7 @@ func TestGenerateLayout(t *testing.T) {
 	}
 	add("train/good", o.Train, "")
 	add("test/good", o.TestGood, "")
-	for _, d := range DefectTypes() {
+	for _, d := range DefectTypes(o.Category) {
 		add("test/"+d, o.TestDefect, "")
 		add("ground_truth/"+d, o.TestDefect, "_mask")
 	}
@@ -170,7 +170,7 @@ func TestDefectsMatchTheirMasks(t *testing.T) {
 	for _, cat := range Categories() {
 		o := small(cat)
 		o.Size = 96
-		for _, d := range DefectTypes() {
+		for _, d := range DefectTypes(o.Category) {
 			for i := range 4 {
 				split := "test/" + d
 				img, mask := Render(o, split, i, d)
@@ -225,7 +225,7 @@ func TestValidate(t *testing.T) {
 		edit func(*Options)
 		want string
 	}{
-		{func(o *Options) { o.Category = "carpet" }, `unknown category "carpet": known categories are pills, textile`},
+		{func(o *Options) { o.Category = "carpet" }, `unknown category "carpet": known categories are bracket, connector, metal_plate, pills, textile, tubes`},
 		{func(o *Options) { o.Size = 15 }, "size 15: must be from 16 to 4096"},
 		{func(o *Options) { o.Size = MaxSize + 1 }, "size 4097"},
 		{func(o *Options) { o.Train = -1 }, "train -1: a count cannot be negative"},
@@ -244,5 +244,102 @@ func TestValidate(t *testing.T) {
 	}
 	if err := DefaultOptions().Validate(); err != nil {
 		t.Errorf("default options: %v", err)
+	}
+}
+
+// dilate returns the mask set where m or one of its 8 neighbours is.
+func dilate(m *image.Gray) []bool {
+	s := m.Rect.Dx()
+	out := make([]bool, len(m.Pix))
+	for i, v := range m.Pix {
+		if v == 0 {
+			continue
+		}
+		x, y := i%s, i/s
+		for dy := -1; dy <= 1; dy++ {
+			for dx := -1; dx <= 1; dx++ {
+				if xx, yy := x+dx, y+dy; xx >= 0 && yy >= 0 && xx < s && yy < s {
+					out[yy*s+xx] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+// TestDefectsChangeOnlyTheirMasks checks that a defective image is its
+// normal counterpart (same scene, same noise) changed on its mask and the
+// anti-aliased rim around it, and nowhere else: every mask is non-empty,
+// at least 90 % of its pixels differ from the normal image, and every pixel
+// that differs lies in the mask dilated by one pixel, except a few (at
+// most 3 % of the mask's area over the sample) where a defect covers less
+// than half of several pixels in a row: the tapered ends of scratches and
+// a part's anti-aliased outline.
+func TestDefectsChangeOnlyTheirMasks(t *testing.T) {
+	for _, cat := range Categories() {
+		o := small(cat)
+		o.Size = 128
+		for _, d := range DefectTypes(cat) {
+			far, farMax, rim, area, changed := 0, 0, 0, 0, 0
+			for i := range 6 {
+				split := "test/" + d
+				img, mask := Render(o, split, i, d)
+				normal, none := Render(o, split, i, "")
+				if mask == nil || none != nil {
+					t.Fatalf("%s %s %d: masks %v (defective) and %v (normal), want one and none", cat, d, i, mask != nil, none != nil)
+				}
+				near := dilate(mask)
+				before := area
+				for j := range mask.Pix {
+					change := 0
+					for ch := range 3 {
+						change = max(change, int(img.Pix[4*j+ch])-int(normal.Pix[4*j+ch]), int(normal.Pix[4*j+ch])-int(img.Pix[4*j+ch]))
+					}
+					switch {
+					case mask.Pix[j] != 0:
+						area++
+						if change != 0 {
+							changed++
+						}
+					case change == 0:
+					case near[j]:
+						rim++
+					default:
+						far++
+						farMax = max(farMax, change)
+					}
+				}
+				if area == before {
+					t.Errorf("%s %s %d: empty mask", cat, d, i)
+				}
+			}
+			t.Logf("%s %s: %d mask px (%d changed), %d changed px on the 1-px rim, %d beyond it (largest change %d levels)",
+				cat, d, area, changed, rim, far, farMax)
+			if float64(changed) < 0.9*float64(area) {
+				t.Errorf("%s %s: %d of %d mask pixels changed, want ≥ 90 %%", cat, d, changed, area)
+			}
+			if float64(far) > 0.03*float64(area) {
+				t.Errorf("%s %s: %d changed pixels more than 1 px from the mask (%d px), want ≤ 3 %% of it", cat, d, far, area)
+			}
+		}
+	}
+}
+
+// TestTinyImagesHaveMasks renders every defect type of every category on
+// images of 16 to 32 pixels, where parts are a few pixels across: each
+// renders, and each mask is non-empty (Render redraws a defect that covers
+// no pixel by half).
+func TestTinyImagesHaveMasks(t *testing.T) {
+	for _, size := range []int{16, 17, 20, 24, 32} {
+		for _, cat := range Categories() {
+			o := Options{Category: cat, Size: size, Seed: 3}
+			for _, d := range DefectTypes(cat) {
+				for i := range 20 {
+					if _, m := Render(o, "test/"+d, i, d); !slices.Contains(m.Pix, 255) {
+						t.Errorf("size %d, %s %s %d: empty mask", size, cat, d, i)
+					}
+				}
+			}
+		}
 	}
 }

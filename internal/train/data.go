@@ -204,8 +204,12 @@ func LoadImages(paths []string, size, maxPixels int, warn io.Writer) (tensors []
 
 // Split divides n items into validation and training index sets, each
 // sorted: round(valFrac·n) items, at least 1 and at most n−1, chosen by a
-// shuffle seeded with seed. n must be at least 2.
+// shuffle seeded with seed. n must be at least 2. valFrac 0 puts every item
+// in training.
 func Split(n int, valFrac float64, seed uint64) (train, val []int, err error) {
+	if valFrac == 0 && n >= 1 {
+		return rangeInts(n), nil, nil
+	}
 	if n < 2 {
 		return nil, nil, fmt.Errorf("%d training image(s): need at least 2 (one to train on, one to validate with)", n)
 	}
@@ -281,4 +285,13 @@ func (d *Dataset) Bytes() int64 {
 // run repeats it.
 func Shuffle(n int, seed uint64, epoch int) []int {
 	return rand.New(rand.NewPCG(seed+uint64(epoch), shuffleStream)).Perm(n)
+}
+
+// rangeInts is 0, 1, …, n−1.
+func rangeInts(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }

@@ -69,7 +69,7 @@ func (o *Options) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&o.EtaMin, "eta-min", o.EtaMin, "cosine annealing's minimum learning rate")
 	fs.IntVar(&o.TMax, "tmax", o.TMax, "cosine annealing's half period T_max, in epochs")
 	fs.IntVar(&o.Patience, "patience", o.Patience, "stop after this many epochs without a better validation loss")
-	fs.Float64Var(&o.Val, "val", o.Val, "fraction of the images held out for validation")
+	fs.Float64Var(&o.Val, "val", o.Val, "fraction of the images held out for validation and calibration; 0: train on all (best.safetensors by training loss, uncalibrated)")
 	fs.Uint64Var(&o.Seed, "seed", o.Seed, "seed of the initial weights, the split, the shuffles and the noise")
 	fs.IntVar(&o.MaxPixels, "max-pixels", o.MaxPixels, "skip images with more pixels than this")
 	fs.StringVar(&o.Backend, "backend", o.Backend, "cpu, gpu (the best WebGPU adapter) or auto (a GPU adapter if there is one, else cpu); a resumed run keeps its checkpoint's, since results differ by backend in the last digits")
@@ -100,8 +100,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("-tmax %d: want at least 1", o.TMax)
 	case o.Patience < 1:
 		return fmt.Errorf("-patience %d: want at least 1", o.Patience)
-	case !(o.Val > 0 && o.Val < 1):
-		return fmt.Errorf("-val %g: want a fraction between 0 and 1", o.Val)
+	case !(o.Val >= 0 && o.Val < 1):
+		return fmt.Errorf("-val %g: want a fraction from 0 (train on all images, no calibration) to below 1", o.Val)
 	case o.Backend != "auto" && o.Backend != "cpu" && o.Backend != "gpu":
 		return fmt.Errorf("-backend %q: want auto, cpu or gpu", o.Backend)
 	case o.MaxPixels < 1:

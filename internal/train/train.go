@@ -118,7 +118,10 @@ func Run(ctx context.Context, be backend.Backend, o Options, logw io.Writer) err
 	if err := r.startLog(); err != nil {
 		return err
 	}
-	return r.loop(ctx)
+	if err := r.loop(ctx); err != nil {
+		return err
+	}
+	return r.calibrate()
 }
 
 // stopped says why the run is over, or "" while it goes on.
@@ -203,6 +206,9 @@ func (r *runner) upload(set [][]float32, idx []int) backend.Tensor {
 // -batch with fixed noise seeds. It returns ErrInterrupted if ctx is
 // cancelled first.
 func (r *runner) validate(ctx context.Context) (float64, error) {
+	if len(r.ds.Val) == 0 { // -val 0: the epoch's training loss stands in
+		return r.st.LossSum / float64(r.st.Images), nil
+	}
 	var sum float64
 	for b, i := 0, 0; i < len(r.ds.Val); b, i = b+1, i+r.o.Batch {
 		if ctx.Err() != nil {
