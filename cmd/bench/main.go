@@ -350,7 +350,7 @@ func (b *bench) table(w io.Writer, columns []string, extraHead string, extra fun
 	}
 	if peaks {
 		for _, c := range columns {
-			head += "peak MiB (" + strings.TrimSuffix(c, " ms") + ")\t"
+			head += "peak MiB (" + strings.TrimSuffix(strings.TrimPrefix(c, "ms/"), " ms") + ")\t"
 		}
 	}
 	fmt.Fprintln(tw, head+extraHead+"\t")
