@@ -135,13 +135,20 @@ func (b *Backend) weightGrad(x, g *Tensor, k int) *Tensor {
 		return dw
 	}
 	hp, wp := h+2*r, wd+2*r
-	// xp is (N, H+2r, W+2r, Cin), zero outside the copied interior
+	// xp is (N, H+2r, W+2r, Cin), zero outside the copied interior: the
+	// border rows are cleared here, the border columns with each row.
 	xp := b.scratch(xs.N * hp * wp * cin)
 	defer b.release(xp)
-	clear(xp)
+	for n := 0; n < xs.N; n++ {
+		clear(xp[n*hp*wp*cin : (n*hp+r)*wp*cin])
+		clear(xp[(n*hp+r+h)*wp*cin : (n+1)*hp*wp*cin])
+	}
 	parallel(b.Threads, xs.N*h, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			n, y := j/h, j%h
+			row := xp[(n*hp+y+r)*wp*cin : (n*hp+y+r+1)*wp*cin]
+			clear(row[:r*cin])
+			clear(row[(r+wd)*cin:])
 			dst := xp[((n*hp+y+r)*wp+r)*cin:]
 			for ci := 0; ci < cin; ci++ {
 				for xx, v := range x.Data[((n*cin+ci)*h+y)*wd : ((n*cin+ci)*h+y+1)*wd] {
