@@ -3,12 +3,14 @@
 
 struct Params {
     n: u32,    // elements
-    act: u32,  // 0 linear, 1 relu, 2 sigmoid (backend.Activation)
+    act: u32,  // ACT_LINEAR, ACT_RELU or ACT_SIGMOID (backend.Activation)
 };
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
+
+//#include activation
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -16,10 +18,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (i >= p.n) {
         return;
     }
-    let v = x[i];
-    switch p.act {
-        case 1u: { y[i] = max(v, 0.0); }
-        case 2u: { y[i] = 1.0 / (1.0 + exp(-v)); }
-        default: { y[i] = v; }
-    }
+    y[i] = activate(x[i], p.act);
 }

@@ -13,29 +13,12 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
+//#include runs_of_4
+
 // put writes out[i] of plane, if i is inside out.
 fn put(i: u32, plane: u32) {
     if (i < p.n) {
         let v = y[i];
         out[i] = v + v * w[plane];
-    }
-}
-
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = 4u * (gid.x + gid.y * nwg.x * 256u);
-    if (i >= p.n) {
-        return;
-    }
-    var plane = i / p.hw;
-    var at = i - plane * p.hw; // position of value i + k in its plane
-    put(i, plane);
-    for (var k = 1u; k < 4u; k++) {
-        at++;
-        if (at == p.hw) {
-            at = 0u;
-            plane++;
-        }
-        put(i + k, plane);
     }
 }

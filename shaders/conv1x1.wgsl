@@ -15,7 +15,7 @@ struct Params {
     cout: u32,      // output channels
     hw: u32,        // pixels per plane, H·W
     cout4: u32,     // vec4 groups per ci row of wp
-    act: u32,       // 0 linear, 1 ReLU, 2 sigmoid
+    act: u32,       // ACT_LINEAR, ACT_RELU or ACT_SIGMOID (backend.Activation)
     has_bias: u32,  // 1 if bias is read
 };
 
@@ -24,6 +24,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+
+//#include activation
+//#include conv_bias
 
 // Acc holds 4 output channels at 8 consecutive pixels.
 struct Acc {
@@ -46,28 +49,12 @@ fn madd(a: Acc, r: array<f32, 8>, w: vec4<f32>) -> Acc {
                a.p4 + r[4] * w, a.p5 + r[5] * w, a.p6 + r[6] * w, a.p7 + r[7] * w);
 }
 
-fn activate(v: vec4<f32>) -> vec4<f32> {
-    if (p.act == 1u) {
-        return max(v, vec4<f32>(0.0));
-    }
-    if (p.act == 2u) {
-        return 1.0 / (1.0 + exp(-v));
-    }
-    return v;
-}
-
 // store writes channels co..co+3 (those below cout) of pixel i of image n.
 fn store(n: u32, co: u32, i: u32, v: vec4<f32>) {
     if (i >= p.hw) {
         return;
     }
-    var b = vec4<f32>(0.0);
-    for (var c = 0u; c < 4u; c++) {
-        if (p.has_bias != 0u && co + c < p.cout) {
-            b[c] = bias[co + c];
-        }
-    }
-    let y = activate(v + b);
+    let y = activate4(v + biases(co), p.act);
     let o = (n * p.cout + co) * p.hw + i;
     for (var c = 0u; c < 4u; c++) {
         if (co + c < p.cout) {

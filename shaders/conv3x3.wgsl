@@ -20,7 +20,7 @@ struct Params {
     h: u32,         // height
     w: u32,         // width
     cout4: u32,     // vec4 groups per (ci, tap) row of wp
-    act: u32,       // 0 linear, 1 ReLU, 2 sigmoid
+    act: u32,       // ACT_LINEAR, ACT_RELU or ACT_SIGMOID (backend.Activation)
     has_bias: u32,  // 1 if bias is read
 };
 
@@ -29,6 +29,9 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+
+//#include activation
+//#include conv_bias
 
 // Acc holds 4 output channels at 8 consecutive pixels.
 struct Acc {
@@ -65,28 +68,12 @@ fn taps(a: Acc, r: array<f32, 10>, w0: vec4<f32>, w1: vec4<f32>, w2: vec4<f32>) 
         a.p7 + r[7] * w0 + r[8] * w1 + r[9] * w2);
 }
 
-fn activate(v: vec4<f32>) -> vec4<f32> {
-    if (p.act == 1u) {
-        return max(v, vec4<f32>(0.0));
-    }
-    if (p.act == 2u) {
-        return 1.0 / (1.0 + exp(-v));
-    }
-    return v;
-}
-
 // store writes channels co..co+3 (those below cout) of pixel (oy, ox) of image n.
 fn store(n: u32, co: u32, oy: u32, ox: u32, v: vec4<f32>) {
     if (ox >= p.w) {
         return;
     }
-    var b = vec4<f32>(0.0);
-    for (var c = 0u; c < 4u; c++) {
-        if (p.has_bias != 0u && co + c < p.cout) {
-            b[c] = bias[co + c];
-        }
-    }
-    let y = activate(v + b);
+    let y = activate4(v + biases(co), p.act);
     let plane = p.h * p.w;
     let i = ((n * p.cout + co) * p.h + oy) * p.w + ox;
     for (var c = 0u; c < 4u; c++) {

@@ -11,7 +11,7 @@ struct Params {
     h: u32,         // height
     w: u32,         // width
     k: u32,         // kernel side, odd
-    act: u32,       // 0 linear, 1 ReLU, 2 sigmoid
+    act: u32,       // ACT_LINEAR, ACT_RELU or ACT_SIGMOID (backend.Activation)
     has_bias: u32,  // 1 if bias is read
 };
 
@@ -20,6 +20,8 @@ struct Params {
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
+
+//#include activation
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -52,10 +54,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
             }
         }
     }
-    if (p.act == 1u) {
-        s = max(s, 0.0);
-    } else if (p.act == 2u) {
-        s = 1.0 / (1.0 + exp(-s));
-    }
-    out[i] = s;
+    out[i] = activate(s, p.act);
 }

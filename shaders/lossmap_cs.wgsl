@@ -32,20 +32,24 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> mv: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
+//#include window8
+
 // Mom holds the five blurred moments: (a', b', a'², b'²) and a'b'.
 struct Mom {
     s: vec4<f32>,
     ab: f32,
 };
 
+alias Win = Mom;
+
 // load returns the five moments of row y (clamped into the plane: edge
 // replication) of column x of the plane at plane.
-fn load(plane: u32, x: u32, y: i32) -> Mom {
-    let j = plane + u32(clamp(y, 0, i32(p.h) - 1)) * p.w + x;
+fn win_load(col: u32, y: i32) -> Win {
+    let j = col + u32(clamp(y, 0, i32(p.h) - 1)) * p.w;
     return Mom(vec4<f32>(m[j], m[p.n + j], m[2u * p.n + j], m[3u * p.n + j]), m[4u * p.n + j]);
 }
 
-fn add(o: Mom, g: f32, v: Mom) -> Mom {
+fn win_madd(o: Win, g: f32, v: Win) -> Win {
     return Mom(o.s + g * v.s, o.ab + g * v.ab);
 }
 
@@ -72,6 +76,11 @@ fn finish(i: u32, y: u32, o: Mom) {
     }
 }
 
+// win_tap is the weight of step u: tap u of G_σ.
+fn win_tap(u: i32, r: i32) -> f32 {
+    return taps[p.tap_off + u32(u)];
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
@@ -85,48 +94,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let plane = i / (p.w * hb) * p.h * p.w;
     let r = i32(p.r);
     let y = i32(y0) - r; // the input row under tap 0 of output y0
-    // vK: the input row under tap t of output y0+K.
-    var v0 = load(plane, x, y);
-    var v1 = load(plane, x, y + 1);
-    var v2 = load(plane, x, y + 2);
-    var v3 = load(plane, x, y + 3);
-    var v4 = load(plane, x, y + 4);
-    var v5 = load(plane, x, y + 5);
-    var v6 = load(plane, x, y + 6);
-    var o0: Mom;
-    var o1: Mom;
-    var o2: Mom;
-    var o3: Mom;
-    var o4: Mom;
-    var o5: Mom;
-    var o6: Mom;
-    var o7: Mom;
-    for (var t = 0; t <= 2 * r; t++) {
-        let v7 = load(plane, x, y + t + 7);
-        let g = taps[p.tap_off + u32(t)];
-        o0 = add(o0, g, v0);
-        o1 = add(o1, g, v1);
-        o2 = add(o2, g, v2);
-        o3 = add(o3, g, v3);
-        o4 = add(o4, g, v4);
-        o5 = add(o5, g, v5);
-        o6 = add(o6, g, v6);
-        o7 = add(o7, g, v7);
-        v0 = v1;
-        v1 = v2;
-        v2 = v3;
-        v3 = v4;
-        v4 = v5;
-        v5 = v6;
-        v6 = v7;
-    }
+    let o = slide8(plane + x, y, r);
     let i0 = plane + y0 * p.w + x;
-    finish(i0, y0, o0);
-    finish(i0 + p.w, y0 + 1u, o1);
-    finish(i0 + 2u * p.w, y0 + 2u, o2);
-    finish(i0 + 3u * p.w, y0 + 3u, o3);
-    finish(i0 + 4u * p.w, y0 + 4u, o4);
-    finish(i0 + 5u * p.w, y0 + 5u, o5);
-    finish(i0 + 6u * p.w, y0 + 6u, o6);
-    finish(i0 + 7u * p.w, y0 + 7u, o7);
+    finish(i0, y0, o[0]);
+    finish(i0 + p.w, y0 + 1u, o[1]);
+    finish(i0 + 2u * p.w, y0 + 2u, o[2]);
+    finish(i0 + 3u * p.w, y0 + 3u, o[3]);
+    finish(i0 + 4u * p.w, y0 + 4u, o[4]);
+    finish(i0 + 5u * p.w, y0 + 5u, o[5]);
+    finish(i0 + 6u * p.w, y0 + 6u, o[6]);
+    finish(i0 + 7u * p.w, y0 + 7u, o[7]);
 }

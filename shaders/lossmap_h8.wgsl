@@ -29,6 +29,8 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
+//#include window8
+
 // Mom holds the five moments (a', b', a'², b'²) and a'b' of a pixel, or
 // their blur.
 struct Mom {
@@ -36,16 +38,18 @@ struct Mom {
     ab: f32,
 };
 
+alias Win = Mom;
+
 // load returns the moments of pixel x of the row at row, x clamped into
 // the row (edge replication).
-fn load(row: u32, x: i32) -> Mom {
+fn win_load(row: u32, x: i32) -> Win {
     let j = row + u32(clamp(x, 0, i32(p.w) - 1));
     let a = 0.5 * x0[j];
     let b = 0.5 * xhat[j];
     return Mom(vec4<f32>(a, b, a * a, b * b), a * b);
 }
 
-fn add(o: Mom, g: f32, v: Mom) -> Mom {
+fn win_madd(o: Win, g: f32, v: Win) -> Win {
     return Mom(o.s + g * v.s, o.ab + g * v.ab);
 }
 
@@ -62,6 +66,11 @@ fn store(row: u32, x: u32, o: Mom) {
     m[4u * p.n + i] = o.ab;
 }
 
+// win_tap is the weight of step u: tap u of G_σ.
+fn win_tap(u: i32, r: i32) -> f32 {
+    return taps[p.tap_off + u32(u)];
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
@@ -73,47 +82,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let row = i / wb * p.w;
     let r = i32(p.r);
     let x = i32(xs) - r; // the input pixel under tap 0 of output xs
-    // vK: the input pixel under tap t of output xs+K.
-    var v0 = load(row, x);
-    var v1 = load(row, x + 1);
-    var v2 = load(row, x + 2);
-    var v3 = load(row, x + 3);
-    var v4 = load(row, x + 4);
-    var v5 = load(row, x + 5);
-    var v6 = load(row, x + 6);
-    var o0: Mom;
-    var o1: Mom;
-    var o2: Mom;
-    var o3: Mom;
-    var o4: Mom;
-    var o5: Mom;
-    var o6: Mom;
-    var o7: Mom;
-    for (var t = 0; t <= 2 * r; t++) {
-        let v7 = load(row, x + t + 7);
-        let g = taps[p.tap_off + u32(t)];
-        o0 = add(o0, g, v0);
-        o1 = add(o1, g, v1);
-        o2 = add(o2, g, v2);
-        o3 = add(o3, g, v3);
-        o4 = add(o4, g, v4);
-        o5 = add(o5, g, v5);
-        o6 = add(o6, g, v6);
-        o7 = add(o7, g, v7);
-        v0 = v1;
-        v1 = v2;
-        v2 = v3;
-        v3 = v4;
-        v4 = v5;
-        v5 = v6;
-        v6 = v7;
-    }
-    store(row, xs, o0);
-    store(row, xs + 1u, o1);
-    store(row, xs + 2u, o2);
-    store(row, xs + 3u, o3);
-    store(row, xs + 4u, o4);
-    store(row, xs + 5u, o5);
-    store(row, xs + 6u, o6);
-    store(row, xs + 7u, o7);
+    let o = slide8(row, x, r);
+    store(row, xs, o[0]);
+    store(row, xs + 1u, o[1]);
+    store(row, xs + 2u, o[2]);
+    store(row, xs + 3u, o[3]);
+    store(row, xs + 4u, o[4]);
+    store(row, xs + 5u, o[5]);
+    store(row, xs + 6u, o[6]);
+    store(row, xs + 7u, o[7]);
 }

@@ -35,9 +35,11 @@ struct Params {
 @group(0) @binding(5) var<storage, read_write> dx: array<f32>;
 @group(0) @binding(6) var<uniform> p: Params;
 
+//#include window8
+
 // field returns the three fields at column q of the row starting at row,
 // or zeros where column q lies outside the image.
-fn field(row: u32, q: i32) -> vec3<f32> {
+fn win_load(row: u32, q: i32) -> Win {
     let j = row + u32(clamp(q, 0, i32(p.w) - 1));
     let v = vec3<f32>(gt[j], gt[p.n + j], gt[2u * p.n + j]);
     return select(vec3<f32>(0.0), v, q >= 0 && q < i32(p.w));
@@ -51,13 +53,13 @@ fn edge(row: u32, x: i32) -> vec3<f32> {
     var s = vec3<f32>(0.0);
     if (x == 0) {
         for (var q = 0; q < min(r, w); q++) {
-            s += taps[p.cum_off + u32(r - q)] * field(row, q);
+            s += taps[p.cum_off + u32(r - q)] * win_load(row, q);
         }
     }
     if (x == w - 1) {
         let all = taps[p.cum_off + u32(2 * r + 1)];
         for (var q = max(0, w - r); q < w; q++) {
-            s += (all - taps[p.cum_off + u32(w - q + r)]) * field(row, q);
+            s += (all - taps[p.cum_off + u32(w - q + r)]) * win_load(row, q);
         }
     }
     return s;
@@ -81,6 +83,17 @@ fn store(row: u32, x: u32, o: vec3<f32>, cy: f32) {
     }
 }
 
+alias Win = vec3<f32>;
+
+// win_tap is the weight of step u of the transposed blur: tap 2r − u.
+fn win_tap(u: i32, r: i32) -> f32 {
+    return taps[p.tap_off + u32(2 * r - u)];
+}
+
+fn win_madd(o: Win, g: f32, v: Win) -> Win {
+    return o + g * v;
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
@@ -94,47 +107,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     // Pixel xs+K collects g_{2r−u}·in[xs + K − r + u] for u = 0..2r; vK is
     // that input pixel at step u.
     let x = i32(xs) - r;
-    var v0 = field(row, x);
-    var v1 = field(row, x + 1);
-    var v2 = field(row, x + 2);
-    var v3 = field(row, x + 3);
-    var v4 = field(row, x + 4);
-    var v5 = field(row, x + 5);
-    var v6 = field(row, x + 6);
-    var o0 = vec3<f32>(0.0);
-    var o1 = vec3<f32>(0.0);
-    var o2 = vec3<f32>(0.0);
-    var o3 = vec3<f32>(0.0);
-    var o4 = vec3<f32>(0.0);
-    var o5 = vec3<f32>(0.0);
-    var o6 = vec3<f32>(0.0);
-    var o7 = vec3<f32>(0.0);
-    for (var u = 0; u <= 2 * r; u++) {
-        let v7 = field(row, x + u + 7);
-        let g = taps[p.tap_off + u32(2 * r - u)];
-        o0 += g * v0;
-        o1 += g * v1;
-        o2 += g * v2;
-        o3 += g * v3;
-        o4 += g * v4;
-        o5 += g * v5;
-        o6 += g * v6;
-        o7 += g * v7;
-        v0 = v1;
-        v1 = v2;
-        v2 = v3;
-        v3 = v4;
-        v4 = v5;
-        v5 = v6;
-        v6 = v7;
-    }
+    let o = slide8(row, x, r);
     let cy = cols[p.w + row / p.w % p.h];
-    store(row, xs, o0, cy);
-    store(row, xs + 1u, o1, cy);
-    store(row, xs + 2u, o2, cy);
-    store(row, xs + 3u, o3, cy);
-    store(row, xs + 4u, o4, cy);
-    store(row, xs + 5u, o5, cy);
-    store(row, xs + 6u, o6, cy);
-    store(row, xs + 7u, o7, cy);
+    store(row, xs, o[0], cy);
+    store(row, xs + 1u, o[1], cy);
+    store(row, xs + 2u, o[2], cy);
+    store(row, xs + 3u, o[3], cy);
+    store(row, xs + 4u, o[4], cy);
+    store(row, xs + 5u, o[5], cy);
+    store(row, xs + 6u, o[6], cy);
+    store(row, xs + 7u, o[7], cy);
 }

@@ -23,10 +23,12 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
+//#include window8
+
 // load returns d at row y (clamped into the plane: edge replication) of
 // column x of image n.
-fn load(n: u32, x: u32, y: i32) -> f32 {
-    return d[(n * p.h + u32(clamp(y, 0, i32(p.h) - 1))) * p.w + x];
+fn win_load(col: u32, y: i32) -> f32 {
+    return d[col + u32(clamp(y, 0, i32(p.h) - 1)) * p.w];
 }
 
 // store combines the blurred L1 value l1 with the MS-SSIM of pixel
@@ -41,6 +43,17 @@ fn store(n: u32, x: u32, y: u32, l1: f32) {
     out[n * hw + y * p.w + x] = p.alpha * (1.0 - ms) + (1.0 - p.alpha) * l1;
 }
 
+alias Win = f32;
+
+// win_tap is the weight of step u: tap u of G_σ.
+fn win_tap(u: i32, r: i32) -> f32 {
+    return taps[p.tap_off + u32(u)];
+}
+
+fn win_madd(o: Win, g: f32, v: Win) -> Win {
+    return o + g * v;
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
@@ -53,47 +66,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let n = i / p.w / hb;
     let r = i32(p.r);
     let y = i32(y0) - r; // the input row under tap 0 of output y0
-    // vK: the input row under tap t of output y0+K.
-    var v0 = load(n, x, y);
-    var v1 = load(n, x, y + 1);
-    var v2 = load(n, x, y + 2);
-    var v3 = load(n, x, y + 3);
-    var v4 = load(n, x, y + 4);
-    var v5 = load(n, x, y + 5);
-    var v6 = load(n, x, y + 6);
-    var o0 = 0.0;
-    var o1 = 0.0;
-    var o2 = 0.0;
-    var o3 = 0.0;
-    var o4 = 0.0;
-    var o5 = 0.0;
-    var o6 = 0.0;
-    var o7 = 0.0;
-    for (var t = 0; t <= 2 * r; t++) {
-        let v7 = load(n, x, y + t + 7);
-        let g = taps[p.tap_off + u32(t)];
-        o0 += g * v0;
-        o1 += g * v1;
-        o2 += g * v2;
-        o3 += g * v3;
-        o4 += g * v4;
-        o5 += g * v5;
-        o6 += g * v6;
-        o7 += g * v7;
-        v0 = v1;
-        v1 = v2;
-        v2 = v3;
-        v3 = v4;
-        v4 = v5;
-        v5 = v6;
-        v6 = v7;
-    }
-    store(n, x, y0, o0);
-    store(n, x, y0 + 1u, o1);
-    store(n, x, y0 + 2u, o2);
-    store(n, x, y0 + 3u, o3);
-    store(n, x, y0 + 4u, o4);
-    store(n, x, y0 + 5u, o5);
-    store(n, x, y0 + 6u, o6);
-    store(n, x, y0 + 7u, o7);
+    let o = slide8(n * p.h * p.w + x, y, r);
+    store(n, x, y0, o[0]);
+    store(n, x, y0 + 1u, o[1]);
+    store(n, x, y0 + 2u, o[2]);
+    store(n, x, y0 + 3u, o[3]);
+    store(n, x, y0 + 4u, o[4]);
+    store(n, x, y0 + 5u, o[5]);
+    store(n, x, y0 + 6u, o[6]);
+    store(n, x, y0 + 7u, o[7]);
 }

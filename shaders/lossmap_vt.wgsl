@@ -26,9 +26,11 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> gt: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
+//#include window8
+
 // field returns the three fields at row q of the column starting at col,
 // or zeros where row q lies outside the image.
-fn field(col: u32, q: i32) -> vec3<f32> {
+fn win_load(col: u32, q: i32) -> Win {
     let j = col + u32(clamp(q, 0, i32(p.h) - 1)) * p.w;
     let v = vec3<f32>(gf[j], gf[p.n + j], gf[2u * p.n + j]);
     return select(vec3<f32>(0.0), v, q >= 0 && q < i32(p.h));
@@ -42,13 +44,13 @@ fn edge(col: u32, y: i32) -> vec3<f32> {
     var s = vec3<f32>(0.0);
     if (y == 0) {
         for (var q = 0; q < min(r, h); q++) {
-            s += taps[p.cum_off + u32(r - q)] * field(col, q);
+            s += taps[p.cum_off + u32(r - q)] * win_load(col, q);
         }
     }
     if (y == h - 1) {
         let all = taps[p.cum_off + u32(2 * r + 1)];
         for (var q = max(0, h - r); q < h; q++) {
-            s += (all - taps[p.cum_off + u32(h - q + r)]) * field(col, q);
+            s += (all - taps[p.cum_off + u32(h - q + r)]) * win_load(col, q);
         }
     }
     return s;
@@ -67,6 +69,17 @@ fn store(col: u32, y: u32, o: vec3<f32>) {
     gt[2u * p.n + i] = s.z;
 }
 
+alias Win = vec3<f32>;
+
+// win_tap is the weight of step u of the transposed blur: tap 2r − u.
+fn win_tap(u: i32, r: i32) -> f32 {
+    return taps[p.tap_off + u32(2 * r - u)];
+}
+
+fn win_madd(o: Win, g: f32, v: Win) -> Win {
+    return o + g * v;
+}
+
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = gid.x + gid.y * nwg.x * 256u;
@@ -82,46 +95,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     // Row y0+K collects g_{2r−u}·in[y0 + K − r + u] for u = 0..2r; vK is
     // that input row at step u.
     let y = i32(y0) - r;
-    var v0 = field(col, y);
-    var v1 = field(col, y + 1);
-    var v2 = field(col, y + 2);
-    var v3 = field(col, y + 3);
-    var v4 = field(col, y + 4);
-    var v5 = field(col, y + 5);
-    var v6 = field(col, y + 6);
-    var o0 = vec3<f32>(0.0);
-    var o1 = vec3<f32>(0.0);
-    var o2 = vec3<f32>(0.0);
-    var o3 = vec3<f32>(0.0);
-    var o4 = vec3<f32>(0.0);
-    var o5 = vec3<f32>(0.0);
-    var o6 = vec3<f32>(0.0);
-    var o7 = vec3<f32>(0.0);
-    for (var u = 0; u <= 2 * r; u++) {
-        let v7 = field(col, y + u + 7);
-        let g = taps[p.tap_off + u32(2 * r - u)];
-        o0 += g * v0;
-        o1 += g * v1;
-        o2 += g * v2;
-        o3 += g * v3;
-        o4 += g * v4;
-        o5 += g * v5;
-        o6 += g * v6;
-        o7 += g * v7;
-        v0 = v1;
-        v1 = v2;
-        v2 = v3;
-        v3 = v4;
-        v4 = v5;
-        v5 = v6;
-        v6 = v7;
-    }
-    store(col, y0, o0);
-    store(col, y0 + 1u, o1);
-    store(col, y0 + 2u, o2);
-    store(col, y0 + 3u, o3);
-    store(col, y0 + 4u, o4);
-    store(col, y0 + 5u, o5);
-    store(col, y0 + 6u, o6);
-    store(col, y0 + 7u, o7);
+    let o = slide8(col, y, r);
+    store(col, y0, o[0]);
+    store(col, y0 + 1u, o[1]);
+    store(col, y0 + 2u, o[2]);
+    store(col, y0 + 3u, o[3]);
+    store(col, y0 + 4u, o[4]);
+    store(col, y0 + 5u, o[5]);
+    store(col, y0 + 6u, o[6]);
+    store(col, y0 + 7u, o[7]);
 }

@@ -7,6 +7,11 @@ func (b *Backend) Activate(x backend.Tensor, act backend.Activation) backend.Ten
 	xt := tensorOf(x)
 	out := b.newTensor(xt.s)
 	n := xt.s.Len()
-	b.dispatch(b.kernel("activate", Read, ReadWrite), b.grid1D(n), []uint32{uint32(n), uint32(act)}, xt, out)
+	activateKernel.run(b, b.grid1D(n), activateParams{N: uint32(n), Act: uint32(act)}, xt, out)
 	return out
 }
+
+// activateParams is activate.wgsl's Params.
+type activateParams struct{ N, Act uint32 }
+
+var activateKernel = defineKernel[activateParams]("activate", Read, ReadWrite)

@@ -24,16 +24,25 @@ func (b *Backend) AdamW(param, grad, m, v backend.Tensor, h backend.AdamWParams)
 	lr, b1, b2 := h.LR, h.Beta1, h.Beta2
 	t := float64(h.Step)
 	n := s.Len()
-	p := []uint32{
-		uint32(n),
-		f32bits(float32(1 - lr*h.WeightDecay)),
-		f32bits(float32(b1)),
-		f32bits(float32(b2)),
-		f32bits(float32(1 - b1)),
-		f32bits(float32(1 - b2)),
-		f32bits(float32(lr / (1 - math.Pow(b1, t)))),
-		f32bits(float32(math.Sqrt(1 - math.Pow(b2, t)))),
-		f32bits(float32(h.Eps)),
+	p := adamwParams{
+		N:     uint32(n),
+		Decay: float32(1 - lr*h.WeightDecay),
+		Beta1: float32(b1),
+		Beta2: float32(b2),
+		OneB1: float32(1 - b1),
+		OneB2: float32(1 - b2),
+		Step:  float32(lr / (1 - math.Pow(b1, t))),
+		Bc2:   float32(math.Sqrt(1 - math.Pow(b2, t))),
+		Eps:   float32(h.Eps),
 	}
-	b.dispatch(b.kernel("adamw", ReadWrite, Read, ReadWrite, ReadWrite), b.grid1D(n), p, pt, gt, mt, vt)
+	adamwKernel.run(b, b.grid1D(n), p, pt, gt, mt, vt)
 }
+
+// adamwParams is adamw.wgsl's Params.
+type adamwParams struct {
+	N                                            uint32
+	Decay, Beta1, Beta2, OneB1, OneB2, Step, Bc2 float32
+	Eps                                          float32
+}
+
+var adamwKernel = defineKernel[adamwParams]("adamw", ReadWrite, Read, ReadWrite, ReadWrite)

@@ -12,7 +12,7 @@ func (b *Backend) Add(x, y backend.Tensor) backend.Tensor {
 	mustSameShape("Add", xt.s, yt.s)
 	out := b.newTensor(xt.s)
 	n := xt.s.Len()
-	b.dispatch(b.kernel("add", Read, Read, ReadWrite), b.grid1D(n), []uint32{uint32(n)}, xt, yt, out)
+	addKernel.run(b, b.grid1D(n), addParams{N: uint32(n)}, xt, yt, out)
 	return out
 }
 
@@ -21,3 +21,8 @@ func mustSameShape(op string, a, b backend.Shape) {
 		panic(fmt.Sprintf("gpu: %s: shapes %v and %v differ", op, a, b))
 	}
 }
+
+// addParams is add.wgsl's Params.
+type addParams struct{ N uint32 }
+
+var addKernel = defineKernel[addParams]("add", Read, Read, ReadWrite)

@@ -9,7 +9,11 @@ func (b *Backend) AvgPool2(x backend.Tensor) backend.Tensor {
 	s := xt.s
 	out := b.newTensor(backend.HalfShape("AvgPool2", s))
 	n := out.s.Len()
-	b.dispatch(b.kernel("avgpool2", Read, ReadWrite), b.grid1D(n),
-		[]uint32{uint32(n), uint32(s.H), uint32(s.W)}, xt, out)
+	avgpool2Kernel.run(b, b.grid1D(n), poolParams{N: uint32(n), H: uint32(s.H), W: uint32(s.W)}, xt, out)
 	return out
 }
+
+// poolParams is the Params of avgpool2.wgsl and avgpool2_backward.wgsl.
+type poolParams struct{ N, H, W uint32 }
+
+var avgpool2Kernel = defineKernel[poolParams]("avgpool2", Read, ReadWrite)

@@ -10,7 +10,8 @@ func (b *Backend) AvgPool2Backward(dy backend.Tensor) backend.Tensor {
 	// dx is (N,C,2·H,2·W) of dy's H, W
 	dx := b.newTensor(backend.Shape{N: s.N, C: s.C, H: 2 * s.H, W: 2 * s.W})
 	n := dx.s.Len()
-	b.dispatch(b.kernel("avgpool2_backward", Read, ReadWrite), b.grid1D(n),
-		[]uint32{uint32(n), uint32(dx.s.H), uint32(dx.s.W)}, dyt, dx)
+	avgpool2BackwardKernel.run(b, b.grid1D(n), poolParams{N: uint32(n), H: uint32(dx.s.H), W: uint32(dx.s.W)}, dyt, dx)
 	return dx
 }
+
+var avgpool2BackwardKernel = defineKernel[poolParams]("avgpool2_backward", Read, ReadWrite)

@@ -37,6 +37,7 @@ type Backend struct {
 
 	kernels map[string]*Kernel
 	pool    map[uint64][]*wgpu.Buffer // free storage buffers by byte size
+	created uint64                    // bytes of tensor buffers created: the pool never shrinks, so its high-water mark
 	staging map[uint64][]*wgpu.Buffer // free MAP_READ buffers by byte size
 
 	// The batch being recorded: one encoder, one open compute pass, the
@@ -148,6 +149,7 @@ func (b *Backend) newTensor(s backend.Shape) *Tensor {
 		b.fail(fmt.Errorf("gpu: buffer of %d bytes: %w", size, err))
 		return &Tensor{s: s, invalid: true}
 	}
+	b.created += size
 	return &Tensor{s: s, buf: buf, cap: size}
 }
 

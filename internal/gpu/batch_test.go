@@ -12,7 +12,7 @@ import (
 	"github.com/noise2norm/noise2norm/native"
 )
 
-// TestFoldedGrids reruns the op cases with the per-dimension workgroup
+// TestFoldedGrids reruns the op table with the per-dimension workgroup
 // limit lowered to 3, so that every grid is folded into (x, y) and the
 // kernels' index arithmetic over num_workgroups is exercised.
 func TestFoldedGrids(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/backend/optest"
 	"github.com/noise2norm/noise2norm/internal/testutil"
 )
 
@@ -44,63 +45,17 @@ func rw(in ...backend.Shape) func(backend.Shape) int {
 	}
 }
 
-var (
-	level0 = sh(1, 32, 256, 256)
-	gate   = sh(1, 32, 1, 1)
-	half   = sh(1, 32, 128, 128)
-	image  = sh(1, 3, 256, 256)
-)
-
-func BenchmarkAdd(b *testing.B) {
-	benchOp(b, []backend.Shape{level0, level0}, rw(level0, level0), func(t []backend.Tensor) backend.Tensor { return dev.Add(t[0], t[1]) })
-}
-
-func BenchmarkReLU(b *testing.B) {
-	benchOp(b, []backend.Shape{level0}, rw(level0), func(t []backend.Tensor) backend.Tensor { return dev.Activate(t[0], backend.ReLU) })
-}
-
-func BenchmarkGlobalAvgPool(b *testing.B) {
-	benchOp(b, []backend.Shape{level0}, rw(level0), func(t []backend.Tensor) backend.Tensor { return dev.GlobalAvgPool(t[0]) })
-}
-
-func BenchmarkAvgPool2(b *testing.B) {
-	benchOp(b, []backend.Shape{image}, rw(image), func(t []backend.Tensor) backend.Tensor { return dev.AvgPool2(t[0]) })
-}
-
-func BenchmarkPixelUnshuffle(b *testing.B) {
-	benchOp(b, []backend.Shape{level0}, rw(level0), func(t []backend.Tensor) backend.Tensor { return dev.PixelUnshuffle(t[0]) })
-}
-
-func BenchmarkPixelShuffle(b *testing.B) {
-	benchOp(b, []backend.Shape{sh(1, 128, 128, 128)}, rw(sh(1, 128, 128, 128)), func(t []backend.Tensor) backend.Tensor { return dev.PixelShuffle(t[0]) })
-}
-
-func BenchmarkUpsampleBilinear2(b *testing.B) {
-	benchOp(b, []backend.Shape{half}, rw(half), func(t []backend.Tensor) backend.Tensor { return dev.UpsampleBilinear(t[0], 2) })
-}
-
-func BenchmarkConcat(b *testing.B) {
-	benchOp(b, []backend.Shape{level0, level0}, rw(level0, level0), func(t []backend.Tensor) backend.Tensor { return dev.Concat(t[0], t[1]) })
-}
-
-func BenchmarkChannelGate(b *testing.B) {
-	benchOp(b, []backend.Shape{level0, gate}, rw(level0, gate), func(t []backend.Tensor) backend.Tensor { return dev.ChannelGate(t[0], t[1]) })
-}
-
-// BenchmarkSKFFFuse4 counts the traffic of its passes: each reads a map and
-// the running sum and writes the sum (the first pass only writes).
-func BenchmarkSKFFFuse4(b *testing.B) {
-	in := []backend.Shape{level0, level0, level0, level0, gate, gate, gate, gate}
-	benchOp(b, in, func(out backend.Shape) int { return 4 * out.Len() * (4*3 - 1) },
-		func(t []backend.Tensor) backend.Tensor { return dev.SKFFFuse(t[:4], t[4:]) })
-}
-
-func BenchmarkNoise(b *testing.B) {
-	benchOp(b, []backend.Shape{image}, rw(image), func(t []backend.Tensor) backend.Tensor { return dev.Noise(t[0], 0.3, 7) })
-}
-
-// BenchmarkLossMap reports the traffic of its inputs and output only (its
-// passes move about 60 times more); ns/op is the number to watch.
-func BenchmarkLossMap(b *testing.B) {
-	benchOp(b, []backend.Shape{image, image}, rw(image, image), func(t []backend.Tensor) backend.Tensor { return dev.LossMap(t[0], t[1], 0.84) })
+// BenchmarkOps times every case of the op table that has network-size
+// inputs (optest.Case.Bench) and reports the bytes of reading its inputs
+// once and writing its output once per second (SKFFFuse's and LossMap's
+// passes move several times more; ns/op is the number to compare).
+func BenchmarkOps(b *testing.B) {
+	for _, c := range optest.Cases {
+		if c.Bench == nil {
+			continue
+		}
+		b.Run(c.Name, func(b *testing.B) {
+			benchOp(b, c.Bench, rw(c.Bench...), func(t []backend.Tensor) backend.Tensor { return c.Run(dev, t)[0] })
+		})
+	}
 }

@@ -16,7 +16,12 @@ func (b *Backend) ChannelGate(y, w backend.Tensor) backend.Tensor {
 	}
 	out := b.newTensor(s)
 	n := s.Len()
-	b.dispatch(b.kernel("channel_gate", Read, Read, ReadWrite), b.grid1D((n+3)/4),
-		[]uint32{uint32(n), uint32(s.H * s.W)}, yt, wt, out)
+	channelGateKernel.run(b, b.grid1D((n+3)/4), planesParams{N: uint32(n), HW: uint32(s.H * s.W)}, yt, wt, out)
 	return out
 }
+
+// planesParams is the Params of the kernels over runs of 4 values of NCHW
+// planes (lib/runs_of_4.wgsl): n values, planes of hw.
+type planesParams struct{ N, HW uint32 }
+
+var channelGateKernel = defineKernel[planesParams]("channel_gate", Read, Read, ReadWrite)

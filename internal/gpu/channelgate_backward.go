@@ -18,8 +18,7 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 	mustSameShape("ChannelGateBackward", s, dt.s)
 	dyt := b.newTensor(s)
 	n := s.Len()
-	b.dispatch(b.kernel("channel_gate_backward", Read, Read, ReadWrite), b.grid1D((n+3)/4),
-		[]uint32{uint32(n), uint32(s.H * s.W)}, dt, wt, dyt)
+	channelGateBackwardKernel.run(b, b.grid1D((n+3)/4), planesParams{N: uint32(n), HW: uint32(s.H * s.W)}, dt, wt, dyt)
 	dwt := b.newTensor(wt.s)
 	b.planeDot(dt, yt, dwt, 0)
 	return dyt, dwt
@@ -30,6 +29,12 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 func (b *Backend) planeDot(a, c, out *Tensor, offset int) {
 	s := a.s
 	planes := s.N * s.C
-	b.dispatch(b.kernel("plane_dot", Read, Read, ReadWrite), b.groups(planes),
-		[]uint32{uint32(planes), uint32(s.H * s.W), uint32(offset)}, a, c, out)
+	planeDotKernel.run(b, b.groups(planes), planeDotParams{Planes: uint32(planes), HW: uint32(s.H * s.W), Offset: uint32(offset)}, a, c, out)
 }
+
+var channelGateBackwardKernel = defineKernel[planesParams]("channel_gate_backward", Read, Read, ReadWrite)
+
+// planeDotParams is plane_dot.wgsl's Params.
+type planeDotParams struct{ Planes, HW, Offset uint32 }
+
+var planeDotKernel = defineKernel[planeDotParams]("plane_dot", Read, Read, ReadWrite)

@@ -37,32 +37,27 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 		panic(fmt.Sprintf("gpu: Conv2D: input %v, weights %v", xs, ws))
 	}
 	cin, cout := xs.C, ws.N
-	hasBias := uint32(0)
+	hasBias := false
 	bt := xt // bound in bias's place when there is none; never read
 	if bias != nil {
 		bt = tensorOf(bias)
 		if bt.s != (backend.Shape{N: 1, C: cout, H: 1, W: 1}) {
 			panic(fmt.Sprintf("gpu: Conv2D: bias %v for weights %v", bt.s, ws))
 		}
-		hasBias = 1
+		hasBias = true
 	}
 	// out is (N,Cout,H,W)
 	out := b.newTensor(backend.Shape{N: xs.N, C: cout, H: xs.H, W: xs.W})
-	access := []Access{Read, Read, Read, ReadWrite}
 	switch {
 	case k == 1 && xs.H*xs.W == 1:
-		p := []uint32{uint32(xs.N), uint32(cin), uint32(cout), uint32(act), hasBias}
-		b.dispatch(b.kernel("conv_fc", access...), b.grid1D(xs.N*cout), p, xt, wt, bt, out)
+		p := convFCParams{N: uint32(xs.N), Cin: uint32(cin), Cout: uint32(cout), Act: uint32(act), HasBias: boolWord(hasBias)}
+		convFCKernel.run(b, b.grid1D(xs.N*cout), p, xt, wt, bt, out)
 	case (k == 1 || k == 3) && b.cpuKernels:
 		// conv3x3_cpu: 8 channels × 8 pixels × 4 rows per invocation;
 		// conv1x1_cpu: 16 channels × 16 pixels.
-		name, group, runs := "conv3x3_cpu", convGroup, (xs.W+convPixels-1)/convPixels*((xs.H+convCPURows-1)/convCPURows)
+		group, runs := convGroup, (xs.W+convPixels-1)/convPixels*((xs.H+convCPURows-1)/convCPURows)
 		if k == 1 {
-			name, group, runs = "conv1x1_cpu", 2*convGroup, (xs.H*xs.W+2*convPixels-1)/(2*convPixels)
-		}
-		p := []uint32{uint32(cin), uint32(cout), uint32(xs.H), uint32(xs.W), uint32(act), hasBias}
-		if k == 1 {
-			p = []uint32{uint32(cin), uint32(cout), uint32(xs.H * xs.W), uint32(act), hasBias}
+			group, runs = 2*convGroup, (xs.H*xs.W+2*convPixels-1)/(2*convPixels)
 		}
 		grid := [3]uint32{
 			uint32((runs + convWG - 1) / convWG),
@@ -70,16 +65,18 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 			uint32(xs.N),
 		}
 		b.checkConvGrid(grid, xs, ws)
-		b.dispatch(b.kernel(name, access...), grid, p, xt, wt, bt, out)
+		if k == 1 {
+			p := conv1x1CPUParams{Cin: uint32(cin), Cout: uint32(cout), HW: uint32(xs.H * xs.W), Act: uint32(act), HasBias: boolWord(hasBias)}
+			conv1x1CPUKernel.run(b, grid, p, xt, wt, bt, out)
+		} else {
+			p := conv3x3CPUParams{Cin: uint32(cin), Cout: uint32(cout), H: uint32(xs.H), W: uint32(xs.W), Act: uint32(act), HasBias: boolWord(hasBias)}
+			conv3x3CPUKernel.run(b, grid, p, xt, wt, bt, out)
+		}
 	case k == 1 || k == 3:
 		wp, cout4 := b.repackConvWeights(wt)
 		runs := (xs.W + convPixels - 1) / convPixels * xs.H // 8-pixel runs of conv3x3
-		name := "conv3x3"
-		p := []uint32{uint32(cin), uint32(cout), uint32(xs.H), uint32(xs.W), uint32(cout4), uint32(act), hasBias}
 		if k == 1 {
 			runs = (xs.H*xs.W + convPixels - 1) / convPixels
-			name = "conv1x1"
-			p = []uint32{uint32(cin), uint32(cout), uint32(xs.H * xs.W), uint32(cout4), uint32(act), hasBias}
 		}
 		grid := [3]uint32{
 			uint32((runs + convWG - 1) / convWG),
@@ -87,11 +84,17 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 			uint32(xs.N),
 		}
 		b.checkConvGrid(grid, xs, ws)
-		b.dispatch(b.kernel(name, access...), grid, p, xt, wp, bt, out)
+		if k == 1 {
+			p := conv1x1Params{Cin: uint32(cin), Cout: uint32(cout), HW: uint32(xs.H * xs.W), Cout4: uint32(cout4), Act: uint32(act), HasBias: boolWord(hasBias)}
+			conv1x1Kernel.run(b, grid, p, xt, wp, bt, out)
+		} else {
+			p := conv3x3Params{Cin: uint32(cin), Cout: uint32(cout), H: uint32(xs.H), W: uint32(xs.W), Cout4: uint32(cout4), Act: uint32(act), HasBias: boolWord(hasBias)}
+			conv3x3Kernel.run(b, grid, p, xt, wp, bt, out)
+		}
 		b.Free(wp)
 	default:
-		p := []uint32{uint32(xs.N), uint32(cin), uint32(cout), uint32(xs.H), uint32(xs.W), uint32(k), uint32(act), hasBias}
-		b.dispatch(b.kernel("conv_direct", access...), b.grid1D(out.s.Len()), p, xt, wt, bt, out)
+		p := convDirectParams{N: uint32(xs.N), Cin: uint32(cin), Cout: uint32(cout), H: uint32(xs.H), W: uint32(xs.W), K: uint32(k), Act: uint32(act), HasBias: boolWord(hasBias)}
+		convDirectKernel.run(b, b.grid1D(out.s.Len()), p, xt, wt, bt, out)
 	}
 	return out
 }
@@ -112,7 +115,29 @@ func (b *Backend) repackConvWeights(w *Tensor) (wp *Tensor, cout4 int) {
 	cout4 = (s.N + convGroup - 1) / convGroup * convGroup / 4
 	n := s.C * s.H * s.W * cout4 * 4
 	wp = b.newTensor(backend.Shape{N: 1, C: 1, H: 1, W: n})
-	p := []uint32{uint32(s.N), uint32(s.C), uint32(s.H * s.W), uint32(cout4)}
-	b.dispatch(b.kernel("conv_repack", Read, ReadWrite), b.grid1D(n), p, w, wp)
+	p := convRepackParams{Cout: uint32(s.N), Cin: uint32(s.C), KK: uint32(s.H * s.W), Cout4: uint32(cout4)}
+	convRepackKernel.run(b, b.grid1D(n), p, w, wp)
 	return wp, cout4
 }
+
+// Params of the forward convolution kernels, as in their shaders.
+type (
+	convFCParams     struct{ N, Cin, Cout, Act, HasBias uint32 }
+	conv1x1CPUParams struct{ Cin, Cout, HW, Act, HasBias uint32 }
+	conv3x3CPUParams struct{ Cin, Cout, H, W, Act, HasBias uint32 }
+	conv1x1Params    struct{ Cin, Cout, HW, Cout4, Act, HasBias uint32 }
+	conv3x3Params    struct{ Cin, Cout, H, W, Cout4, Act, HasBias uint32 }
+	convDirectParams struct{ N, Cin, Cout, H, W, K, Act, HasBias uint32 }
+	convRepackParams struct{ Cout, Cin, KK, Cout4 uint32 }
+)
+
+// The forward convolution kernels: input, weights, bias, output.
+var (
+	convFCKernel     = defineKernel[convFCParams]("conv_fc", Read, Read, Read, ReadWrite)
+	conv1x1CPUKernel = defineKernel[conv1x1CPUParams]("conv1x1_cpu", Read, Read, Read, ReadWrite)
+	conv3x3CPUKernel = defineKernel[conv3x3CPUParams]("conv3x3_cpu", Read, Read, Read, ReadWrite)
+	conv1x1Kernel    = defineKernel[conv1x1Params]("conv1x1", Read, Read, Read, ReadWrite)
+	conv3x3Kernel    = defineKernel[conv3x3Params]("conv3x3", Read, Read, Read, ReadWrite)
+	convDirectKernel = defineKernel[convDirectParams]("conv_direct", Read, Read, Read, ReadWrite)
+	convRepackKernel = defineKernel[convRepackParams]("conv_repack", Read, ReadWrite)
+)

@@ -61,16 +61,14 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	if act != backend.Linear {
 		g = b.newTensor(ys)
 		n := ys.Len()
-		b.dispatch(b.kernel("act_backward", Read, Read, ReadWrite), b.grid1D(n),
-			[]uint32{uint32(n), uint32(act)}, dyt, yt, g)
+		actBackwardKernel.run(b, b.grid1D(n), activateParams{N: uint32(n), Act: uint32(act)}, dyt, yt, g)
 	}
 	hw := xs.H * xs.W
 
 	if hasBias {
 		// db is (1,Cout,1,1)
 		dbt := b.newTensor(backend.Shape{N: 1, C: cout, H: 1, W: 1})
-		b.dispatch(b.kernel("conv_db", Read, ReadWrite), b.groups(cout),
-			[]uint32{uint32(cout), uint32(xs.N), uint32(hw)}, g, dbt)
+		convDBKernel.run(b, b.groups(cout), convDBParams{Cout: uint32(cout), N: uint32(xs.N), HW: uint32(hw)}, g, dbt)
 		db = dbt
 	}
 
@@ -78,16 +76,15 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	dwt := b.newTensor(ws)
 	switch {
 	case k == 1 && hw == 1:
-		b.dispatch(b.kernel("conv_dw_fc", Read, Read, ReadWrite), b.grid1D(cout*cin),
-			[]uint32{uint32(xs.N), uint32(cin), uint32(cout)}, g, xt, dwt)
+		convDWFCKernel.run(b, b.grid1D(cout*cin), convDWFCParams{N: uint32(xs.N), Cin: uint32(cin), Cout: uint32(cout)}, g, xt, dwt)
 	case k == 3:
 		b.weightGrad3x3(g, xt, dwt)
 	case k == 1:
 		b.weightGrad1x1(g, xt, dwt)
 	default:
 		chunks := (k*k + dwTaps - 1) / dwTaps
-		p := []uint32{uint32(xs.N), uint32(cin), uint32(cout), uint32(xs.H), uint32(xs.W), uint32(k), uint32(chunks)}
-		b.dispatch(b.kernel("conv_dw", Read, Read, ReadWrite), b.groups(cout*cin*chunks), p, g, xt, dwt)
+		p := convDWParams{N: uint32(xs.N), Cin: uint32(cin), Cout: uint32(cout), H: uint32(xs.H), W: uint32(xs.W), K: uint32(k), Chunks: uint32(chunks)}
+		convDWKernel.run(b, b.groups(cout*cin*chunks), p, g, xt, dwt)
 	}
 	dw = dwt
 
@@ -95,8 +92,7 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 		// wf is (Cin,Cout,k,k)
 		wf := b.newTensor(backend.Shape{N: cin, C: cout, H: k, W: k})
 		n := ws.Len()
-		b.dispatch(b.kernel("conv_flip", Read, ReadWrite), b.grid1D(n),
-			[]uint32{uint32(n), uint32(cout), uint32(cin), uint32(k * k)}, wt, wf)
+		convFlipKernel.run(b, b.grid1D(n), convFlipParams{N: uint32(n), Cout: uint32(cout), Cin: uint32(cin), KK: uint32(k * k)}, wt, wf)
 		dx = b.Conv2D(g, wf, nil, backend.Linear)
 		b.Free(wf)
 	}
@@ -135,9 +131,9 @@ func (b *Backend) weightGrad3x3(g, x, dw *Tensor) {
 	}
 	bands, groups := ceilDiv(s.H, rb), ceilDiv(qw, sq)
 	macs := rb * sq * 8 * 9 * dw3CI * dw3CO
-	b.weightGradChunked("conv_dw3x3", g, x, dw, bands*groups, cig*cog, macs, func(n0 int) []uint32 {
-		return []uint32{uint32(s.C), uint32(dw.s.N), uint32(s.H), uint32(s.W), uint32(qw), uint32(rb), uint32(sq),
-			uint32(bands), uint32(groups), uint32(cig), uint32(cog), uint32(n0)}
+	weightGradChunked(b, convDW3x3Kernel, g, x, dw, bands*groups, cig*cog, macs, func(n0, item0, count int) convDW3x3Params {
+		return convDW3x3Params{Cin: uint32(s.C), Cout: uint32(dw.s.N), H: uint32(s.H), W: uint32(s.W), QW: uint32(qw), RB: uint32(rb), SQ: uint32(sq),
+			Bands: uint32(bands), Groups: uint32(groups), CIG: uint32(cig), COG: uint32(cog), N0: uint32(n0), Item0: uint32(item0), Count: uint32(count)}
 	})
 }
 
@@ -160,47 +156,40 @@ func (b *Backend) weightGrad1x1(g, x, dw *Tensor) {
 	}
 	cpi := ceilDiv(rpi, runs)
 	macs := runs * 8 * dw1CI * dw1CO
-	b.weightGradChunked("conv_dw1x1", g, x, dw, cpi, cig*cog, macs, func(n0 int) []uint32 {
-		return []uint32{uint32(s.C), uint32(dw.s.N), uint32(hw), uint32(runs), uint32(rpi), uint32(cpi),
-			uint32(cig), uint32(cog), uint32(n0)}
+	weightGradChunked(b, convDW1x1Kernel, g, x, dw, cpi, cig*cog, macs, func(n0, item0, count int) convDW1x1Params {
+		return convDW1x1Params{Cin: uint32(s.C), Cout: uint32(dw.s.N), HW: uint32(hw), Runs: uint32(runs), RPI: uint32(rpi), CPI: uint32(cpi),
+			CIG: uint32(cig), COG: uint32(cog), N0: uint32(n0), Item0: uint32(item0), Count: uint32(count)}
 	})
 }
 
-// weightGradChunked records the kernel name (conv_dw3x3 or conv_dw1x1) over
+// weightGradChunked records the kernel k (conv_dw3x3 or conv_dw1x1) over
 // all images of x (N,Cin,H,W), with perImage chunks per image, tiles work
 // items per chunk and about macs multiply-adds per item, then sums the
 // chunks' partials into dw with conv_dw_sum. The images go in passes of as
 // many as keep the partials (chunks, len(dw)) within dwMaxPartial floats
 // (each pass after the first adds to dw); a pass's items go in dispatches
-// of at most dwDispatchMACs multiply-adds. params(n0) gives the kernel's
-// parameters for the pass starting at image n0, to which the dispatch's
-// first item and item count are appended. With one chunk in all, the
-// kernel writes dw directly.
-func (b *Backend) weightGradChunked(name string, g, x, dw *Tensor, perImage, tiles, macs int, params func(n0 int) []uint32) {
+// of at most dwDispatchMACs multiply-adds. params(n0, item0, count) gives
+// the kernel's parameters for the dispatch of items item0..item0+count−1
+// of the pass starting at image n0. With one chunk in all, the kernel
+// writes dw directly.
+func weightGradChunked[P any](b *Backend, k kernelDef[P], g, x, dw *Tensor, perImage, tiles, macs int, params func(n0, item0, count int) P) {
 	m := dw.s.Len()
 	limit := min(dwMaxPartial, int(b.limits.MaxStorageBufferBindingSize/4))
 	imgs := max(1, min(x.s.N, limit/(perImage*m)))
 	perDispatch := max(dwWG, dwDispatchMACs/macs/dwWG*dwWG)
-	k := b.kernel(name, Read, Read, ReadWrite)
-	sum := b.kernel("conv_dw_sum", Read, ReadWrite)
 	for n0 := 0; n0 < x.s.N; n0 += imgs {
 		chunks := min(imgs, x.s.N-n0) * perImage
 		part := dw
 		if chunks > 1 || x.s.N > imgs {
 			part = b.newTensor(backend.Shape{N: 1, C: 1, H: chunks, W: m})
 		}
-		p := params(n0)
 		items := chunks * tiles
 		for i0 := 0; i0 < items; i0 += perDispatch {
 			count := min(perDispatch, items-i0)
-			b.dispatch(k, b.groups(ceilDiv(count, dwWG)), append(p, uint32(i0), uint32(count)), g, x, part)
+			k.run(b, b.groups(ceilDiv(count, dwWG)), params(n0, i0, count), g, x, part)
 		}
 		if part != dw {
-			acc := uint32(0)
-			if n0 > 0 {
-				acc = 1
-			}
-			b.dispatch(sum, b.grid1D(m), []uint32{uint32(m), uint32(chunks), acc}, part, dw)
+			convDWSumKernel.run(b, b.grid1D(m), convDWSumParams{M: uint32(m), Chunks: uint32(chunks), Acc: boolWord(n0 > 0)}, part, dw)
 			b.Free(part)
 		}
 	}
@@ -208,3 +197,26 @@ func (b *Backend) weightGradChunked(name string, g, x, dw *Tensor, perImage, til
 
 // ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// Params of the convolution backward kernels, as in their shaders
+// (act_backward takes activateParams).
+type (
+	convDBParams    struct{ Cout, N, HW uint32 }
+	convDWFCParams  struct{ N, Cin, Cout uint32 }
+	convDWParams    struct{ N, Cin, Cout, H, W, K, Chunks uint32 }
+	convFlipParams  struct{ N, Cout, Cin, KK uint32 }
+	convDWSumParams struct{ M, Chunks, Acc uint32 }
+	convDW3x3Params struct{ Cin, Cout, H, W, QW, RB, SQ, Bands, Groups, CIG, COG, N0, Item0, Count uint32 }
+	convDW1x1Params struct{ Cin, Cout, HW, Runs, RPI, CPI, CIG, COG, N0, Item0, Count uint32 }
+)
+
+var (
+	actBackwardKernel = defineKernel[activateParams]("act_backward", Read, Read, ReadWrite)
+	convDBKernel      = defineKernel[convDBParams]("conv_db", Read, ReadWrite)
+	convDWFCKernel    = defineKernel[convDWFCParams]("conv_dw_fc", Read, Read, ReadWrite)
+	convDWKernel      = defineKernel[convDWParams]("conv_dw", Read, Read, ReadWrite)
+	convFlipKernel    = defineKernel[convFlipParams]("conv_flip", Read, ReadWrite)
+	convDWSumKernel   = defineKernel[convDWSumParams]("conv_dw_sum", Read, ReadWrite)
+	convDW3x3Kernel   = defineKernel[convDW3x3Params]("conv_dw3x3", Read, Read, ReadWrite)
+	convDW1x1Kernel   = defineKernel[convDW1x1Params]("conv_dw1x1", Read, Read, ReadWrite)
+)

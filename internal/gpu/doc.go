@@ -12,16 +12,21 @@
 // # Internal API for op files (conv.go builds on this)
 //
 // An op is a method on *Backend in its own file. It unwraps its inputs,
-// allocates its output, gets a cached kernel and records a dispatch:
+// allocates its output and records a dispatch of a kernel defined, with
+// the Go struct of its Params, in a package-level var of the same file:
 //
 //	func (b *Backend) Add(x, y backend.Tensor) backend.Tensor {
-//		xt, yt := tensorOf(x), tensorOf(y)        // *Tensor; panics if foreign or freed
-//		out := b.newTensor(xt.s)                  // uninitialised, from the buffer pool
+//		xt, yt := tensorOf(x), tensorOf(y) // *Tensor; panics if foreign or freed
+//		out := b.newTensor(xt.s)           // uninitialised, from the buffer pool
 //		n := xt.s.Len()
-//		k := b.kernel("add", Read, Read, ReadWrite) // shaders/add.wgsl, compiled once
-//		b.dispatch(k, b.grid1D(n), []uint32{uint32(n)}, xt, yt, out)
+//		addKernel.run(b, b.grid1D(n), addParams{N: uint32(n)}, xt, yt, out)
 //		return out
 //	}
+//
+//	// addParams is add.wgsl's Params.
+//	type addParams struct{ N uint32 }
+//
+//	var addKernel = defineKernel[addParams]("add", Read, Read, ReadWrite)
 //
 // The pieces:
 //
@@ -32,22 +37,23 @@
 //     b.Free(t) returns a buffer to the pool; freeing an input right after
 //     recording the op that reads it is safe (later writes are ordered
 //     after it). Free scratch tensors the same way.
-//   - b.kernel(name string, access ...Access) *Kernel: the pipeline of
-//     shaders/<name>.wgsl (any file in shaders/ is embedded, conv*.wgsl
-//     included), entry point "main", compiled on first use and cached by
+//   - defineKernel[P](name, access ...Access) kernelDef[P]: the kernel of
+//     shaders/<name>.wgsl (assembled by shaders.Source: `//#include NAME`
+//     lines replaced by shaders/lib/NAME.wgsl, constants generated from Go
+//     in front), entry point "main", compiled on first use and cached by
 //     name. Binding i of group 0 is a storage buffer, var<storage, read>
 //     for Read or var<storage, read_write> for ReadWrite; binding
-//     len(access) is the var<uniform> Params struct. The same name must
-//     always be used with the same access list.
-//   - b.kernelSource(key, wgsl string, access ...Access) *Kernel: the same
-//     for WGSL built at run time (e.g. a constant substituted into a
-//     shaders.Source text), cached under key.
-//   - b.dispatch(k, grid [3]uint32, params []uint32, ts ...*Tensor): records
-//     one dispatch with ts bound in order and params (1 to 64 32-bit words,
-//     laid out as the WGSL struct: u32 as is, f32 as f32bits(x), i32 as
-//     uint32(int32(v)); fields are 4-byte, so use no vec3/vec4 fields) in
-//     the uniform. Each dispatch gets its own uniform slot, written just
-//     before its batch is submitted, so params never race.
+//     len(access) is the var<uniform> Params struct, whose Go twin is P:
+//     the same fields in the same order, uint32/int32/float32 for
+//     u32/i32/f32, named in CamelCase (TestParamsMatchShaders checks every
+//     kernel). Fields are 4 bytes, so use no vec3/vec4 fields.
+//   - k.run(b, grid [3]uint32, params P, ts ...*Tensor): records one
+//     dispatch with ts bound in order and params encoded into the uniform.
+//     Each dispatch gets its own uniform slot, written just before its
+//     batch is submitted, so params never race.
+//   - b.kernelSource(key, wgsl string, access ...Access) *Kernel and
+//     b.dispatch(k, grid, params []byte, ts...): the untyped layer below
+//     run, for WGSL built at run time (tests).
 //   - b.grid1D(n) [3]uint32: workgroups covering n invocations at
 //     @workgroup_size(256) (wgSize), folded into y past the device's
 //     per-dimension limit; the kernel computes its index as

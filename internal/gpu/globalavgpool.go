@@ -9,7 +9,11 @@ func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
 	s := xt.s
 	out := b.newTensor(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	planes := s.N * s.C
-	b.dispatch(b.kernel("global_avg_pool", Read, ReadWrite), b.groups(planes),
-		[]uint32{uint32(planes), uint32(s.H * s.W)}, xt, out)
+	globalAvgPoolKernel.run(b, b.groups(planes), globalAvgPoolParams{Planes: uint32(planes), HW: uint32(s.H * s.W)}, xt, out)
 	return out
 }
+
+// globalAvgPoolParams is global_avg_pool.wgsl's Params.
+type globalAvgPoolParams struct{ Planes, HW uint32 }
+
+var globalAvgPoolKernel = defineKernel[globalAvgPoolParams]("global_avg_pool", Read, ReadWrite)

@@ -16,7 +16,8 @@ func (b *Backend) GlobalAvgPoolBackward(dy backend.Tensor, s backend.Shape) back
 	}
 	dx := b.newTensor(s)
 	n := s.Len()
-	b.dispatch(b.kernel("global_avg_pool_backward", Read, ReadWrite), b.grid1D((n+3)/4),
-		[]uint32{uint32(n), uint32(s.H * s.W)}, dyt, dx)
+	globalAvgPoolBackwardKernel.run(b, b.grid1D((n+3)/4), planesParams{N: uint32(n), HW: uint32(s.H * s.W)}, dyt, dx)
 	return dx
 }
+
+var globalAvgPoolBackwardKernel = defineKernel[planesParams]("global_avg_pool_backward", Read, ReadWrite)

@@ -3,7 +3,7 @@ package gpu
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
+	"reflect"
 	"slices"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -119,16 +119,70 @@ func (b *Backend) mustSameAccess(k *Kernel, access []Access) {
 	}
 }
 
+// kernelDef is a kernel of shaders/ as the Go side sees it: its name, the
+// access of its storage buffers (bindings 0..len(access)-1) and, as P, the
+// Go struct of its uniform Params: the shader's fields in the shader's
+// order, of type uint32, int32 or float32 (u32, i32, f32), named as the
+// shader's fields in CamelCase (has_bias: HasBias). TestParamsMatchShaders
+// checks every definition against its shader's `struct Params`.
+type kernelDef[P any] struct {
+	name   string
+	access []Access
+}
+
+// kernelInfo is what defineKernel records of a kernel, for tests.
+type kernelInfo struct {
+	params reflect.Type
+	access []Access
+}
+
+// kernels holds every defined kernel by name.
+var kernels = map[string]kernelInfo{}
+
+// defineKernel defines the kernel shaders/<name>.wgsl with Params P and
+// the given buffer access; call it once per kernel, in a package-level var.
+func defineKernel[P any](name string, access ...Access) kernelDef[P] {
+	if _, dup := kernels[name]; dup {
+		panic("gpu: kernel " + name + " defined twice")
+	}
+	kernels[name] = kernelInfo{params: reflect.TypeFor[P](), access: access}
+	return kernelDef[P]{name: name, access: access}
+}
+
+// run records one dispatch of the kernel over grid workgroups with params,
+// binding ts[i] at binding i.
+func (d kernelDef[P]) run(b *Backend, grid [3]uint32, params P, ts ...*Tensor) {
+	b.dispatch(b.kernel(d.name, d.access...), grid, encodeParams(params), ts...)
+}
+
+// encodeParams lays a Params struct out as WGSL does for a uniform of
+// 4-byte scalars: fields in order, little-endian, no padding.
+func encodeParams(p any) []byte {
+	words, err := binary.Append(nil, binary.LittleEndian, p)
+	if err != nil {
+		panic(fmt.Sprintf("gpu: params %T: %v", p, err))
+	}
+	return words
+}
+
+// boolWord is a Params flag: 1 for true.
+func boolWord(v bool) uint32 {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 // dispatch records one dispatch of k over grid workgroups, binding ts[i] at
-// binding i (whole tensors) and params, the words of the kernel's Params
-// struct (u32 as is, f32 through f32bits, i32 through uint32(int32)), at
-// binding len(ts). After a device error it records nothing.
-func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []uint32, ts ...*Tensor) {
+// binding i (whole tensors) and params, the bytes of the kernel's Params
+// struct (encodeParams), at binding len(ts). After a device error it
+// records nothing.
+func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []byte, ts ...*Tensor) {
 	if len(ts) != len(k.access) {
 		panic(fmt.Sprintf("gpu: kernel %s takes %d buffers, got %d", k.name, len(k.access), len(ts)))
 	}
-	if len(params) == 0 || 4*len(params) > slotBytes {
-		panic(fmt.Sprintf("gpu: kernel %s: %d param words (want 1 to %d)", k.name, len(params), slotBytes/4))
+	if len(params) == 0 || len(params)%4 != 0 || len(params) > slotBytes {
+		panic(fmt.Sprintf("gpu: kernel %s: %d param bytes (want 4 to %d, a multiple of 4)", k.name, len(params), slotBytes))
 	}
 	if b.err != nil || k.pipeline == nil {
 		return
@@ -139,9 +193,7 @@ func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []uint32, ts ...*Te
 	}
 	off := uint64(len(b.params))
 	slot := make([]byte, slotBytes)
-	for i, w := range params {
-		binary.LittleEndian.PutUint32(slot[4*i:], w)
-	}
+	copy(slot, params)
 	b.params = append(b.params, slot...)
 
 	entries := make([]wgpu.BindGroupEntry, len(ts)+1)
@@ -155,7 +207,7 @@ func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []uint32, ts ...*Te
 		Binding: uint32(len(ts)),
 		Buffer:  b.uniforms,
 		Offset:  off,
-		Size:    roundUp(4*uint64(len(params)), 16),
+		Size:    roundUp(uint64(len(params)), 16),
 	}
 	bg, err := b.dev.CreateBindGroup(&wgpu.BindGroupDescriptor{Layout: k.layout, Entries: entries})
 	if err != nil {
@@ -186,9 +238,6 @@ func (b *Backend) groups(g int) [3]uint32 {
 	}
 	return [3]uint32{uint32(limit), uint32((g + limit - 1) / limit), 1}
 }
-
-// f32bits encodes a float32 Params field.
-func f32bits(x float32) uint32 { return math.Float32bits(x) }
 
 // copyTensor records a copy of src into dst at float offset dstOff.
 func (b *Backend) copyTensor(dst *Tensor, dstOff int, src *Tensor) {

@@ -54,19 +54,12 @@ func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor
 	n := s.Len()
 	moments := b.newTensor(backend.Shape{N: 5 * s.N, C: 3, H: s.H, W: s.W})
 	acc := b.newTensor(s)
-	kh := b.kernel("lossmap_h8", Read, Read, Read, ReadWrite)
-	kv := b.kernel("lossmap_v", Read, Read, ReadWrite)
 	last := len(taps) - 1
 	for j, t := range taps {
-		first, lum := uint32(0), uint32(0)
-		if j == 0 {
-			first = 1
-		}
-		if j == last {
-			lum = 1
-		}
-		b.dispatch(kh, b.grid1D(n/s.W*((s.W+7)/8)), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
-		b.dispatch(kv, b.grid1D(n/s.H*((s.H+7)/8)), []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), first, lum}, moments, b.tapBuf, acc)
+		blur := blurParams{N: uint32(n), H: h, W: w, R: uint32(t.r), TapOff: uint32(t.off)}
+		lossmapH8Kernel.run(b, b.grid1D(n/s.W*((s.W+7)/8)), blur, at, bt, b.tapBuf, moments)
+		v := lossmapVParams{N: blur.N, H: h, W: w, R: blur.R, TapOff: blur.TapOff, First: boolWord(j == 0), Lum: boolWord(j == last)}
+		lossmapVKernel.run(b, b.grid1D(n/s.H*((s.H+7)/8)), v, moments, b.tapBuf, acc)
 	}
 	b.Free(moments)
 
@@ -74,12 +67,32 @@ func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor
 	ps := backend.Shape{N: s.N, C: 1, H: s.H, W: s.W}
 	np := ps.Len()
 	d := b.newTensor(ps)
-	b.dispatch(b.kernel("lossmap_l1h", Read, Read, Read, ReadWrite), b.grid1D(np/s.W*((s.W+7)/8)),
-		[]uint32{uint32(np), h, w, uint32(t8.r), uint32(t8.off)}, at, bt, b.tapBuf, d)
+	blur8 := blurParams{N: uint32(np), H: h, W: w, R: uint32(t8.r), TapOff: uint32(t8.off)}
+	lossmapL1HKernel.run(b, b.grid1D(np/s.W*((s.W+7)/8)), blur8, at, bt, b.tapBuf, d)
 	out := b.newTensor(ps)
-	b.dispatch(b.kernel("lossmap_out", Read, Read, Read, ReadWrite), b.grid1D(np/s.H*((s.H+7)/8)),
-		[]uint32{uint32(np), h, w, uint32(t8.r), uint32(t8.off), f32bits(alpha)}, acc, d, b.tapBuf, out)
+	p := lossmapOutParams{N: blur8.N, H: h, W: w, R: blur8.R, TapOff: blur8.TapOff, Alpha: alpha}
+	lossmapOutKernel.run(b, b.grid1D(np/s.H*((s.H+7)/8)), p, acc, d, b.tapBuf, out)
 	b.Free(acc)
 	b.Free(d)
 	return out
 }
+
+// blurParams is the Params of the loss map's plain blurs (lossmap_h8,
+// lossmap_l1h): n values, H×W planes, the taps of radius r at tap_off.
+type blurParams struct{ N, H, W, R, TapOff uint32 }
+
+// lossmapVParams is lossmap_v.wgsl's Params.
+type lossmapVParams struct{ N, H, W, R, TapOff, First, Lum uint32 }
+
+// lossmapOutParams is lossmap_out.wgsl's Params.
+type lossmapOutParams struct {
+	N, H, W, R, TapOff uint32
+	Alpha              float32
+}
+
+var (
+	lossmapH8Kernel  = defineKernel[blurParams]("lossmap_h8", Read, Read, Read, ReadWrite)
+	lossmapVKernel   = defineKernel[lossmapVParams]("lossmap_v", Read, Read, ReadWrite)
+	lossmapL1HKernel = defineKernel[blurParams]("lossmap_l1h", Read, Read, Read, ReadWrite)
+	lossmapOutKernel = defineKernel[lossmapOutParams]("lossmap_out", Read, Read, Read, ReadWrite)
+)

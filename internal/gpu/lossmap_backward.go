@@ -38,7 +38,6 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	scales := len(taps)
 	last := scales - 1
 	moments := b.newTensor(backend.Shape{N: 5 * s.N, C: 3, H: s.H, W: s.W})
-	kh := b.kernel("lossmap_h8", Read, Read, Read, ReadWrite)
 	hgrid := b.grid1D(n / s.W * ((s.W + 7) / 8))
 	vgrid := b.grid1D(n / s.H * ((s.H + 7) / 8))
 
@@ -46,11 +45,12 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	// scale j's blurred moments
 	cs := b.newTensor(backend.Shape{N: (scales + 1) * s.N, C: 3, H: s.H, W: s.W})
 	mv := make([]*Tensor, scales)
-	kcs := b.kernel("lossmap_cs", Read, Read, ReadWrite, ReadWrite)
 	for j, t := range taps {
 		mv[j] = b.newTensor(moments.s)
-		b.dispatch(kh, hgrid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off)}, at, bt, b.tapBuf, moments)
-		b.dispatch(kcs, vgrid, []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), uint32(j), boolWord(j == last), uint32(scales)}, moments, b.tapBuf, cs, mv[j])
+		blur := blurParams{N: uint32(n), H: h, W: w, R: uint32(t.r), TapOff: uint32(t.off)}
+		lossmapH8Kernel.run(b, hgrid, blur, at, bt, b.tapBuf, moments)
+		p := lossmapCSParams{N: blur.N, H: h, W: w, R: blur.R, TapOff: blur.TapOff, J: uint32(j), Lum: boolWord(j == last), Scales: uint32(scales)}
+		lossmapCSKernel.run(b, vgrid, p, moments, b.tapBuf, cs, mv[j])
 	}
 	b.Free(moments)
 
@@ -58,20 +58,19 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	fs := backend.Shape{N: 3 * s.N, C: 3, H: s.H, W: s.W}
 	gf, gt := b.newTensor(fs), b.newTensor(fs)
 	dx := b.newTensor(s)
-	kg := b.kernel("lossmap_grad_v", Read, Read, ReadWrite)
-	kvt := b.kernel("lossmap_vt", Read, Read, ReadWrite)
-	kht := b.kernel("lossmap_ht", Read, Read, Read, Read, Read, ReadWrite)
 	g8 := backend.GaussianTaps(backend.MSSSIMSigmas[last])
 	// cols is G_8's column sums along W, then along H
 	cols := b.Upload(backend.Shape{N: 1, C: 1, H: 1, W: s.W + s.H}, append(colSums(g8, s.W), colSums(g8, s.H)...))
 	u := -float64(scale) * float64(alpha) / 6
 	cl1 := float64(scale) * (1 - float64(alpha)) / 6
 	for j, t := range taps {
-		tp := []uint32{uint32(n), h, w, uint32(t.r), uint32(t.off), uint32(t.cum)}
-		b.dispatch(kg, grid, []uint32{uint32(n), uint32(j), boolWord(j == last), uint32(scales), f32bits(float32(u))}, mv[j], cs, gf)
+		gv := lossmapGradVParams{N: uint32(n), J: uint32(j), Lum: boolWord(j == last), Scales: uint32(scales), U: float32(u)}
+		lossmapGradVKernel.run(b, grid, gv, mv[j], cs, gf)
 		b.Free(mv[j])
-		b.dispatch(kvt, vgrid, tp, gf, b.tapBuf, gt)
-		b.dispatch(kht, hgrid, append(tp[:6:6], boolWord(j == 0), f32bits(float32(cl1))), gt, at, bt, b.tapBuf, tensorOf(cols), dx)
+		vt := lossmapVTParams{N: uint32(n), H: h, W: w, R: uint32(t.r), TapOff: uint32(t.off), CumOff: uint32(t.cum)}
+		lossmapVTKernel.run(b, vgrid, vt, gf, b.tapBuf, gt)
+		ht := lossmapHTParams{N: vt.N, H: h, W: w, R: vt.R, TapOff: vt.TapOff, CumOff: vt.CumOff, First: boolWord(j == 0), Cl1: float32(cl1)}
+		lossmapHTKernel.run(b, hgrid, ht, gt, at, bt, b.tapBuf, tensorOf(cols), dx)
 	}
 	b.Free(cs)
 	b.Free(cols)
@@ -99,10 +98,23 @@ func colSums(g []float32, n int) []float32 {
 	return out
 }
 
-// boolWord is a Params flag: 1 for true.
-func boolWord(v bool) uint32 {
-	if v {
-		return 1
+// Params of the loss map's backward kernels, as in their shaders.
+type (
+	lossmapCSParams    struct{ N, H, W, R, TapOff, J, Lum, Scales uint32 }
+	lossmapVTParams    struct{ N, H, W, R, TapOff, CumOff uint32 }
+	lossmapGradVParams struct {
+		N, J, Lum, Scales uint32
+		U                 float32
 	}
-	return 0
-}
+	lossmapHTParams struct {
+		N, H, W, R, TapOff, CumOff, First uint32
+		Cl1                               float32
+	}
+)
+
+var (
+	lossmapCSKernel    = defineKernel[lossmapCSParams]("lossmap_cs", Read, Read, ReadWrite, ReadWrite)
+	lossmapGradVKernel = defineKernel[lossmapGradVParams]("lossmap_grad_v", Read, Read, ReadWrite)
+	lossmapVTKernel    = defineKernel[lossmapVTParams]("lossmap_vt", Read, Read, ReadWrite)
+	lossmapHTKernel    = defineKernel[lossmapHTParams]("lossmap_ht", Read, Read, Read, Read, Read, ReadWrite)
+)

@@ -8,7 +8,14 @@ func (b *Backend) Noise(x0 backend.Tensor, lambda float32, seed uint32) backend.
 	xt := tensorOf(x0)
 	out := b.newTensor(xt.s)
 	n := xt.s.Len()
-	b.dispatch(b.kernel("noise", Read, ReadWrite), b.grid1D(n),
-		[]uint32{uint32(n), backend.PCGHash(seed), f32bits(lambda)}, xt, out)
+	noiseKernel.run(b, b.grid1D(n), noiseParams{N: uint32(n), Key: backend.PCGHash(seed), Lambda: lambda}, xt, out)
 	return out
 }
+
+// noiseParams is noise.wgsl's Params.
+type noiseParams struct {
+	N, Key uint32
+	Lambda float32
+}
+
+var noiseKernel = defineKernel[noiseParams]("noise", Read, ReadWrite)

@@ -10,8 +10,7 @@ func (b *Backend) PixelUnshuffle(x backend.Tensor) backend.Tensor {
 	s := xt.s
 	out := b.newTensor(backend.UnshuffleShape(s))
 	n := s.Len()
-	b.dispatch(b.kernel("pixel_unshuffle", Read, ReadWrite), b.grid1D(n/4),
-		[]uint32{uint32(n), uint32(s.C), uint32(s.H), uint32(s.W)}, xt, out)
+	pixelUnshuffleKernel.run(b, b.grid1D(n/4), shuffleParams{N: uint32(n), C: uint32(s.C), H: uint32(s.H), W: uint32(s.W)}, xt, out)
 	return out
 }
 
@@ -22,7 +21,14 @@ func (b *Backend) PixelShuffle(x backend.Tensor) backend.Tensor {
 	s := xt.s
 	out := b.newTensor(backend.ShuffleShape(s))
 	n := s.Len()
-	b.dispatch(b.kernel("pixel_shuffle", Read, ReadWrite), b.grid1D(n/4),
-		[]uint32{uint32(n), uint32(s.C / 4), uint32(s.H), uint32(s.W)}, xt, out)
+	pixelShuffleKernel.run(b, b.grid1D(n/4), shuffleParams{N: uint32(n), C: uint32(s.C / 4), H: uint32(s.H), W: uint32(s.W)}, xt, out)
 	return out
 }
+
+// shuffleParams is the Params of pixel_shuffle.wgsl and pixel_unshuffle.wgsl.
+type shuffleParams struct{ N, C, H, W uint32 }
+
+var (
+	pixelUnshuffleKernel = defineKernel[shuffleParams]("pixel_unshuffle", Read, ReadWrite)
+	pixelShuffleKernel   = defineKernel[shuffleParams]("pixel_shuffle", Read, ReadWrite)
+)

@@ -25,20 +25,27 @@ func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
 		mustSameShape("SKFFFuse logits", ws, lt.s)
 		b.copyTensor(a, i*nc, lt)
 	}
-	b.dispatch(b.kernel("skff_softmax", ReadWrite), b.grid1D(nc), []uint32{uint32(nc), uint32(m)}, a)
+	skffSoftmaxKernel.run(b, b.grid1D(nc), skffSoftmaxParams{NC: uint32(nc), M: uint32(m)}, a)
 
 	out := b.newTensor(s)
 	n := s.Len()
-	acc := b.kernel("skff_accumulate", Read, Read, ReadWrite)
 	for i, o := range os {
 		ot := tensorOf(o)
 		mustSameShape("SKFFFuse maps", s, ot.s)
-		first := uint32(0)
-		if i == 0 {
-			first = 1
-		}
-		b.dispatch(acc, b.grid1D((n+3)/4), []uint32{uint32(n), uint32(s.H * s.W), uint32(i * nc), first}, ot, a, out)
+		p := skffAccumulateParams{N: uint32(n), HW: uint32(s.H * s.W), Offset: uint32(i * nc), First: boolWord(i == 0)}
+		skffAccumulateKernel.run(b, b.grid1D((n+3)/4), p, ot, a, out)
 	}
 	b.Free(a)
 	return out
 }
+
+// skffSoftmaxParams is skff_softmax.wgsl's Params.
+type skffSoftmaxParams struct{ NC, M uint32 }
+
+// skffAccumulateParams is skff_accumulate.wgsl's Params.
+type skffAccumulateParams struct{ N, HW, Offset, First uint32 }
+
+var (
+	skffSoftmaxKernel    = defineKernel[skffSoftmaxParams]("skff_softmax", ReadWrite)
+	skffAccumulateKernel = defineKernel[skffAccumulateParams]("skff_accumulate", Read, Read, ReadWrite)
+)

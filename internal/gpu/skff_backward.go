@@ -28,26 +28,29 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 		mustSameShape("SKFFFuseBackward logits", ws, lt.s)
 		b.copyTensor(a, i*nc, lt)
 	}
-	b.dispatch(b.kernel("skff_softmax", ReadWrite), b.grid1D(nc), []uint32{uint32(nc), uint32(m)}, a)
+	skffSoftmaxKernel.run(b, b.grid1D(nc), skffSoftmaxParams{NC: uint32(nc), M: uint32(m)}, a)
 
 	ds := b.newTensor(a.s)
 	n := s.Len()
-	acc := b.kernel("skff_accumulate", Read, Read, ReadWrite)
 	for i, o := range os {
 		ot := tensorOf(o)
 		mustSameShape("SKFFFuseBackward maps", s, ot.s)
 		b.planeDot(dt, ot, ds, i*nc)
 		d := b.newTensor(s)
-		b.dispatch(acc, b.grid1D((n+3)/4), []uint32{uint32(n), uint32(s.H * s.W), uint32(i * nc), 1}, dt, a, d)
+		skffAccumulateKernel.run(b, b.grid1D((n+3)/4), skffAccumulateParams{N: uint32(n), HW: uint32(s.H * s.W), Offset: uint32(i * nc), First: 1}, dt, a, d)
 		dos = append(dos, d)
 	}
-	k := b.kernel("skff_backward", Read, Read, ReadWrite)
 	for i := range m {
 		dl := b.newTensor(ws)
-		b.dispatch(k, b.grid1D(nc), []uint32{uint32(nc), uint32(m), uint32(i)}, a, ds, dl)
+		skffBackwardKernel.run(b, b.grid1D(nc), skffBackwardParams{NC: uint32(nc), M: uint32(m), I: uint32(i)}, a, ds, dl)
 		dlogits = append(dlogits, dl)
 	}
 	b.Free(a)
 	b.Free(ds)
 	return dos, dlogits
 }
+
+// skffBackwardParams is skff_backward.wgsl's Params.
+type skffBackwardParams struct{ NC, M, I uint32 }
+
+var skffBackwardKernel = defineKernel[skffBackwardParams]("skff_backward", Read, Read, ReadWrite)

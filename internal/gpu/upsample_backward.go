@@ -17,7 +17,8 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, factor int) backen
 	}
 	dx := b.newTensor(backend.Shape{N: s.N, C: s.C, H: s.H / factor, W: s.W / factor})
 	n := dx.s.Len()
-	b.dispatch(b.kernel("upsample_bilinear_backward", Read, ReadWrite), b.grid1D(n),
-		[]uint32{uint32(n), uint32(dx.s.H), uint32(dx.s.W), uint32(factor), f32bits(float32(1 / float64(factor)))}, dyt, dx)
+	upsampleBackwardKernel.run(b, b.grid1D(n), upsampleParams{N: uint32(n), H: uint32(dx.s.H), W: uint32(dx.s.W), F: uint32(factor), Scale: float32(1 / float64(factor))}, dyt, dx)
 	return dx
 }
+
+var upsampleBackwardKernel = defineKernel[upsampleParams]("upsample_bilinear_backward", Read, ReadWrite)

@@ -7,51 +7,10 @@ import (
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
-// Training: a forward pass that keeps the activations its backward pass
-// needs, and the backward pass, module by module in reverse. The *Keep
-// functions mirror Conv, Block, RAM, SKFF and Model.forward in net.go op for
-// op (same ops, same order, so the same numbers); they keep their inputs and
-// outputs alive on a Tape instead of freeing them. Gradients are returned as
-// Params keyed by parameter name; every parameter is used once per forward
-// pass, so each gets exactly one gradient tensor.
-
-// Tape owns the tensors that a forward pass keeps for its backward pass.
-type Tape struct {
-	be    backend.Backend
-	owned []backend.Tensor
-}
-
-// NewTape returns an empty tape whose tensors live on be.
-func NewTape(be backend.Backend) *Tape { return &Tape{be: be} }
-
-// keep adds t to the tape and returns it.
-func (tp *Tape) keep(t backend.Tensor) backend.Tensor {
-	tp.owned = append(tp.owned, t)
-	return t
-}
-
-// Free releases every tensor on the tape.
-func (tp *Tape) Free() {
-	for _, t := range tp.owned {
-		tp.be.Free(t)
-	}
-	tp.owned = nil
-}
-
-// ConvCache is what ConvBackward needs of one Conv call: its input X, its
-// output Y (both NCHW) and its activation.
-type ConvCache struct {
-	Name string
-	X, Y backend.Tensor
-	Act  backend.Activation
-}
-
-// ConvKeep is Conv that keeps x (not freed; its owner keeps it alive) and
-// puts the output on the tape.
-func ConvKeep(be backend.Backend, p Params, tp *Tape, name string, x backend.Tensor, act backend.Activation) (backend.Tensor, ConvCache) {
-	y := tp.keep(Conv(be, p, name, x, act, false))
-	return y, ConvCache{Name: name, X: x, Y: y, Act: act}
-}
+// Training: the backward pass of the graph (graph.go), module by module in
+// reverse, from the caches a forward pass with a tape returns. Gradients
+// are returned as Params keyed by parameter name; every parameter is used
+// once per forward pass, so each gets exactly one gradient tensor.
 
 // ConvBackward is the backward pass of the Conv in c: from dy (the output's
 // shape, freed here) it stores the weight's and the bias's gradients in
@@ -77,44 +36,11 @@ func setGrad(grads Params, name string, g backend.Tensor) {
 	grads[name] = g
 }
 
-// BlockCache is what BlockBackward needs of one Block call.
-type BlockCache struct{ Conv1, Conv2 ConvCache }
-
-// BlockKeep is Block keeping its activations (x is not freed).
-func BlockKeep(be backend.Backend, p Params, tp *Tape, name string, x backend.Tensor) (backend.Tensor, BlockCache) {
-	h, c1 := ConvKeep(be, p, tp, name+".conv1", x, backend.ReLU)
-	out, c2 := ConvKeep(be, p, tp, name+".conv2", h, backend.ReLU)
-	return out, BlockCache{c1, c2}
-}
-
 // BlockBackward maps the output's gradient dOut (freed) to the input's and
 // stores the block's parameter gradients in grads.
 func BlockBackward(be backend.Trainer, p Params, c BlockCache, dOut backend.Tensor, grads Params) backend.Tensor {
 	dh := ConvBackward(be, p, c.Conv2, dOut, true, grads)
 	return ConvBackward(be, p, c.Conv1, dh, true, grads)
-}
-
-// RAMCache is what RAMBackward needs of one RAM call: the convolutions'
-// caches; with attention, Proj.Y is y, FC1.X is mean_HW y and FC2.Y the
-// gate w (N,b,1,1).
-type RAMCache struct {
-	Attention      bool
-	Proj, FC1, FC2 ConvCache
-}
-
-// RAMKeep is RAM keeping its activations (x is not freed).
-func RAMKeep(be backend.Backend, p Params, tp *Tape, name string, x backend.Tensor, attention bool) (backend.Tensor, RAMCache) {
-	c := RAMCache{Attention: attention}
-	var y backend.Tensor
-	y, c.Proj = ConvKeep(be, p, tp, name+".proj", x, backend.Linear)
-	if !attention {
-		return y, c
-	}
-	s := tp.keep(be.GlobalAvgPool(y)) // (N,b,1,1)
-	var h, w backend.Tensor
-	h, c.FC1 = ConvKeep(be, p, tp, name+".fc1", s, backend.ReLU)    // (N,h,1,1)
-	w, c.FC2 = ConvKeep(be, p, tp, name+".fc2", h, backend.Sigmoid) // (N,b,1,1)
-	return tp.keep(be.ChannelGate(y, w)), c
 }
 
 // RAMBackward maps the output's gradient dOut (freed) to the input's and
@@ -145,40 +71,6 @@ func accumulate(be backend.Backend, a, b backend.Tensor) backend.Tensor {
 	return sum
 }
 
-// SKFFCache is what SKFFBackward needs of one SKFF call: the fused maps,
-// the caches of fc (FC.X is Σ mean_HW o_i) and of every fcs[i] (whose
-// outputs are the logits).
-type SKFFCache struct {
-	Os  []backend.Tensor
-	FC  ConvCache
-	FCs []ConvCache
-}
-
-// SKFFKeep is SKFF keeping its activations (os are not freed; their owner
-// keeps them alive).
-func SKFFKeep(be backend.Backend, p Params, tp *Tape, os []backend.Tensor) (backend.Tensor, SKFFCache) {
-	var s backend.Tensor
-	for _, o := range os {
-		g := be.GlobalAvgPool(o) // (N,c,1,1)
-		if s == nil {
-			s = g
-			continue
-		}
-		sum := be.Add(s, g)
-		be.Free(s)
-		be.Free(g)
-		s = sum
-	}
-	c := SKFFCache{Os: os, FCs: make([]ConvCache, len(os))}
-	z, fc := ConvKeep(be, p, tp, "skff.fc", tp.keep(s), backend.ReLU) // (N,d,1,1)
-	c.FC = fc
-	logits := make([]backend.Tensor, len(os))
-	for i := range os {
-		logits[i], c.FCs[i] = ConvKeep(be, p, tp, fmt.Sprintf("skff.fcs.%d", i), z, backend.Linear) // (N,c,1,1)
-	}
-	return tp.keep(be.SKFFFuse(os, logits)), c
-}
-
 // SKFFBackward maps the output's gradient dOut (freed) to the gradients of
 // every o_i and stores the module's parameter gradients in grads. Each o_i
 // reaches the output through the fusion and through mean_HW(Σ o_j).
@@ -199,74 +91,6 @@ func SKFFBackward(be backend.Trainer, p Params, c SKFFCache, dOut backend.Tensor
 	}
 	be.Free(ds)
 	return dos
-}
-
-// netCache holds what the model's backward pass needs of a forward pass,
-// by level.
-type netCache struct {
-	stem, down, up, side []ConvCache
-	eram, dram           []RAMCache
-	eblock, dblock       []BlockCache
-	skff                 SKFFCache
-	head                 ConvCache
-}
-
-// forwardKeep is Model.forward keeping its activations on tp: x (N,3,S,S)
-// → x̂ (N,3,S,S), owned by tp. x is not freed and must outlive the tape's
-// use. It mirrors forward in net.go op for op.
-func (m *Model) forwardKeep(tp *Tape, x backend.Tensor) (backend.Tensor, *netCache) {
-	c, be, p := m.Cfg, m.be, m.params
-	s := x.Shape()
-	if s.C != 3 || s.H != c.Size || s.W != c.Size {
-		panic(fmt.Sprintf("model: input %v, want (N,3,%d,%d)", s, c.Size, c.Size))
-	}
-	n := c.Depth
-	nc := &netCache{
-		stem: make([]ConvCache, n), down: make([]ConvCache, n), up: make([]ConvCache, n), side: make([]ConvCache, n),
-		eram: make([]RAMCache, n), dram: make([]RAMCache, n), eblock: make([]BlockCache, n), dblock: make([]BlockCache, n),
-	}
-	// Scales x_i and encoder E_i.
-	xs := []backend.Tensor{x}
-	for i := 1; i < n; i++ {
-		xs = append(xs, tp.keep(be.AvgPool2(xs[i-1]))) // (N,3,S/2^i,S/2^i)
-	}
-	E := make([]backend.Tensor, n)
-	stem0, sc := ConvKeep(be, p, tp, "stem.0", x, backend.Linear)
-	nc.stem[0] = sc
-	E[0], nc.eblock[0] = BlockKeep(be, p, tp, "eblock.0", stem0)
-	for i := 1; i < n; i++ {
-		var down, stem, r backend.Tensor
-		down, nc.down[i] = ConvKeep(be, p, tp, fmt.Sprintf("down.%d", i), tp.keep(be.PixelUnshuffle(E[i-1])), backend.Linear) // (N,C_i,·,·)
-		stem, nc.stem[i] = ConvKeep(be, p, tp, fmt.Sprintf("stem.%d", i), xs[i], backend.Linear)                              // (N,wf,·,·)
-		cat := tp.keep(be.Concat(down, stem))                                                                                 // (N,C_i+wf,·,·)
-		r, nc.eram[i] = RAMKeep(be, p, tp, fmt.Sprintf("eram.%d", i), cat, c.Attention)
-		E[i], nc.eblock[i] = BlockKeep(be, p, tp, fmt.Sprintf("eblock.%d", i), r)
-	}
-	// Decoder D_i.
-	D := make([]backend.Tensor, n)
-	D[n-1] = E[n-1]
-	for i := n - 2; i >= 0; i-- {
-		var up, r backend.Tensor
-		up, nc.up[i] = ConvKeep(be, p, tp, fmt.Sprintf("up.%d", i), tp.keep(be.PixelShuffle(D[i+1])), backend.Linear) // (N,C_i,·,·)
-		cat := tp.keep(be.Concat(up, E[i]))                                                                           // (N,2C_i,·,·)
-		r, nc.dram[i] = RAMKeep(be, p, tp, fmt.Sprintf("dram.%d", i), cat, c.Attention)
-		D[i], nc.dblock[i] = BlockKeep(be, p, tp, fmt.Sprintf("dblock.%d", i), r)
-	}
-	// Side outputs o_i at full resolution, fused by SKFF, then the head.
-	os := make([]backend.Tensor, n)
-	for i := range os {
-		o, side := ConvKeep(be, p, tp, fmt.Sprintf("side.%d", i), D[i], backend.Linear) // (N,wf,S/2^i,S/2^i)
-		nc.side[i] = side
-		if i > 0 {
-			o = tp.keep(be.UpsampleBilinear(o, 1<<i)) // (N,wf,S,S)
-		}
-		os[i] = o
-	}
-	fused, sk := SKFFKeep(be, p, tp, os)
-	nc.skff = sk
-	xhat, head := ConvKeep(be, p, tp, "head", fused, backend.Linear) // (N,3,S,S)
-	nc.head = head
-	return xhat, nc
 }
 
 // backward runs the network's backward pass from dxhat (N,3,S,S), the
@@ -346,7 +170,7 @@ func (m *Model) LossAndGrads(x0 backend.Tensor, lambda float32, seed uint32) (fl
 	if x != x0 {
 		tp.keep(x)
 	}
-	xhat, nc := m.forwardKeep(tp, x)
+	xhat, nc := m.graph(x, tp)
 	perImage := m.imageLosses(x0, xhat)
 	defer be.Free(perImage)
 	s := xhat.Shape()

@@ -3,70 +3,36 @@
 package testutil
 
 import (
-	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"runtime"
 	"testing"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/backend/optest"
 	"github.com/noise2norm/noise2norm/internal/safetensors"
 )
 
-// Close checks |want−got| ≤ atol + rtol·|want| elementwise and fails t
-// naming the first bad index, both values, the count of bad elements and the
-// worst difference.
+// Close checks |want−got| ≤ atol + rtol·|want| elementwise (optest.Compare)
+// and fails t naming the first bad index, both values, the count of bad
+// elements and the worst difference.
 func Close(t testing.TB, what string, got, want []float32, atol, rtol float64) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%s: got %d values, want %d", what, len(got), len(want))
 	}
-	first, bad, worst, worstAt := -1, 0, 0.0, 0
-	for i := range want {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if math.IsNaN(float64(got[i])) {
-			d = math.Inf(1)
-		}
-		if d > worst {
-			worst, worstAt = d, i
-		}
-		if d > atol+rtol*math.Abs(float64(want[i])) {
-			if first < 0 {
-				first = i
-			}
-			bad++
-		}
-	}
-	if bad > 0 {
-		t.Errorf("%s: %d of %d values off (atol %g, rtol %g); first at %d: got %g want %g; worst |diff| %g at %d (got %g want %g)",
-			what, bad, len(want), atol, rtol, first, got[first], want[first], worst, worstAt, got[worstAt], want[worstAt])
+	if d := optest.Compare(got, want, optest.Tolerance{Atol: atol, Rtol: rtol}); !d.OK() {
+		t.Error(d.Error(what))
 	}
 }
 
 // RelErr is the normalised error ‖got−want‖₂ / ‖want‖₂ (for whole-network
 // and reduction outputs).
 func RelErr(got, want []float32) float64 {
-	var num, den float64
-	for i := range want {
-		d := float64(got[i]) - float64(want[i])
-		num += d * d
-		den += float64(want[i]) * float64(want[i])
-	}
-	if den == 0 {
-		return math.Sqrt(num)
-	}
-	return math.Sqrt(num / den)
+	return optest.Compare(got, want, optest.Exact).RelErr
 }
 
 // Random returns n seeded uniform values in [lo, hi).
-func Random(seed uint64, n int, lo, hi float32) []float32 {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = lo + (hi-lo)*rng.Float32()
-	}
-	return v
-}
+func Random(seed uint64, n int, lo, hi float32) []float32 { return optest.Random(seed, n, lo, hi) }
 
 // RepoRoot is the repository's root directory, found from this file.
 func RepoRoot() string {

@@ -5,26 +5,22 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPlotLoss(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "loss.png")
 	train := []float64{0.9, 0.7, 0.6, 0.55, math.NaN(), 0.5}
 	val := []float64{0.95, 0.8, 0.7, 0.66, 0.64, 0.63}
-	if err := PlotLoss(path, train, val); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, PlotLoss(path, train, val))
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if b := img.Bounds(); b.Dx() != PlotWidth || b.Dy() != PlotHeight {
 		t.Fatalf("plot is %v, want %d×%d", b, PlotWidth, PlotHeight)
 	}
@@ -49,35 +45,6 @@ func TestPlotLoss(t *testing.T) {
 		t.Errorf("%d background pixels of %d: want a mostly white plot with something drawn", bg, PlotWidth*PlotHeight)
 	}
 	// One epoch, or none, still draws.
-	if err := PlotLoss(path, []float64{0.5}, []float64{0.5}); err != nil {
-		t.Error(err)
-	}
-	if err := PlotLoss(path, nil, nil); err != nil {
-		t.Error(err)
-	}
-}
-
-func TestAxis(t *testing.T) {
-	for _, c := range []struct {
-		lo, hi   float64
-		n        int
-		integer  bool
-		want     []float64
-		from, to float64
-	}{
-		{0.81, 0.87, 8, false, []float64{0.81, 0.82, 0.83, 0.84, 0.85, 0.86, 0.87}, 0.81, 0.87},
-		{1, 40, 10, true, []float64{0, 5, 10, 15, 20, 25, 30, 35, 40}, 0, 40},
-		{1, 2, 10, true, []float64{1, 2}, 1, 2},
-		{0.123, 0.9, 8, false, []float64{0, 0.2, 0.4, 0.6, 0.8, 1}, 0, 1},
-	} {
-		got, from, to := axis(c.lo, c.hi, c.n, c.integer)
-		if !slices.EqualFunc(got, c.want, func(a, b float64) bool { return math.Abs(a-b) < 1e-12 }) ||
-			math.Abs(from-c.from) > 1e-12 || math.Abs(to-c.to) > 1e-12 {
-			t.Errorf("axis(%g, %g) = %v [%g, %g], want %v [%g, %g]", c.lo, c.hi, got, from, to, c.want, c.from, c.to)
-		}
-	}
-	// A flat series still gets a range.
-	if ticks, from, to := axis(0.5, 0.5, 8, false); !(from < 0.5 && to > 0.5) || len(ticks) < 2 {
-		t.Errorf("axis(0.5, 0.5) = %v [%g, %g]: want a range around 0.5", ticks, from, to)
-	}
+	assert.NoError(t, PlotLoss(path, []float64{0.5}, []float64{0.5}))
+	assert.NoError(t, PlotLoss(path, nil, nil))
 }

@@ -5,11 +5,14 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
-// Progress draws a one-line progress bar on a writer (stderr): redrawn in
-// place with \r when the writer is a terminal, else printed as a new line at
-// most every Interval, so a log file stays readable.
+// Progress reports a training run's progress on a writer (stderr): on a
+// terminal as a bar redrawn in place (github.com/schollz/progressbar/v3,
+// one per epoch, its description the status line), elsewhere as a status
+// line printed at most every Interval, so a log file stays readable.
 type Progress struct {
 	w        io.Writer
 	tty      bool
@@ -20,11 +23,12 @@ type Progress struct {
 	st         status
 	epochStart time.Time
 	lastDraw   time.Time
-	drawn      bool // a status line is on screen, not yet ended
+	bar        *progressbar.ProgressBar // the epoch's bar on a terminal
+	drawn      bool                     // a bar is on screen, its line not ended
 }
 
-// NewProgress reports on w for a run of epochs epochs. It draws in place
-// when w is an *os.File on a character device (a terminal).
+// NewProgress reports on w for a run of epochs epochs. It draws a bar when
+// w is an *os.File on a character device (a terminal).
 func NewProgress(w io.Writer, epochs int) *Progress {
 	tty := false
 	if f, ok := w.(*os.File); ok {
@@ -41,6 +45,22 @@ func (p *Progress) StartEpoch(epoch, steps, done int) {
 	p.epochStart = p.Now()
 	p.lastDraw = p.epochStart
 	p.st = status{Epoch: epoch + 1, Epochs: p.epochs, Step: done, FirstStep: done, Steps: steps}
+	if p.tty {
+		p.endLine()
+		p.bar = progressbar.NewOptions(steps,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(p.st.description()),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionShowCount(),
+			progressbar.OptionSetPredictTime(false),
+			progressbar.OptionThrottle(ttyInterval),
+			progressbar.OptionUseANSICodes(true),
+		)
+		if done > 0 {
+			p.bar.Set(done)
+			p.drawn = true
+		}
+	}
 }
 
 // Step records that a step ended, with images more images done in the epoch
@@ -52,24 +72,30 @@ func (p *Progress) Step(images int, loss float64) {
 	p.st.Loss = loss
 	p.st.Elapsed = now.Sub(p.epochStart)
 	if p.tty {
-		if !p.drawn || now.Sub(p.lastDraw) >= ttyInterval || p.st.Step == p.st.Steps {
-			fmt.Fprintf(p.w, "\r%s\x1b[K", p.st)
-			p.drawn = true
-			p.lastDraw = now
-		}
+		// Each redraws at most every ttyInterval and at the last step; the
+		// text between redraws is at most one step old.
+		p.bar.Add(1)
+		p.bar.Describe(p.st.description())
+		p.drawn = true
 	} else if now.Sub(p.lastDraw) >= p.Interval {
 		fmt.Fprintln(p.w, p.st)
 		p.lastDraw = now
 	}
 }
 
-// Printf ends the status line if one is drawn and prints a message line.
+// Printf ends the bar's line if one is drawn and prints a message line.
 func (p *Progress) Printf(format string, args ...any) {
+	p.endLine()
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+// endLine ends the line of a bar on screen, so that what follows starts on
+// a line of its own.
+func (p *Progress) endLine() {
 	if p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false
 	}
-	fmt.Fprintf(p.w, format+"\n", args...)
 }
 
 // ttyInterval is the least time between redraws on a terminal.
@@ -107,7 +133,17 @@ func (s status) ETA() (epoch, run time.Duration, ok bool) {
 	return epoch, run, true
 }
 
-// String is the bar, e.g.
+// description is the terminal bar's text before the bar (the bar shows
+// the steps), e.g. "epoch 3/500  loss 0.1234  5.2 img/s  run ≤ 1h02m".
+func (s status) description() string {
+	line := fmt.Sprintf("epoch %d/%d  loss %.4f  %.1f img/s", s.Epoch, s.Epochs, s.Loss, s.Rate())
+	if e, r, ok := s.ETA(); ok {
+		line += fmt.Sprintf("  ETA %s, run ≤ %s", FormatDuration(e), FormatDuration(r))
+	}
+	return line
+}
+
+// String is the status line, e.g.
 // "epoch 3/500  step 12/40  5.2 img/s  loss 0.1234  ETA 14s, run ≤ 1h02m".
 func (s status) String() string {
 	line := fmt.Sprintf("epoch %d/%d  step %d/%d  %.1f img/s  loss %.4f", s.Epoch, s.Epochs, s.Step, s.Steps, s.Rate(), s.Loss)

@@ -9,14 +9,13 @@ import (
 	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/backend/optest"
 	"github.com/noise2norm/noise2norm/internal/model"
 )
 
-// Tolerance of every check: |ref − got| ≤ atol + rtol·|ref|.
-const (
-	atol = 1e-4
-	rtol = 1e-3
-)
+// networkTol is the tolerance of the checks beyond the op table (a chain
+// of Adds, whole networks): |ref − got| ≤ atol + rtol·|ref|.
+var networkTol = optest.Tolerance{Atol: 1e-4, Rtol: 1e-3}
 
 // Check is the outcome of one op (or network) run on the GPU and the CPU
 // backend from the same inputs.
@@ -35,95 +34,70 @@ type Check struct {
 }
 
 // opCheck runs one op on a backend from inputs it makes itself, the same
-// on every backend, and returns its output tensor.
+// on every backend, and returns its output tensor, to be compared within
+// tol.
 type opCheck struct {
 	name string
-	run  func(be backend.Backend) backend.Tensor
+	run  func(be backend.Trainer) backend.Tensor
+	tol  optest.Tolerance
 }
 
-// checks are the ops compared, on small awkward shapes (SwiftShader is
-// slow); the last two are a whole network forward, the second with every
-// kernel already compiled.
-var checks = []opCheck{
-	{"Conv2D 3x3 bias ReLU", func(be backend.Backend) backend.Tensor {
-		x := random(be, 1, backend.Shape{N: 2, C: 3, H: 7, W: 13}, -1, 1)
-		w := random(be, 2, backend.Shape{N: 5, C: 3, H: 3, W: 3}, -0.5, 0.5)
-		b := random(be, 3, backend.Shape{N: 1, C: 5, H: 1, W: 1}, -0.5, 0.5)
-		defer free(be, x, w, b)
-		return be.Conv2D(x, w, b, backend.ReLU) // out is (2,5,7,13)
-	}},
-	{"Conv2D 1x1 linear", func(be backend.Backend) backend.Tensor {
-		x := random(be, 4, backend.Shape{N: 1, C: 6, H: 5, W: 9}, -1, 1)
-		w := random(be, 5, backend.Shape{N: 7, C: 6, H: 1, W: 1}, -0.5, 0.5)
-		defer free(be, x, w)
-		return be.Conv2D(x, w, nil, backend.Linear) // out is (1,7,5,9)
-	}},
-	{"Conv2D 5x5 bias sigmoid", func(be backend.Backend) backend.Tensor {
-		x := random(be, 20, backend.Shape{N: 1, C: 2, H: 6, W: 7}, -1, 1)
-		w := random(be, 21, backend.Shape{N: 3, C: 2, H: 5, W: 5}, -0.3, 0.3)
-		b := random(be, 22, backend.Shape{N: 1, C: 3, H: 1, W: 1}, -0.5, 0.5)
-		defer free(be, x, w, b)
-		return be.Conv2D(x, w, b, backend.Sigmoid) // out is (1,3,6,7)
-	}},
-	{"PixelShuffle", func(be backend.Backend) backend.Tensor {
-		x := random(be, 6, backend.Shape{N: 1, C: 8, H: 5, W: 3}, -1, 1)
-		defer free(be, x)
-		return be.PixelShuffle(x) // out is (1,2,10,6)
-	}},
-	{"PixelUnshuffle", func(be backend.Backend) backend.Tensor {
-		x := random(be, 7, backend.Shape{N: 2, C: 3, H: 6, W: 10}, -1, 1)
-		defer free(be, x)
-		return be.PixelUnshuffle(x) // out is (2,12,3,5)
-	}},
-	{"UpsampleBilinear x2", func(be backend.Backend) backend.Tensor {
-		x := random(be, 8, backend.Shape{N: 1, C: 3, H: 5, W: 7}, -1, 1)
-		defer free(be, x)
-		return be.UpsampleBilinear(x, 2) // out is (1,3,10,14)
-	}},
-	{"UpsampleBilinear x4", func(be backend.Backend) backend.Tensor {
-		x := random(be, 9, backend.Shape{N: 2, C: 2, H: 3, W: 5}, -1, 1)
-		defer free(be, x)
-		return be.UpsampleBilinear(x, 4) // out is (2,2,12,20)
-	}},
-	{"SKFFFuse 3 branches", func(be backend.Backend) backend.Tensor {
-		s := backend.Shape{N: 1, C: 4, H: 6, W: 5}
-		g := backend.Shape{N: 1, C: 4, H: 1, W: 1}
-		os := []backend.Tensor{random(be, 10, s, -1, 1), random(be, 11, s, -1, 1), random(be, 12, s, -1, 1)}
-		logits := []backend.Tensor{random(be, 13, g, -2, 2), random(be, 14, g, -2, 2), random(be, 15, g, -2, 2)}
-		defer free(be, append(os, logits...)...)
-		return be.SKFFFuse(os, logits) // out is (1,4,6,5)
-	}},
-	{"Noise", func(be backend.Backend) backend.Tensor {
-		x0 := random(be, 16, backend.Shape{N: 1, C: 3, H: 9, W: 11}, -1, 1)
-		defer free(be, x0)
-		return be.Noise(x0, 0.3, 7) // out is (1,3,9,11)
-	}},
-	{"LossMap", func(be backend.Backend) backend.Tensor {
-		s := backend.Shape{N: 1, C: 3, H: 20, W: 17}
-		x0 := random(be, 17, s, -1, 1)
-		xhat := random(be, 18, s, -1, 1)
-		defer free(be, x0, xhat)
-		return be.LossMap(x0, xhat, 0.84) // out is (1,1,20,17)
-	}},
-	{"Add chain of 300 (one batch past 256 dispatches)", func(be backend.Backend) backend.Tensor {
-		s := backend.Shape{N: 1, C: 2, H: 3, W: 5}
-		x := random(be, 23, s, -1, 1)
-		y := random(be, 24, s, -0.01, 0.01)
-		defer free(be, y)
-		for range 300 {
-			next := be.Add(x, y)
-			be.Free(x)
-			x = next
+// checks are the forward cases of the op table (optest.Cases, small
+// awkward shapes), then a chain of Adds longer than a batch and a whole
+// network forward twice, the second with every kernel already compiled.
+var checks = append(tableChecks(),
+	opCheck{"Add chain of 300 (one batch past 256 dispatches)", addChain, networkTol},
+	opCheck{"network forward wf=4 depth=3 size=16", forward, networkTol},
+	opCheck{"network forward again (kernels compiled)", forward, networkTol},
+)
+
+// tableChecks turns every forward case of the op table into a check of
+// its first output on the case's seeded inputs within the case's
+// tolerance.
+func tableChecks() []opCheck {
+	var out []opCheck
+	for i, c := range optest.Cases {
+		if c.Backward {
+			continue
 		}
-		return x // out is (1,2,3,5)
-	}},
-	{"network forward wf=4 depth=3 size=16", forward},
-	{"network forward again (kernels compiled)", forward},
+		ins := c.Inputs(uint64(1000 + 100*i))
+		// WGSL bounds the error of transcendental functions only loosely
+		// (cos within 2^-11 absolute), and SwiftShader uses that room
+		// (Noise's Box–Muller), so the browser compares within the looser
+		// of the case's tolerance and networkTol, as this self-test always
+		// has.
+		tol := c.Tol
+		tol.Atol, tol.Rtol = max(tol.Atol, networkTol.Atol), max(tol.Rtol, networkTol.Rtol)
+		out = append(out, opCheck{name: c.Op + " " + c.Name, tol: tol, run: func(be backend.Trainer) backend.Tensor {
+			ts := make([]backend.Tensor, len(ins))
+			for j, v := range ins {
+				ts[j] = be.Upload(c.In[j].Shape, v)
+			}
+			defer free(be, ts...)
+			return c.Run(be, ts)[0]
+		}})
+	}
+	return out
+}
+
+// addChain adds a small tensor 300 times, freeing as it goes: more
+// dispatches than one batch has uniform slots.
+func addChain(be backend.Trainer) backend.Tensor {
+	s := backend.Shape{N: 1, C: 2, H: 3, W: 5}
+	x := random(be, 23, s, -1, 1)
+	y := random(be, 24, s, -0.01, 0.01)
+	defer free(be, y)
+	for range 300 {
+		next := be.Add(x, y)
+		be.Free(x)
+		x = next
+	}
+	return x // out is (1,2,3,5)
 }
 
 // forward runs a seeded random N2N-M network (wf=4, depth=3, size=16, with
 // attention) on a seeded random image.
-func forward(be backend.Backend) backend.Tensor {
+func forward(be backend.Trainer) backend.Tensor {
 	cfg := model.Config{WF: 4, Depth: 3, Size: 16, Lambda: 0.3, Alpha: 0.84, Attention: true}
 	m, err := model.New(be, &model.Weights{Config: cfg, Params: model.InitParams(cfg, 1)})
 	if err != nil {
@@ -136,7 +110,7 @@ func forward(be backend.Backend) backend.Tensor {
 }
 
 // compare runs c on dev and on ref and compares the outputs.
-func (c opCheck) compare(dev, ref backend.Backend) Check {
+func (c opCheck) compare(dev, ref backend.Trainer) Check {
 	r := Check{Name: c.name}
 	start := time.Now()
 	got, s, err := c.output(dev)
@@ -157,19 +131,10 @@ func (c opCheck) compare(dev, ref backend.Backend) Check {
 		r.Err = fmt.Sprintf("gpu gave %d values, cpu %d", len(got), len(want))
 		return r
 	}
-	for i := range want {
-		d := math.Abs(float64(got[i]) - float64(want[i]))
-		if math.IsNaN(d) {
-			d = math.Inf(1)
-		}
-		if d > r.MaxDiff || i == 0 {
-			r.MaxDiff, r.WorstAt, r.Got, r.Want = d, i, got[i], want[i]
-		}
-		if !(d <= atol+rtol*math.Abs(float64(want[i]))) {
-			r.Bad++
-		}
-	}
-	r.OK = r.Bad == 0
+	d := optest.Compare(got, want, c.tol)
+	r.Bad, r.MaxDiff, r.WorstAt = d.Bad, d.Worst, d.WorstAt
+	r.Got, r.Want = got[d.WorstAt], want[d.WorstAt]
+	r.OK = d.OK()
 	if math.IsInf(r.MaxDiff, 1) {
 		r.MaxDiff = math.MaxFloat64 // JSON has no infinity
 	}
@@ -178,7 +143,7 @@ func (c opCheck) compare(dev, ref backend.Backend) Check {
 
 // output runs c on be and downloads its output, turning a panic into an
 // error.
-func (c opCheck) output(be backend.Backend) (out []float32, s backend.Shape, err error) {
+func (c opCheck) output(be backend.Trainer) (out []float32, s backend.Shape, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)

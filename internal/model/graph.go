@@ -1,0 +1,246 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+)
+
+// The network's forward pass, written once for inference and training.
+//
+// A graph runs the ops of N2N-M on a backend. Without a tape (inference)
+// every activation is freed as soon as the last op that reads it has been
+// recorded, which keeps browser memory low. With a tape (training) every
+// activation stays alive on the tape instead, and each module returns a
+// cache naming the tensors its backward pass (train.go) reads. The ops and
+// their order are the same either way, so both give the same numbers.
+//
+// Ownership: a module "consumes" its input (its caller no longer reads it)
+// and returns a new tensor; graph.out registers a new activation and
+// graph.done marks one as no longer read by the forward pass.
+
+// Tape owns the tensors that a forward pass keeps for its backward pass.
+type Tape struct {
+	be    backend.Backend
+	owned []backend.Tensor
+}
+
+// NewTape returns an empty tape whose tensors live on be.
+func NewTape(be backend.Backend) *Tape { return &Tape{be: be} }
+
+// keep adds t to the tape and returns it.
+func (tp *Tape) keep(t backend.Tensor) backend.Tensor {
+	tp.owned = append(tp.owned, t)
+	return t
+}
+
+// Free releases every tensor on the tape.
+func (tp *Tape) Free() {
+	for _, t := range tp.owned {
+		tp.be.Free(t)
+	}
+	tp.owned = nil
+}
+
+// graph runs the network's modules on be with parameters p, keeping
+// activations on tp when it is not nil.
+type graph struct {
+	be backend.Backend
+	p  Params
+	tp *Tape
+}
+
+// out registers t, a new activation: kept on the tape when training.
+func (g *graph) out(t backend.Tensor) backend.Tensor {
+	if g.tp != nil {
+		g.tp.keep(t)
+	}
+	return t
+}
+
+// done says the forward pass reads ts no more: freed in inference, left on
+// the tape in training. Only tensors made by out may be passed.
+func (g *graph) done(ts ...backend.Tensor) {
+	if g.tp == nil {
+		for _, t := range ts {
+			g.be.Free(t)
+		}
+	}
+}
+
+// ConvCache is what ConvBackward needs of one convolution: its input X,
+// its output Y (both NCHW) and its activation. Caches are valid only for a
+// pass with a tape.
+type ConvCache struct {
+	Name string
+	X, Y backend.Tensor
+	Act  backend.Activation
+}
+
+// conv applies the convolution name with act to x (not consumed).
+func (g *graph) conv(name string, x backend.Tensor, act backend.Activation) (backend.Tensor, ConvCache) {
+	y := g.out(Conv(g.be, g.p, name, x, act, false))
+	return y, ConvCache{Name: name, X: x, Y: y, Act: act}
+}
+
+// BlockCache is what BlockBackward needs of one Block.
+type BlockCache struct{ Conv1, Conv2 ConvCache }
+
+// block is Block(C): conv3 → ReLU → conv3 → ReLU; consumes x.
+func (g *graph) block(name string, x backend.Tensor) (backend.Tensor, BlockCache) {
+	h, c1 := g.conv(name+".conv1", x, backend.ReLU)
+	g.done(x)
+	out, c2 := g.conv(name+".conv2", h, backend.ReLU)
+	g.done(h)
+	return out, BlockCache{c1, c2}
+}
+
+// RAMCache is what RAMBackward needs of one RAM: the convolutions'
+// caches; with attention, Proj.Y is y, FC1.X is mean_HW y and FC2.Y the
+// gate w (N,b,1,1).
+type RAMCache struct {
+	Attention      bool
+	Proj, FC1, FC2 ConvCache
+}
+
+// ram is RAM(a→b) on x (N,a,H,W) (see RAM); consumes x.
+func (g *graph) ram(name string, x backend.Tensor, attention bool) (backend.Tensor, RAMCache) {
+	c := RAMCache{Attention: attention}
+	var y backend.Tensor
+	y, c.Proj = g.conv(name+".proj", x, backend.Linear)
+	g.done(x)
+	if !attention {
+		return y, c
+	}
+	s := g.out(g.be.GlobalAvgPool(y)) // (N,b,1,1)
+	var h, w backend.Tensor
+	h, c.FC1 = g.conv(name+".fc1", s, backend.ReLU) // (N,h,1,1)
+	g.done(s)
+	w, c.FC2 = g.conv(name+".fc2", h, backend.Sigmoid) // (N,b,1,1)
+	g.done(h)
+	out := g.out(g.be.ChannelGate(y, w))
+	g.done(y, w)
+	return out, c
+}
+
+// SKFFCache is what SKFFBackward needs of one SKFF: the fused maps, the
+// caches of fc (FC.X is Σ mean_HW o_i) and of every fcs[i] (whose outputs
+// are the logits).
+type SKFFCache struct {
+	Os  []backend.Tensor
+	FC  ConvCache
+	FCs []ConvCache
+}
+
+// skff is SKFF(c, n) over os (n maps of (N,c,S,S)), out (N,c,S,S);
+// consumes os. mean_HW(Σ o_i) is computed as Σ mean_HW(o_i); the partial
+// sums are freed either way (the backward pass needs only the total).
+func (g *graph) skff(os []backend.Tensor) (backend.Tensor, SKFFCache) {
+	be := g.be
+	var s backend.Tensor
+	for _, o := range os {
+		m := be.GlobalAvgPool(o) // (N,c,1,1)
+		if s == nil {
+			s = m
+			continue
+		}
+		sum := be.Add(s, m)
+		be.Free(s)
+		be.Free(m)
+		s = sum
+	}
+	c := SKFFCache{Os: os, FCs: make([]ConvCache, len(os))}
+	var z backend.Tensor
+	z, c.FC = g.conv("skff.fc", g.out(s), backend.ReLU) // (N,d,1,1)
+	g.done(s)
+	logits := make([]backend.Tensor, len(os))
+	for i := range os {
+		logits[i], c.FCs[i] = g.conv(fmt.Sprintf("skff.fcs.%d", i), z, backend.Linear) // (N,c,1,1)
+	}
+	g.done(z)
+	out := g.out(be.SKFFFuse(os, logits))
+	g.done(os...)
+	g.done(logits...)
+	return out, c
+}
+
+// netCache holds what the model's backward pass needs of a forward pass,
+// by level.
+type netCache struct {
+	stem, down, up, side []ConvCache
+	eram, dram           []RAMCache
+	eblock, dblock       []BlockCache
+	skff                 SKFFCache
+	head                 ConvCache
+}
+
+// graph runs the network on x (N,3,S,S), which it neither frees nor puts
+// on the tape, and returns x̂ (N,3,S,S). With tp nil (inference) x̂ is the
+// caller's to free and the cache is not valid; with a tape, x̂ and every
+// activation belong to tp, and the cache holds what backward needs.
+func (m *Model) graph(x backend.Tensor, tp *Tape) (backend.Tensor, *netCache) {
+	c, be := m.Cfg, m.be
+	s := x.Shape()
+	if s.C != 3 || s.H != c.Size || s.W != c.Size {
+		panic(fmt.Sprintf("model: input %v, want (N,3,%d,%d)", s, c.Size, c.Size))
+	}
+	g := &graph{be: be, p: m.params, tp: tp}
+	n := c.Depth
+	nc := &netCache{
+		stem: make([]ConvCache, n), down: make([]ConvCache, n), up: make([]ConvCache, n), side: make([]ConvCache, n),
+		eram: make([]RAMCache, n), dram: make([]RAMCache, n), eblock: make([]BlockCache, n), dblock: make([]BlockCache, n),
+	}
+	// Scales x_i and encoder E_i.
+	xs := []backend.Tensor{x}
+	for i := 1; i < n; i++ {
+		xs = append(xs, g.out(be.AvgPool2(xs[i-1]))) // (N,3,S/2^i,S/2^i)
+	}
+	E := make([]backend.Tensor, n)
+	stem0, sc := g.conv("stem.0", x, backend.Linear)
+	nc.stem[0] = sc
+	E[0], nc.eblock[0] = g.block("eblock.0", stem0)
+	for i := 1; i < n; i++ {
+		var down, stem, r backend.Tensor
+		pu := g.out(be.PixelUnshuffle(E[i-1]))                                   // (N,4C_{i−1},·,·)
+		down, nc.down[i] = g.conv(fmt.Sprintf("down.%d", i), pu, backend.Linear) // (N,C_i,·,·)
+		g.done(pu)
+		stem, nc.stem[i] = g.conv(fmt.Sprintf("stem.%d", i), xs[i], backend.Linear) // (N,wf,·,·)
+		g.done(xs[i])
+		cat := g.out(be.Concat(down, stem)) // (N,C_i+wf,·,·)
+		g.done(down, stem)
+		r, nc.eram[i] = g.ram(fmt.Sprintf("eram.%d", i), cat, c.Attention)
+		E[i], nc.eblock[i] = g.block(fmt.Sprintf("eblock.%d", i), r)
+	}
+	// Decoder D_i; E_i is released once D_i's concat has read it.
+	D := make([]backend.Tensor, n)
+	D[n-1] = E[n-1]
+	for i := n - 2; i >= 0; i-- {
+		var up, r backend.Tensor
+		ps := g.out(be.PixelShuffle(D[i+1]))                               // (N,C_{i+1}/4,·,·)
+		up, nc.up[i] = g.conv(fmt.Sprintf("up.%d", i), ps, backend.Linear) // (N,C_i,·,·)
+		g.done(ps)
+		cat := g.out(be.Concat(up, E[i])) // (N,2C_i,·,·)
+		g.done(up, E[i])
+		r, nc.dram[i] = g.ram(fmt.Sprintf("dram.%d", i), cat, c.Attention)
+		D[i], nc.dblock[i] = g.block(fmt.Sprintf("dblock.%d", i), r)
+	}
+	// Side outputs o_i at full resolution, fused by SKFF, then the head.
+	os := make([]backend.Tensor, n)
+	for i := range os {
+		o, side := g.conv(fmt.Sprintf("side.%d", i), D[i], backend.Linear) // (N,wf,S/2^i,S/2^i)
+		nc.side[i] = side
+		g.done(D[i])
+		if i > 0 {
+			up := g.out(be.UpsampleBilinear(o, 1<<i)) // (N,wf,S,S)
+			g.done(o)
+			o = up
+		}
+		os[i] = o
+	}
+	fused, sk := g.skff(os)
+	nc.skff = sk
+	xhat, head := g.conv("head", fused, backend.Linear) // (N,3,S,S)
+	g.done(fused)
+	nc.head = head
+	return xhat, nc
+}

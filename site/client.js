@@ -1,0 +1,164 @@
+// The page side of the demo's worker: one Worker per base URL, shared by
+// every <noise2norm-demo> element on a page; requests are matched to
+// replies by id. Messages are protocol.js's.
+import { PROTOCOL_VERSION, MSG, ERR } from "./protocol.js";
+
+/** An error reply as an Error, with its code. */
+export class EngineError extends Error {
+  /** @param {string} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** What the browser lacks to run the demo, or "" when nothing. */
+export function missingFeature() {
+  if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
+    return "This browser cannot run WebAssembly, which the detector is written in. Try a current Firefox, Chrome, Edge or Safari.";
+  }
+  if (typeof Worker !== "function") {
+    return "This browser has no Web Workers, which keep the page responsive while the detector runs. Try a current Firefox, Chrome, Edge or Safari.";
+  }
+  return "";
+}
+
+/** The worker and its requests in flight. */
+export class Engine {
+  /** @param {URL} base the folder holding worker.js, n2n.wasm, models.json */
+  constructor(base) {
+    this.base = base;
+    this.nextId = 1;
+    /** @type {Map<number, {resolve: Function, reject: Function, onProgress?: Function}>} */
+    this.pending = new Map();
+    /** @type {Set<(msg: object) => void>} listeners of ready/progress(wasm)/notice/error(0) */
+    this.listeners = new Set();
+    this.wasmProgress = { loaded: 0, total: 0 };
+    this.readyError = null;
+    this.isReady = false;
+    this.started = performance.now();
+    this.worker = new Worker(new URL("worker.js", base), { type: "module" });
+    this.worker.onmessage = (ev) => this.receive(ev.data);
+    this.worker.onerror = (ev) => {
+      ev.preventDefault();
+      this.fail(new EngineError(ERR.WASM, `the detector's worker failed to start${ev.message ? ": " + ev.message : ""}`));
+    };
+    this.ready = new Promise((resolve, reject) => { this.resolveReady = resolve; this.rejectReady = reject; });
+    this.ready.catch(() => {}); // reported through listeners too
+  }
+
+  /** @param {Error} err fail every request in flight and later ones */
+  fail(err) {
+    this.readyError = err;
+    this.rejectReady(err);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.emit({ type: MSG.ERROR, id: 0, code: err.code || ERR.WASM, message: err.message });
+  }
+
+  /** @param {object} msg */
+  emit(msg) {
+    for (const l of this.listeners) l(msg);
+  }
+
+  /** @param {object} msg a Reply of protocol.js */
+  receive(msg) {
+    if (!msg || msg.v !== PROTOCOL_VERSION) {
+      this.fail(new EngineError(ERR.VERSION, "the detector's worker speaks another protocol version; reload the page"));
+      return;
+    }
+    switch (msg.type) {
+      case MSG.READY:
+        this.isReady = true;
+        this.readyMs = performance.now() - this.started;
+        this.resolveReady();
+        this.emit(msg);
+        return;
+      case MSG.PROGRESS:
+        if (msg.id === 0) {
+          this.wasmProgress = msg;
+          this.emit(msg);
+        } else {
+          const p = this.pending.get(msg.id);
+          if (p && p.onProgress) p.onProgress(msg);
+        }
+        return;
+      case MSG.NOTICE:
+        this.emit(msg);
+        return;
+      case MSG.ERROR:
+        if (msg.id === 0) {
+          this.fail(new EngineError(msg.code, msg.message));
+          return;
+        }
+        break;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.type === MSG.ERROR) p.reject(new EngineError(msg.code, msg.message));
+    else p.resolve(msg);
+  }
+
+  /**
+   * request sends a request and resolves with its reply.
+   * @param {object} msg without v and id
+   * @param {Transferable[]} [transfer]
+   * @param {(p: object) => void} [onProgress]
+   */
+  request(msg, transfer, onProgress) {
+    if (this.readyError) return Promise.reject(this.readyError);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      this.worker.postMessage({ v: PROTOCOL_VERSION, id, ...msg }, transfer || []);
+    });
+  }
+
+  /**
+   * load makes model ready under session on backend pref.
+   * @param {string} session @param {{id: string, file: string}} model @param {string} backend
+   * @param {(p: object) => void} [onProgress]
+   * @returns {Promise<import("./protocol.js").LoadedReply>}
+   */
+  load(session, model, backend, onProgress) {
+    const url = new URL(model.file, this.base).href;
+    return this.request({ type: MSG.LOAD, session, model: model.id, url, backend }, [], onProgress);
+  }
+
+  /**
+   * detect runs session's model on a file or blob.
+   * @param {string} session @param {Blob} blob @param {number} [maxPixels]
+   * @returns {Promise<import("./protocol.js").ResultReply>}
+   */
+  async detect(session, blob, maxPixels) {
+    const image = await blob.arrayBuffer();
+    return this.request({ type: MSG.DETECT, session, image, maxPixels }, [image]);
+  }
+}
+
+const engines = new Map();
+
+/** sharedEngine returns the one Engine for base, starting it on first use. */
+export function sharedEngine(base) {
+  const key = base.href;
+  if (!engines.has(key)) engines.set(key, new Engine(base));
+  return engines.get(key);
+}
+
+const modelLists = new Map();
+
+/**
+ * models fetches base's models.json once.
+ * @returns {Promise<Array<{id:string, name:string, file:string, wf:number, size:number, description:string, default?:boolean, examples?:Array<{label:string, file:string, kind:string}>}>>}
+ */
+export function models(base) {
+  const key = base.href;
+  if (!modelLists.has(key)) {
+    modelLists.set(key, fetch(new URL("models.json", base)).then((r) => {
+      if (!r.ok) throw new Error(`models.json: HTTP ${r.status}`);
+      return r.json();
+    }));
+  }
+  return modelLists.get(key);
+}

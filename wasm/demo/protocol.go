@@ -1,0 +1,159 @@
+//go:build js && wasm
+
+package main
+
+// The messages between the page and the worker, mirroring site/protocol.js
+// field for field (keep the two files in step; bump ProtocolVersion in both
+// when a message changes). Requests come from the page through
+// site/worker.js as plain objects; replies go back through postMessage.
+// Float32 arrays travel as transferred Float32Array/Uint8ClampedArray
+// buffers, not JSON.
+
+// ProtocolVersion is site/protocol.js's PROTOCOL_VERSION. A request with
+// another version is refused with an error reply.
+const ProtocolVersion = 1
+
+// Message types, the "type" field of every message.
+const (
+	TypeLoad     = "load"     // page → worker: loadRequest
+	TypeDetect   = "detect"   // page → worker: detectRequest
+	TypeLoseGPU  = "lose-gpu" // page → worker: destroy the WebGPU device, as a driver reset would (for tests); answered by TypeDone
+	TypeDone     = "done"     // worker → page: {v, type, id}, a request without a result is done
+	TypeLoaded   = "loaded"   // worker → page: loadedReply
+	TypeResult   = "result"   // worker → page: resultReply
+	TypeError    = "error"    // worker → page: errorReply
+	TypeProgress = "progress" // worker → page: progress of a fetch (sent by worker.js)
+	TypeNotice   = "notice"   // worker → page: noticeReply, unrequested (device lost)
+)
+
+// Error codes of errorReply.Code.
+const (
+	CodeNotImage = "not-image"   // the file is not an image in a format the decoder knows, or corrupt
+	CodeTooLarge = "too-large"   // the image has more pixels than maxPixels
+	CodeModel    = "model"       // the weights could not be fetched, read or loaded
+	CodeVersion  = "version"     // the request's protocol version is not ProtocolVersion
+	CodeBadInput = "bad-request" // a malformed request (unknown type, missing field, unknown session)
+	CodeInternal = "internal"    // anything else (a device error, a panic)
+)
+
+// Backend preferences of loadRequest.Backend.
+const (
+	PrefAuto   = "auto"   // WebGPU on a hardware adapter, else the CPU backend
+	PrefWebGPU = "webgpu" // WebGPU on whatever adapter there is (software ones included), else the CPU
+	PrefCPU    = "cpu"    // the CPU backend
+)
+
+// loadRequest asks the worker to make a model ready on a backend:
+// {v, type: "load", id, session, model, backend, weights}. The page sends
+// the weights' url; worker.js fetches it (reporting progress) and passes
+// the bytes on as weights, an ArrayBuffer. session names the loaded model
+// in later detect requests.
+type loadRequest struct {
+	ID      int
+	Session string
+	Model   string
+	Backend string
+	Weights []byte
+}
+
+// loadedReply answers loadRequest:
+// {v, type: "loaded", id, session, model, backend: backendInfo, config:
+// {size, wf, depth, lambda, alpha}, calibration: calibrationInfo | null,
+// ms: {parse, open, upload}}.
+type loadedReply struct {
+	ID          int
+	Session     string
+	Model       string
+	Backend     backendInfo
+	Size, WF    int
+	Depth       int
+	Lambda      float64
+	Alpha       float64
+	Calibration *calibrationInfo
+	ParseMS     float64
+	OpenMS      float64
+	UploadMS    float64
+}
+
+// backendInfo says where a model runs: {kind: "webgpu" | "cpu", name,
+// adapter, fallbackAdapter, reason}. name is what the page shows ("CPU" or
+// the adapter's name); adapter is the WebGPU adapter seen, if any, even when
+// the CPU backend was chosen; reason says why the CPU backend was chosen.
+type backendInfo struct {
+	Kind            string
+	Name            string
+	Adapter         string
+	FallbackAdapter bool
+	Reason          string
+}
+
+// calibrationInfo is the weights' calibration (model.Calibration):
+// {threshold, scoreMin, scoreMax, rule}, on the calibrated score's scale.
+type calibrationInfo struct {
+	Threshold float64
+	ScoreMin  float64
+	ScoreMax  float64
+	Rule      string
+}
+
+// detectRequest runs a loaded model on one image file's bytes:
+// {v, type: "detect", id, session, image: ArrayBuffer, maxPixels}.
+type detectRequest struct {
+	ID        int
+	Session   string
+	Image     []byte
+	MaxPixels int
+}
+
+// resultReply answers detectRequest:
+// {v, type: "result", id, session, score, calibrated, normalizedScore,
+// threshold, anomalous, size, width, height, format, map: Float32Array
+// (S·S, row-major; raw, as detect's NAME_map.npy), normalizedMap:
+// Float32Array | null (the calibrated map, threshold at 0.5), input,
+// recon: Uint8ClampedArray (S·S·4 RGBA: the resized input the network saw
+// and its reconstruction), backend: backendInfo, fellBack, ms: {decode,
+// upload, forward, map, readback, total}}. normalizedScore, threshold and
+// anomalous are null when the model is uncalibrated. fellBack is a message
+// when the GPU failed during this request and it ran on the CPU instead.
+type resultReply struct {
+	ID              int
+	Session         string
+	Score           float32
+	Calibrated      bool
+	NormalizedScore float64
+	Threshold       float64
+	Anomalous       bool
+	Size            int
+	Width, Height   int
+	Format          string
+	Map             []float32
+	NormalizedMap   []float32
+	Input, Recon    []uint8
+	Backend         backendInfo
+	FellBack        string
+	Timings         timings
+}
+
+// timings are a detection's stages in milliseconds of wall time in the
+// worker. On WebGPU, ops are recorded and run when a result is read back:
+// forward ends with the reconstruction on the host (its readback
+// included), map with the anomaly map on the host; readback is the part of
+// both spent in Download.
+type timings struct {
+	Decode, Upload, Forward, Map, Readback, Total float64
+}
+
+// errorReply reports a failed request: {v, type: "error", id, code,
+// message}.
+type errorReply struct {
+	ID      int
+	Code    string
+	Message string
+}
+
+// noticeReply tells the page something it did not ask about:
+// {v, type: "notice", kind: "device-lost", message}.
+type noticeReply struct {
+	Kind    string
+	Message string
+}

@@ -1,0 +1,544 @@
+//go:build !js
+
+package demotest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+	"github.com/noise2norm/noise2norm/internal/cpu"
+	"github.com/noise2norm/noise2norm/internal/imageio"
+	"github.com/noise2norm/noise2norm/internal/infer"
+	"github.com/noise2norm/noise2norm/internal/model"
+	"github.com/noise2norm/noise2norm/internal/model/reftest"
+	"github.com/noise2norm/noise2norm/internal/serve"
+	"github.com/noise2norm/noise2norm/internal/testutil"
+)
+
+// modelID is the shipped model the tests run (site/models.json); its
+// forward takes about a second on SwiftShader.
+const modelID = "textile-wf16-s128"
+
+// siteDir is the temporary copy of site/ that TestMain builds.
+var siteDir string
+
+// TestMain builds the site once for every test (buildSite).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "n2n-site-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	start := time.Now()
+	if err := buildSite(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "demotest: building the site:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	fmt.Fprintf(os.Stderr, "demotest: site built in %s (%v)\n", dir, time.Since(start).Round(time.Millisecond))
+	siteDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildSite fills dir with what `make wasm` puts in site/: n2n.wasm,
+// wasm_exec.js and the shipped model's float16 copy (cmd/export -f16).
+func buildSite(dir string) error {
+	root := testutil.RepoRoot()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "site"))); err != nil {
+		return err
+	}
+	// Whatever a local `make wasm` left there is rebuilt from this tree.
+	for _, p := range []string{"n2n.wasm", "wasm_exec.js", "models"} {
+		os.RemoveAll(filepath.Join(dir, p))
+	}
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "n2n.wasm"), "./wasm/demo")
+	build.Dir = root
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./wasm/demo: %v\n%s", err, out)
+	}
+	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOROOT: %v", err)
+	}
+	var wasmExec string
+	for _, p := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
+		if f := filepath.Join(strings.TrimSpace(string(goroot)), p); fileExists(f) {
+			wasmExec = f
+			break
+		}
+	}
+	if wasmExec == "" {
+		return fmt.Errorf("no wasm_exec.js under %s", goroot)
+	}
+	if err := copyFile(wasmExec, filepath.Join(dir, "wasm_exec.js")); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
+		return err
+	}
+	// The float16 copy, as `make wasm` writes it.
+	shipped := filepath.Join(dir, "models", modelID+".safetensors")
+	export := exec.Command("go", "run", "./cmd/export", "-f16", filepath.Join("weights", modelID+".safetensors"), shipped)
+	export.Dir = root
+	if out, err := export.CombinedOutput(); err != nil {
+		return fmt.Errorf("go run ./cmd/export -f16: %v\n%s", err, out)
+	}
+	return addCalibratedModel(dir, shipped)
+}
+
+// calibratedID is a test-only model: the site's weights with a made-up
+// calibration (per-pixel statistics included), to check the page's
+// calibrated path, which the shipped weights do not take.
+const calibratedID = "test-calibrated"
+
+// testCalibration is that made-up calibration: raw maps standardised by a
+// constant mean 0.3 and spread 0.2, threshold 2 on that scale.
+func testCalibration(size int) *model.Calibration {
+	mean, std := make([]float32, size*size), make([]float32, size*size)
+	for i := range mean {
+		mean[i], std[i] = 0.3, 0.2
+	}
+	return &model.Calibration{ScoreMin: 0, ScoreMax: 4, Threshold: 2, Rule: "demotest: made up", MapMean: mean, MapStd: std}
+}
+
+// addCalibratedModel writes the calibrated copy of weights into dir's
+// models/ and lists it in dir's models.json.
+func addCalibratedModel(dir, weights string) error {
+	w, err := model.ReadWeights(weights)
+	if err != nil {
+		return err
+	}
+	if err := testCalibration(w.Config.Size).Store(w); err != nil {
+		return err
+	}
+	if err := w.WriteFile(filepath.Join(dir, "models", calibratedID+".safetensors")); err != nil {
+		return err
+	}
+	listPath := filepath.Join(dir, "models.json")
+	raw, err := os.ReadFile(listPath)
+	if err != nil {
+		return err
+	}
+	var list []map[string]any
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return fmt.Errorf("site/models.json: %v", err)
+	}
+	entry := map[string]any{}
+	for k, v := range list[0] {
+		entry[k] = v
+	}
+	entry["id"], entry["name"], entry["default"] = calibratedID, "Textile, test calibration", false
+	entry["file"] = "models/" + calibratedID + ".safetensors"
+	out, err := json.Marshal(append(list, entry))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(listPath, out, 0o644)
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o644)
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
+}
+
+// embedPage is a page outside the site's folder that embeds the demo with
+// the documented snippet, two elements sharing one worker.
+const embedPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>embed test</title>
+<script type="module" src="../sub/dir/embed.js"></script></head>
+<body><h1>Some docs page</h1>
+<noise2norm-demo id="first" backend="cpu"></noise2norm-demo>
+<noise2norm-demo id="second" model="` + modelID + `" backend="cpu"></noise2norm-demo>
+<script>
+window.n2nEvents = [];
+document.addEventListener("noise2norm-result", (e) => n2nEvents.push({id: e.target.id, detail: e.detail}));
+</script></body></html>`
+
+// server serves the site with the demo's own server (internal/serve) at /
+// and at /sub/dir/, and the embed test page at /elsewhere/page.html, and
+// records every path asked for.
+type server struct {
+	*httptest.Server
+	mu    sync.Mutex
+	paths []string
+}
+
+func newServer(t testing.TB) *server {
+	s := &server{}
+	files, err := serve.Handler(siteDir, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", files)
+	mux.Handle("/sub/dir/", http.StripPrefix("/sub/dir", files))
+	mux.HandleFunc("/elsewhere/page.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, embedPage)
+	})
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.paths = append(s.paths, r.URL.Path)
+		s.mu.Unlock()
+		mux.ServeHTTP(w, r)
+	})) // 127.0.0.1 only
+	t.Cleanup(s.Close)
+	return s
+}
+
+// count is how many requests asked for a path ending in suffix.
+func (s *server) count(suffix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, p := range s.paths {
+		if strings.HasSuffix(p, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+// checkSameOrigin fails t for every request that the page or its workers
+// made outside origin, and unless the recording saw the worker's own
+// fetches (n2n.wasm, the weights).
+func (b *browser) checkSameOrigin(t testing.TB, origin string) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sawWasm, sawModel := false, false
+	for _, u := range b.requests {
+		switch {
+		case strings.HasPrefix(u, origin+"/"):
+			sawWasm = sawWasm || strings.HasSuffix(u, "/n2n.wasm")
+			sawModel = sawModel || strings.HasSuffix(u, ".safetensors")
+		case strings.HasPrefix(u, "data:"), strings.HasPrefix(u, "blob:"+origin+"/"):
+		default:
+			t.Errorf("a request left the page's origin %s: %s", origin, u)
+		}
+	}
+	if !sawWasm || !sawModel {
+		t.Errorf("the request log misses the worker's fetches (n2n.wasm seen %v, weights seen %v): %v", sawWasm, sawModel, b.requests)
+	}
+	t.Logf("%d requests from the page and its workers, all to %s; %d requests of the browser itself (no frame) not counted", len(b.requests), origin, b.browserRequests)
+}
+
+// browser is a headless Chromium tab with its console and every request it
+// made recorded.
+type browser struct {
+	ctx      context.Context
+	mu       sync.Mutex
+	console  []string
+	requests []string // URLs the page and its workers asked for
+
+	browserRequests int // requests of the browser itself (component updates and such)
+}
+
+// newBrowser starts Chromium; webgpu turns on WebGPU (SwiftShader's Vulkan)
+// as wasm/browsertest does; without it navigator.gpu.requestAdapter gives
+// null.
+func newBrowser(t testing.TB, webgpu bool) *browser {
+	chromium := findChromium(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
+		chromedp.WindowSize(1280, 900),
+		// No network here: keep Chromium from calling out.
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-pings", true),
+	)
+	if webgpu {
+		opts = append(opts,
+			chromedp.Flag("enable-unsafe-webgpu", true),
+			chromedp.Flag("enable-features", "NetworkService,NetworkServiceInProcess,Vulkan"),
+			chromedp.Flag("use-vulkan", "swiftshader"),
+		)
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	b := &browser{ctx: ctx}
+	messages := chromedp.Console(ctx) // starts the browser
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m.String())
+			b.mu.Unlock()
+		}
+	}()
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("chromium (%s) did not start: %v (run .ci/chromium)", chromium, err)
+	}
+	// Every request of every target, workers included, pauses in the
+	// browser-wide Fetch domain: record it and let it go on.
+	if _, err := chromedp.CallBrowser(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
+		t.Fatalf("Fetch.enable: %v", err)
+	}
+	go func() {
+		for ev, err := range chromedp.BrowserEvents(ctx, fetch.RequestPaused) {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			if ev.FrameID != "" {
+				b.requests = append(b.requests, ev.Request.URL)
+			} else {
+				b.browserRequests++
+			}
+			b.mu.Unlock()
+			go chromedp.CallBrowser(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	}()
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		for _, line := range b.console {
+			t.Logf("console %s", line)
+		}
+	})
+	return b
+}
+
+// run runs actions with a time limit.
+func (b *browser) run(t testing.TB, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression (awaiting a promise) into T.
+func eval[T any](t testing.TB, b *browser, expr string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("evaluating %.80q: %v", expr, err)
+	}
+	return v
+}
+
+// poll waits until expr is truthy and returns it.
+func poll[T any](t testing.TB, b *browser, what, expr string, limit time.Duration) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, limit+10*time.Second)
+	defer cancel()
+	start := time.Now()
+	v, err := chromedp.Run(ctx, chromedp.Poll[T](expr,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(limit)))
+	if err != nil {
+		msg, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](demoJS+`.shadowRoot.querySelector(".msg").textContent`))
+		t.Fatalf("waiting for %s: %v after %v (the page's message: %q)", what, err, time.Since(start).Round(time.Millisecond), msg)
+	}
+	t.Logf("%s after %v", what, time.Since(start).Round(time.Millisecond))
+	return v
+}
+
+// demoJS is the page's demo element.
+const demoJS = `document.querySelector("noise2norm-demo")`
+
+// fileInput is the element's file input, inside its shadow root.
+const fileInput = chromedp.JSPath(`document.querySelector("noise2norm-demo").shadowRoot.querySelector("input.file")`)
+
+// loadedBackend waits until the page's element has loaded its model and
+// returns where it runs.
+func loadedBackend(t testing.TB, b *browser) backendInfo {
+	t.Helper()
+	raw := poll[string](t, b, "the model to load", `(() => { const d = `+demoJS+`; return d && d.loaded ? JSON.stringify(d.loaded.backend) : ""; })()`, 90*time.Second)
+	var info backendInfo
+	if err := json.Unmarshal([]byte(raw), &info); err != nil {
+		t.Fatal(err)
+	}
+	return info
+}
+
+// backendInfo mirrors site/protocol.js's BackendInfo.
+type backendInfo struct {
+	Kind            string `json:"kind"`
+	Name            string `json:"name"`
+	Adapter         string `json:"adapter"`
+	FallbackAdapter bool   `json:"fallbackAdapter"`
+	Reason          string `json:"reason"`
+}
+
+// pageResult is the part of a ResultReply the tests check.
+type pageResult struct {
+	ID         int         `json:"id"`
+	Score      float64     `json:"score"`
+	Calibrated bool        `json:"calibrated"`
+	Normalized *float64    `json:"normalizedScore"`
+	Threshold  *float64    `json:"threshold"`
+	Anomalous  *bool       `json:"anomalous"`
+	Size       int         `json:"size"`
+	Map        []float32   `json:"map"`
+	Backend    backendInfo `json:"backend"`
+	FellBack   string      `json:"fellBack"`
+	MS         struct {
+		Decode, Upload, Forward, Map, Readback, Total float64
+	} `json:"ms"`
+}
+
+// lastResultID is the id of the element's last result, 0 before any.
+func lastResultID(t testing.TB, b *browser) int {
+	return eval[int](t, b, `(`+demoJS+`.lastResult || {id: 0}).id`)
+}
+
+// upload sets file on the element's file input and waits for a new result.
+func upload(t testing.TB, b *browser, file string) pageResult {
+	t.Helper()
+	before := lastResultID(t, b)
+	b.run(t, "setting the file input", chromedp.SetUploadFiles(fileInput, []string{file}))
+	raw := poll[string](t, b, "the result of "+filepath.Base(file), fmt.Sprintf(`(() => {
+		const r = %s.lastResult;
+		if (!r || r.id === %d) return "";
+		return JSON.stringify({id: r.id, score: r.score, calibrated: r.calibrated, normalizedScore: r.normalizedScore, threshold: r.threshold, anomalous: r.anomalous, fellBack: r.fellBack, size: r.size, map: Array.from(r.map), backend: r.backend, ms: r.ms});
+	})()`, demoJS, before), 2*time.Minute)
+	var r pageResult
+	if err := json.Unmarshal([]byte(raw), &r); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s on %s (%s): score %.6g; worker ms: decode %.0f upload %.0f forward %.0f map %.0f readback %.0f total %.0f",
+		filepath.Base(file), r.Backend.Kind, r.Backend.Name, r.Score, r.MS.Decode, r.MS.Upload, r.MS.Forward, r.MS.Map, r.MS.Readback, r.MS.Total)
+	return r
+}
+
+// example is the path of a bundled example in the built site.
+func example(name string) string {
+	return filepath.Join(siteDir, "examples", modelID, name+".png")
+}
+
+// nativeDetect is what cmd/detect computes for the image file with the
+// site's weights on the CPU backend (internal/infer, the weights' λ, seed
+// 0): the raw score and map.
+func nativeDetect(t testing.TB, file string) (score float32, amap []float32) {
+	t.Helper()
+	be := cpu.New()
+	m, err := model.Load(be, filepath.Join(siteDir, "models", modelID+".safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Free()
+	img, err := imageio.LoadRGB(file, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := infer.Run(m, [][]float32{imageio.ToTensor(img, m.Cfg.Size)}, infer.Lambda(m, -1), 0, m.Calibration())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res[0].Score, res[0].Map
+}
+
+// checkSameAsNative compares a page result with the native detection of
+// the same file, to the tolerances of the whole-network reference tests.
+func checkSameAsNative(t testing.TB, r pageResult, file string) {
+	t.Helper()
+	score, amap := nativeDetect(t, file)
+	if d := math.Abs(r.Score - float64(score)); d > reftest.NetAtol+reftest.NetRtol*math.Abs(float64(score)) {
+		t.Errorf("%s: the page's score %.7g, native detect's %.7g (|diff| %.3g)", filepath.Base(file), r.Score, score, d)
+	}
+	if r.Size*r.Size != len(amap) {
+		t.Fatalf("%s: the page's map is %d×%d, native's has %d values", filepath.Base(file), r.Size, r.Size, len(amap))
+	}
+	testutil.Close(t, "map of "+filepath.Base(file), r.Map, amap, reftest.NetAtol, reftest.NetRtol)
+	if e := testutil.RelErr(r.Map, amap); e > reftest.NetRelErr {
+		t.Errorf("%s: the map's normalised error %.3g > %g", filepath.Base(file), e, reftest.NetRelErr)
+	}
+	if got := slices.Max(r.Map); got != float32(r.Score) {
+		t.Errorf("%s: score %g is not the map's maximum %g", filepath.Base(file), r.Score, got)
+	}
+}
+
+// screenshot saves a full-page PNG under the screenshot folder.
+func screenshot(t testing.TB, b *browser, name string) {
+	t.Helper()
+	dir := os.Getenv("N2N_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(testutil.RepoRoot(), "out", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+// phone makes the viewport phone-sized (390×844 CSS pixels, 2× density).
+func phone(t testing.TB, b *browser) {
+	b.run(t, "emulating a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
+}
+
+// findChromium returns the path of Chromium, failing t if there is none.
+func findChromium(t testing.TB) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	t.Fatal("no chromium on PATH: run .ci/chromium (as root it installs Debian's chromium and chromium-driver)")
+	return ""
+}
+
+// examplesInSite lists the bundled examples of the built site (to check
+// that models.json names files that exist).
+func examplesInSite(t testing.TB) []string {
+	var list []string
+	err := fs.WalkDir(os.DirFS(siteDir), "examples", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			list = append(list, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
