@@ -27,7 +27,8 @@ test: deps
 
 ## bench: per-kernel benchmarks, then convs, forward and training on each backend beside PyTorch
 ## (the forward also beside onnxruntime-node: needs Debian's nodejs and npm, installs into out/peers/)
-bench: deps
+bench:
+	@.ci/deps --bench
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
 	$(GO) run ./cmd/bench -conv
 	$(GO) run ./cmd/bench -peers
