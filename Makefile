@@ -26,10 +26,12 @@ test: deps
 	$(GO) test -count=1 ./...
 
 ## bench: per-kernel benchmarks, then convs, forward and training on each backend beside PyTorch
-bench: deps
+## (the forward also beside onnxruntime-node: needs Debian's nodejs and npm, installs into out/peers/)
+bench:
+	@.ci/deps --bench
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
 	$(GO) run ./cmd/bench -conv
-	$(GO) run ./cmd/bench
+	$(GO) run ./cmd/bench -peers
 	$(GO) run ./cmd/bench -train
 
 ## ---- browser demo (see docs/serving.md) ----
