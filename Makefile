@@ -26,10 +26,12 @@ test: deps
 	$(GO) test -count=1 ./...
 
 ## bench: per-kernel benchmarks, then convs, forward and training on each backend beside PyTorch
-bench: deps
+## (the forward also beside onnxruntime-node: needs Debian's nodejs and npm, installs into out/peers/)
+bench:
+	@.ci/deps --bench
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
 	$(GO) run ./cmd/bench -conv
-	$(GO) run ./cmd/bench
+	$(GO) run ./cmd/bench -peers
 	$(GO) run ./cmd/bench -train
 
 ## ---- browser demo (see docs/serving.md) ----
@@ -47,6 +49,9 @@ wasm: $(MODELS)
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="-s -w" -o $(SITE)/n2n.wasm $(WASM_PKG)
 	@test -n "$(WASM_EXEC)" || { echo "wasm: no wasm_exec.js under $$($(GO) env GOROOT)/lib/wasm or misc/wasm" >&2; exit 1; }
 	cp $(WASM_EXEC) $(SITE)/wasm_exec.js
+	@# The service worker's version (site/sw.js): a hash of the site's files; a new one makes visitors' pages offer a reload.
+	cd $(SITE) && find . -type f ! -name sw-version.js ! -name '.*' ! -name '*.br' ! -name '*.gz' | LC_ALL=C sort | xargs sha256sum \
+		| sha256sum | cut -c1-16 | sed 's/.*/self.N2N_VERSION = "&";/' > sw-version.js
 
 $(SITE)/models/%.safetensors: weights/%.safetensors
 	@mkdir -p $(@D)

@@ -135,6 +135,17 @@ export class Engine {
     const image = await blob.arrayBuffer();
     return this.request({ type: MSG.DETECT, session, image, maxPixels }, [image]);
   }
+
+  /**
+   * detectPixels runs session's model on RGBA pixels (a camera frame); the
+   * ImageData's buffer is transferred to the worker.
+   * @param {string} session @param {ImageData} frame
+   * @returns {Promise<import("./protocol.js").ResultReply>}
+   */
+  detectPixels(session, frame) {
+    const pixels = frame.data;
+    return this.request({ type: MSG.DETECT_PIXELS, session, width: frame.width, height: frame.height, pixels }, [pixels.buffer]);
+  }
 }
 
 const engines = new Map();

@@ -7,7 +7,10 @@
 // Attributes: model (an id of models.json; default: its default model),
 // backend ("auto" | "webgpu" | "cpu"; default auto), controls (show the
 // model picker and the backend switch), paste (take images pasted anywhere
-// on the page, not only inside the element). Worker, wasm, models and
+// on the page, not only inside the element), offline (register the demo's
+// service worker, sw.js beside this file, so that the demo works offline
+// once visited; off by default, so that embedding the element never puts
+// a service worker on the host site). Worker, wasm, models and
 // examples are found relative to this file, so it works from any sub-path;
 // every element on a page shares one worker.
 //
@@ -17,7 +20,15 @@
 // trip) and, like every detection, fires "noise2norm-result" with the same
 // object as detail. element.lastResult is the worker's full reply
 // (protocol.js ResultReply: map, reconstruction, timings).
+//
+// "Use the camera" runs the same model on live camera frames (the rear
+// camera where there is one): each frame's centre square is drawn at the
+// model's size and sent as raw pixels; at most one frame is in flight, the
+// camera's other frames are dropped. element.camera is that session's state
+// ({running, paused, frames, flagged, fps, alarms, skipped, frame: the
+// ImageData of the frame shown}).
 import { sharedEngine, models, missingFeature, EngineError } from "./client.js";
+import { registerOffline } from "./offline.js";
 import { ERR, BACKENDS } from "./protocol.js";
 
 const BASE = new URL(".", import.meta.url);
@@ -109,6 +120,29 @@ input[type=range] { width: 100%; accent-color: var(--accent); }
 .btn { border: 1px solid var(--line); background: var(--bg); color: var(--fg); border-radius: 9px; padding: 7px 12px; font-size: 14px; }
 .btn:hover { border-color: var(--accent); }
 .btn:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+.camrow { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; margin-top: -4px; }
+.camera { display: grid; grid-template-columns: minmax(0, 300px) 1fr; gap: 12px 16px; align-items: start;
+  padding: 12px; border-radius: 12px; background: var(--panel); border: 1px solid var(--line); }
+.camview { position: relative; border-radius: 10px; overflow: hidden; background: #000; aspect-ratio: 4 / 3; max-height: 70vh;
+  touch-action: none; cursor: crosshair; user-select: none; }
+.camview video { width: 100%; height: 100%; object-fit: contain; display: block; }
+.camview .guide { position: absolute; left: 0; top: 0; width: 0; height: 0;
+  border: 2px solid rgba(255,255,255,.9); box-shadow: 0 0 0 999px rgba(0,0,0,.35); pointer-events: none; }
+.camview .state { position: absolute; left: 8px; top: 8px; font-size: 12px; padding: 2px 8px; border-radius: 99px;
+  background: rgba(0,0,0,.6); color: #fff; }
+.camside { display: grid; gap: 10px; }
+.camstats { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 14px; }
+.camhint { margin: -6px 0 0; }
+.camstats b { font-variant-numeric: tabular-nums; }
+.alarm { border: 1px solid var(--line); border-radius: 10px; padding: 8px 10px; margin: 0; display: flex; flex-wrap: wrap;
+  gap: 6px 14px; align-items: center; font-size: 14px; }
+.alarm legend { font-size: 13px; color: var(--muted); padding: 0 4px; }
+.alarm input[type=number] { width: 4.5em; font: inherit; padding: 2px 6px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--fg); }
+.alarm .alnote { flex-basis: 100%; font-size: 13px; color: var(--muted); }
+.camera-on .drop, .camera-on .examples, .camera-on .camrow { display: none; }
+.alarmed .camview { outline: 4px solid var(--bad); }
+.alarmtext { font-weight: 650; color: var(--bad); }
+.btn.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
 details { font-size: 13px; color: var(--muted); }
 details dl { display: grid; grid-template-columns: auto auto auto auto; gap: 2px 14px; margin: 6px 0 0; }
 details dd { margin: 0; font-variant-numeric: tabular-nums; color: var(--fg); }
@@ -123,6 +157,7 @@ details dd { margin: 0; font-variant-numeric: tabular-nums; color: var(--fg); }
   .examples .lbl { grid-column: 1 / -1; }
   .ex img { width: 100%; height: auto; aspect-ratio: 1; }
   details dl { grid-template-columns: auto auto; }
+  .camera { grid-template-columns: 1fr; padding: 10px; }
 }
 `;
 
@@ -153,6 +188,35 @@ const TEMPLATE = `
     <span class="sub" id="drop-sub"><span class="fine">or paste one, or <span class="linkish">choose a file</span>. </span>It stays on this device: nothing is uploaded.</span>
     <input type="file" class="file" accept="image/*" hidden>
   </div>
+  <div class="camrow">
+    <button class="btn cam-start" type="button">Use the camera</button>
+    <span class="meta">Live inspection of the centre square; frames stay on this device.</span>
+  </div>
+  <section class="camera" hidden aria-label="Camera">
+    <div class="camview"><video class="video" playsinline muted autoplay></video><div class="guide" aria-hidden="true"></div><span class="state">Live</span></div>
+    <div class="camside">
+      <div class="camstats" aria-live="off">
+        <span>Analysed <b class="fps">—</b> frames/s</span>
+        <span><b class="c-frames">0</b> frames inspected</span>
+        <span><b class="c-flagged">0</b> flagged</span>
+        <span class="c-skipped meta"></span>
+      </div>
+      <p class="meta camhint">Drag on the video to choose the square analysed; tap it to go back to the centre.</p>
+      <div class="actions">
+        <button class="btn cam-pause" type="button" aria-pressed="false">Pause (freeze frame)</button>
+        <button class="btn cam-save" type="button" disabled>Save frame + heatmap (PNG)</button>
+        <button class="btn cam-stop" type="button">Stop camera</button>
+      </div>
+      <fieldset class="alarm">
+        <legend>Alarm</legend>
+        <label><input type="checkbox" class="al-sound"> Sound</label>
+        <label><input type="checkbox" class="al-vib"> Vibrate</label>
+        <label>after <input type="number" class="al-n" min="1" max="100" value="3"> anomalous frames in a row</label>
+        <span class="alarmtext" role="alert"></span>
+        <span class="alnote"></span>
+      </fieldset>
+    </div>
+  </section>
   <div class="examples" hidden><span class="lbl" id="ex-lbl">Examples:</span></div>
   <div class="msg" role="alert" hidden></div>
   <section class="results" hidden aria-label="Result">
@@ -235,6 +299,11 @@ export class Noise2NormDemo extends HTMLElement {
       verdict: $(".verdict"), gauge: $(".gauge"), needle: $(".needle"), thr: $(".thr"), nums: $(".nums"),
       opacity: $(".opacity"), sens: $(".sens"), sensHint: $(".senshint"), times: $(".times"), live: $(".live"),
       dlPng: $(".dl-png"), dlNpy: $(".dl-npy"),
+      camStart: $(".cam-start"), camera: $(".camera"), video: $(".video"), camState: $(".camview .state"),
+      camView: $(".camview"), guide: $(".guide"),
+      fps: $(".fps"), cFrames: $(".c-frames"), cFlagged: $(".c-flagged"), cSkipped: $(".c-skipped"),
+      camPause: $(".cam-pause"), camSave: $(".cam-save"), camStop: $(".cam-stop"),
+      alSound: $(".al-sound"), alVib: $(".al-vib"), alN: $(".al-n"), alarmText: $(".alarmtext"), alNote: $(".alnote"),
     };
     for (const id of ["be-auto", "be-webgpu", "be-cpu"]) {
       // ids are unique per shadow root; the labels' for= stay inside it.
@@ -246,6 +315,8 @@ export class Noise2NormDemo extends HTMLElement {
     this.loaded = null;
     this.loading = null;
     this.lastBlob = null;
+    /** The camera session, null while the camera is off. */
+    this.camera = null;
     /** Resolves once the first load has been asked for (or the element found it cannot work). */
     this.begun = new Promise((resolve) => { this.markBegun = resolve; });
   }
@@ -255,6 +326,10 @@ export class Noise2NormDemo extends HTMLElement {
       this.started = true;
       this.start();
     }
+  }
+
+  disconnectedCallback() {
+    this.stopCamera(); // a removed element releases the camera
   }
 
   attributeChangedCallback(name, old, value) {
@@ -276,6 +351,9 @@ export class Noise2NormDemo extends HTMLElement {
     if (missing) {
       this.fatal(missing);
       return;
+    }
+    if (this.hasAttribute("offline")) {
+      registerOffline(BASE, () => this.showMessage("An update of the demo is available: reload the page to use it.", true));
     }
     if (this.hasAttribute("paste")) {
       document.addEventListener("paste", (e) => this.onPaste(e));
@@ -447,6 +525,16 @@ export class Noise2NormDemo extends HTMLElement {
     sens.addEventListener("input", () => { this.drawHeat(); this.drawScore(); });
     dlPng.addEventListener("click", () => this.el.heat.toBlob((b) => b && save(b, `${this.baseName()}_overlay.png`), "image/png"));
     dlNpy.addEventListener("click", () => this.lastResult && save(npy(this.lastResult.map, this.lastResult.size), `${this.baseName()}_map.npy`));
+    const el = this.el;
+    el.camStart.addEventListener("click", () => this.startCamera());
+    el.camStop.addEventListener("click", () => this.stopCamera());
+    el.camPause.addEventListener("click", () => this.pauseCamera(!(this.camera && this.camera.paused)));
+    el.camSave.addEventListener("click", () => this.saveFrame());
+    this.bindRegionDrag();
+    el.alSound.addEventListener("change", () => {
+      // An AudioContext may only start on a gesture: this one.
+      if (el.alSound.checked && !this.audio && typeof AudioContext === "function") this.audio = new AudioContext();
+    });
   }
 
   onPaste(e) {
@@ -525,6 +613,347 @@ export class Noise2NormDemo extends HTMLElement {
     }
   }
 
+  /** cameraError is the sentence for a getUserMedia failure (or a browser without it). */
+  cameraError(e) {
+    if (!e) {
+      return typeof isSecureContext === "boolean" && !isSecureContext
+        ? "The camera needs a secure page: open the demo over https:// or from http://localhost (this browser offers no camera on other http:// pages)."
+        : "This browser offers no camera access (no navigator.mediaDevices.getUserMedia).";
+    }
+    switch (e.name) {
+      case "NotAllowedError":
+      case "SecurityError":
+        return "Camera permission was refused. Allow the camera for this site (in the address bar's site settings) and press \"Use the camera\" again.";
+      case "NotFoundError":
+      case "OverconstrainedError":
+        return "No camera was found on this device.";
+      case "NotReadableError":
+      case "AbortError":
+        return "The camera could not be started: another application may be using it.";
+    }
+    return `The camera could not be started (${e.name || "error"}: ${e.message}).`;
+  }
+
+  /** startCamera asks for the camera (the rear one where there is one) and starts the live loop. */
+  async startCamera() {
+    if (this.camera || this.unusable) return;
+    const md = navigator.mediaDevices;
+    if (!md || typeof md.getUserMedia !== "function") {
+      this.showMessage(this.cameraError(null));
+      return;
+    }
+    let stream;
+    try {
+      stream = await md.getUserMedia({ audio: false, video: { facingMode: { ideal: "environment" }, width: { ideal: 1280 }, height: { ideal: 720 } } });
+    } catch (e) {
+      this.showMessage(this.cameraError(e));
+      return;
+    }
+    const el = this.el;
+    el.msg.hidden = true;
+    const cam = this.camera = {
+      stream, frame: null, region: null, running: true, paused: false, frames: 0, flagged: 0, fps: 0, alarms: 0, skipped: 0,
+      streak: 0, times: [], lastPresented: 0, anomalous: null,
+    };
+    el.video.srcObject = stream;
+    el.camera.hidden = false;
+    el.camStart.hidden = true;
+    el.card.classList.add("camera-on"); // the file inputs make room for the frames
+    el.camState.textContent = "Live";
+    el.camPause.textContent = "Pause (freeze frame)";
+    el.camPause.setAttribute("aria-pressed", "false");
+    el.alarmText.textContent = "";
+    this.updateCamStats();
+    try {
+      await el.video.play();
+    } catch (e) {
+      // autoplay of a muted video is allowed; carry on if the browser disagrees
+    }
+    this.cameraLoop(cam);
+  }
+
+  /** stopCamera ends the camera session; the last frame's result stays shown. */
+  stopCamera() {
+    const cam = this.camera;
+    if (!cam) return;
+    cam.running = false;
+    for (const t of cam.stream.getTracks()) t.stop();
+    this.el.video.srcObject = null;
+    this.el.camera.hidden = true;
+    this.el.camStart.hidden = false;
+    this.el.card.classList.remove("alarmed", "camera-on");
+    this.camera = null;
+  }
+
+  /** pauseCamera freezes (or resumes) the video and the analysis; the frozen frame's result stays. */
+  pauseCamera(paused) {
+    const cam = this.camera, el = this.el;
+    if (!cam) return;
+    cam.paused = paused;
+    if (paused) el.video.pause();
+    else el.video.play().catch(() => {});
+    cam.times = [];
+    el.camState.textContent = paused ? "Frozen" : "Live";
+    el.camPause.textContent = paused ? "Resume" : "Pause (freeze frame)";
+    el.camPause.setAttribute("aria-pressed", String(paused));
+  }
+
+  /**
+   * videoBox is where the video's pixels lie in the view (object-fit:
+   * contain): its scale (view px per video px) and offset.
+   */
+  videoBox() {
+    const v = this.el.video, vw = v.videoWidth, vh = v.videoHeight;
+    const W = this.el.camView.clientWidth, H = this.el.camView.clientHeight;
+    if (!vw || !vh || !W || !H) return null;
+    const k = Math.min(W / vw, H / vh);
+    return { k, ox: (W - vw * k) / 2, oy: (H - vh * k) / 2, vw, vh };
+  }
+
+  /** region is the analysed square in video pixels: the dragged one, else the centre square. */
+  region() {
+    const v = this.el.video, w = v.videoWidth, h = v.videoHeight;
+    const r = this.camera && this.camera.region;
+    if (r && r.x + r.side <= w && r.y + r.side <= h) return r; // (a rotated camera may have moved it out)
+    const side = Math.min(w, h);
+    return { x: (w - side) / 2, y: (h - side) / 2, side };
+  }
+
+  /** placeGuide outlines the analysed square over the video. */
+  placeGuide() {
+    const v = this.el.video;
+    if (v.videoWidth && v.videoHeight) this.el.camView.style.aspectRatio = `${v.videoWidth} / ${v.videoHeight}`;
+    const b = this.videoBox(), g = this.el.guide;
+    if (!b) return;
+    const r = this.region();
+    g.style.left = `${b.ox + r.x * b.k}px`;
+    g.style.top = `${b.oy + r.y * b.k}px`;
+    g.style.width = g.style.height = `${r.side * b.k}px`;
+  }
+
+  /**
+   * bindRegionDrag lets a drag on the video choose the analysed square (its
+   * side the larger of the drag's width and height, kept inside the video);
+   * a tap (a drag under 16 video pixels) goes back to the centre square.
+   */
+  bindRegionDrag() {
+    const view = this.el.camView;
+    let start = null;
+    const toVideo = (e) => {
+      const b = this.videoBox(), rect = view.getBoundingClientRect();
+      if (!b) return null;
+      return { b, x: Math.min(Math.max((e.clientX - rect.left - b.ox) / b.k, 0), b.vw), y: Math.min(Math.max((e.clientY - rect.top - b.oy) / b.k, 0), b.vh) };
+    };
+    const regionTo = (p) => {
+      const { vw, vh } = p.b;
+      const dx = p.x - start.x, dy = p.y - start.y;
+      let side = Math.max(Math.abs(dx), Math.abs(dy));
+      // the square grows from the start point towards the pointer, inside the video
+      side = Math.min(side, dx < 0 ? start.x : vw - start.x, dy < 0 ? start.y : vh - start.y);
+      return { x: dx < 0 ? start.x - side : start.x, y: dy < 0 ? start.y - side : start.y, side };
+    };
+    view.addEventListener("pointerdown", (e) => {
+      if (!this.camera) return;
+      start = toVideo(e);
+      try {
+        if (start) view.setPointerCapture(e.pointerId);
+      } catch (err) {
+        // a pointer the browser does not track (synthetic events): no capture needed
+      }
+    });
+    view.addEventListener("pointermove", (e) => {
+      if (!start || !this.camera) return;
+      const p = toVideo(e);
+      if (!p) return;
+      const r = regionTo(p);
+      if (r.side >= 16) {
+        this.camera.region = r;
+        this.placeGuide();
+      }
+    });
+    const end = (e) => {
+      if (!start || !this.camera) return;
+      const p = toVideo(e);
+      const r = p && regionTo(p);
+      this.camera.region = r && r.side >= 16 ? r : null;
+      start = null;
+      this.placeGuide();
+    };
+    view.addEventListener("pointerup", end);
+    view.addEventListener("pointercancel", () => { start = null; });
+  }
+
+  /** nextVideoFrame resolves with the number of frames the video has presented so far (0 if unknown). */
+  nextVideoFrame() {
+    const v = this.el.video;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(0), 250);
+      if (typeof v.requestVideoFrameCallback === "function") {
+        v.requestVideoFrameCallback((_, meta) => { clearTimeout(timer); resolve(meta.presentedFrames || 0); });
+      } else {
+        requestAnimationFrame(() => { clearTimeout(timer); resolve(0); });
+      }
+    });
+  }
+
+  /** grabFrame draws the analysed square (region()) of the video at the model's size S and returns its pixels. */
+  grabFrame(S) {
+    const v = this.el.video, w = v.videoWidth, h = v.videoHeight;
+    if (!w || !h) return null;
+    if (!this.grabCanvas) this.grabCanvas = document.createElement("canvas");
+    const c = this.grabCanvas;
+    if (c.width !== S) { c.width = S; c.height = S; }
+    const g = c.getContext("2d", { willReadFrequently: true });
+    const r = this.region();
+    g.imageSmoothingEnabled = true;
+    g.imageSmoothingQuality = "high";
+    g.drawImage(v, r.x, r.y, r.side, r.side, 0, 0, S, S);
+    return g.getImageData(0, 0, S, S);
+  }
+
+  /**
+   * cameraLoop analyses frames while the camera runs: one frame in flight at
+   * most; frames the camera shows meanwhile are dropped, not queued.
+   */
+  async cameraLoop(cam) {
+    const el = this.el;
+    while (cam.running) {
+      const presented = await this.nextVideoFrame();
+      if (!cam.running) return;
+      this.placeGuide(); // the video's size or the view's may have changed
+      if (cam.paused || document.hidden) continue; // a hidden tab analyses nothing
+      try {
+        await this.begun;
+        await this.loading;
+      } catch (e) {
+        this.stopCamera();
+        return; // the load's failure is shown already
+      }
+      if (!cam.running || cam.paused || !this.loaded) continue;
+      const frame = this.grabFrame(this.loaded.config.size);
+      if (!frame) continue;
+      const sent = new ImageData(new Uint8ClampedArray(frame.data), frame.width, frame.height); // frame's buffer is transferred
+      if (presented && cam.lastPresented) cam.skipped += Math.max(0, presented - cam.lastPresented - 1);
+      const t0 = performance.now();
+      let r;
+      try {
+        r = await this.engine.detectPixels(this.session, frame);
+      } catch (e) {
+        if (cam.running) {
+          this.showMessage(`The camera frame could not be analysed: ${e.message}`);
+          this.stopCamera();
+        }
+        return;
+      }
+      if (!cam.running) return;
+      const done = performance.now();
+      // The frames the camera presents while this one is analysed are dropped
+      // (counted at the next frame taken).
+      cam.lastPresented = presented;
+      if (cam.paused) continue; // paused meanwhile: keep the frozen frame's result
+      cam.frame = sent;
+      cam.frames++;
+      cam.times.push(done);
+      if (cam.times.length > 10) cam.times.shift();
+      const n = cam.times.length;
+      cam.fps = n >= 2 ? (n - 1) * 1000 / (cam.times[n - 1] - cam.times[0]) : 1000 / (done - t0);
+      this.lastResult = r;
+      this.lastBlob = null;
+      this.lastName = `camera frame ${cam.frames}`;
+      this.lastMs = done - t0;
+      if (r.fellBack) this.showMessage(`${r.fellBack}; carrying on on the CPU.`, true);
+      this.showBackend(r.backend);
+      this.render();
+      el.camSave.disabled = false;
+      this.judgeFrame(cam, r);
+      this.updateCamStats();
+      const out = {
+        score: r.score, normalizedScore: r.normalizedScore, threshold: r.threshold, anomalous: r.anomalous,
+        backend: r.backend.kind === "webgpu" ? `webgpu: ${r.backend.name}` : "cpu", ms: this.lastMs, camera: true,
+      };
+      this.dispatchEvent(new CustomEvent("noise2norm-result", { detail: out, bubbles: true, composed: true }));
+    }
+  }
+
+  /** judgeFrame counts a frame's verdict and sounds the alarm after N anomalous frames in a row. */
+  judgeFrame(cam, r) {
+    const el = this.el;
+    if (!r.calibrated) {
+      cam.streak = 0;
+      el.alSound.disabled = el.alVib.disabled = el.alN.disabled = true;
+      el.alNote.textContent = "This model is uncalibrated: it gives no verdict, so there is no alarm and no frame is flagged.";
+      return;
+    }
+    el.alSound.disabled = el.alVib.disabled = el.alN.disabled = false;
+    el.alNote.textContent = "Anomalous: the score at or above the threshold the sensitivity slider sets.";
+    const anomalous = r.normalizedScore >= 1 - Number(el.sens.value);
+    if (anomalous) cam.flagged++;
+    cam.streak = anomalous ? cam.streak + 1 : 0;
+    const need = Math.max(1, Math.round(Number(el.alN.value)) || 1);
+    if (cam.streak === need) {
+      cam.alarms++;
+      el.alarmText.textContent = `Alarm: ${need} anomalous frame${need > 1 ? "s" : ""} in a row.`;
+      el.card.classList.add("alarmed");
+      if (el.alSound.checked) this.beep();
+      if (el.alVib.checked && typeof navigator.vibrate === "function") navigator.vibrate([200, 100, 200]);
+    } else if (!anomalous) {
+      el.alarmText.textContent = "";
+      el.card.classList.remove("alarmed");
+    }
+    if (anomalous !== cam.anomalous) {
+      el.live.textContent = `Camera: ${anomalous ? "anomalous" : "normal"}, score ${fmt(r.normalizedScore)}.`;
+      cam.anomalous = anomalous;
+    }
+  }
+
+  /** beep plays a short two-tone alarm through WebAudio. */
+  beep() {
+    const a = this.audio;
+    if (!a) return;
+    a.resume().catch(() => {});
+    const t = a.currentTime;
+    for (const [i, f] of [880, 660].entries()) {
+      const o = a.createOscillator(), g = a.createGain();
+      o.frequency.value = f;
+      g.gain.setValueAtTime(0.0001, t + i * 0.18);
+      g.gain.exponentialRampToValueAtTime(0.3, t + i * 0.18 + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.18 + 0.16);
+      o.connect(g).connect(a.destination);
+      o.start(t + i * 0.18);
+      o.stop(t + i * 0.18 + 0.17);
+    }
+  }
+
+  updateCamStats() {
+    const cam = this.camera, el = this.el;
+    if (!cam) return;
+    el.fps.textContent = cam.frames ? cam.fps.toFixed(cam.fps < 10 ? 2 : 1) : "—";
+    el.cFrames.textContent = String(cam.frames);
+    el.cFlagged.textContent = cam.frames && !this.lastResult.calibrated ? "—" : String(cam.flagged);
+    el.cSkipped.textContent = cam.skipped ? `${cam.skipped} camera frames dropped while busy` : "";
+  }
+
+  /** saveFrame saves the analysed frame beside its heatmap, with a caption, as one PNG. */
+  saveFrame() {
+    const r = this.lastResult;
+    if (!r || r.format !== "rgba") return;
+    const heat = this.el.heat, D = heat.width, pad = 36;
+    const c = document.createElement("canvas");
+    c.width = 2 * D; c.height = D + pad;
+    const g = c.getContext("2d");
+    g.fillStyle = "#fff";
+    g.fillRect(0, 0, c.width, c.height);
+    g.imageSmoothingEnabled = true;
+    g.drawImage(this.inputCanvas, 0, 0, D, D);
+    g.drawImage(heat, D, 0, D, D);
+    g.fillStyle = "#111";
+    g.font = "16px system-ui, sans-serif";
+    const verdict = r.calibrated ? `${r.normalizedScore >= 1 - Number(this.el.sens.value) ? "anomalous" : "normal"}, score ${fmt(r.normalizedScore)}` : `raw score ${fmt(r.score, 4)} (uncalibrated)`;
+    g.fillText(`noise2norm · ${this.model ? this.model.id : ""} · ${verdict} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`, 10, D + 24);
+    const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+    c.toBlob((b) => b && save(b, `camera_${stamp}_heatmap.png`), "image/png");
+  }
+
   render() {
     const r = this.lastResult, el = this.el, S = r.size;
     el.results.hidden = false;
@@ -545,7 +974,7 @@ export class Noise2NormDemo extends HTMLElement {
     }
     this.jetCanvas = offscreen(jetData, S);
     this.inputCanvas = offscreen(r.input, S);
-    el.heatcap.textContent = r.calibrated ? "Anomaly heatmap; predicted region outlined" : "Anomaly heatmap (scaled to this image's own range)";
+    el.heatcap.textContent = r.format === "rgba" ? (r.calibrated ? "Camera frame: heatmap, predicted region outlined" : "Camera frame: heatmap (scaled to this frame's own range)") : r.calibrated ? "Anomaly heatmap; predicted region outlined" : "Anomaly heatmap (scaled to this image's own range)";
     this.drawHeat();
     this.drawScore();
     const t = r.ms;
@@ -621,6 +1050,7 @@ export class Noise2NormDemo extends HTMLElement {
     }
     parts.push(`${r.backend.kind === "webgpu" ? "WebGPU" : "CPU"} <b>${msText(this.lastMs)}</b>`);
     el.nums.innerHTML = parts.map((p) => `<span>${p}</span>`).join("");
+    if (this.camera && r.format === "rgba") return; // the camera announces verdict changes only
     el.live.textContent = `${summary}. Took ${msText(this.lastMs)} on ${r.backend.kind === "webgpu" ? "WebGPU" : "the CPU"}.`;
   }
 }

@@ -6,13 +6,14 @@
 // that the reply repeats.
 
 /** The protocol version; wasm/demo's ProtocolVersion. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Message types. */
 export const MSG = Object.freeze({
   // page → worker
   LOAD: "load",
   DETECT: "detect",
+  DETECT_PIXELS: "detect-pixels", // raw RGBA pixels: camera frames (since version 2)
   LOSE_GPU: "lose-gpu", // destroy the WebGPU device, as a driver reset would (a test hook)
   // worker → page
   READY: "ready",
@@ -71,6 +72,22 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  */
 
 /**
+ * Page → worker: run a session's model on raw pixels (a camera frame, as a
+ * canvas's getImageData gives them). The worker builds the image Go's PNG
+ * decoder would give for an 8-bit RGBA PNG of these pixels, so the map is
+ * that of such a file dropped on the page. Answered by a ResultReply with
+ * format "rgba".
+ * @typedef {object} DetectPixelsRequest
+ * @property {number} v
+ * @property {"detect-pixels"} type
+ * @property {number} id
+ * @property {string} session
+ * @property {number} width
+ * @property {number} height
+ * @property {Uint8ClampedArray} pixels  width·height·4 RGBA, row-major, not premultiplied (ImageData.data; its buffer transferred)
+ */
+
+/**
  * Worker → page: n2n.wasm is running.
  * @typedef {object} ReadyReply
  * @property {number} v
@@ -125,7 +142,7 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  */
 
 /**
- * Worker → page: a detection.
+ * Worker → page: a detection (of a DetectRequest or a DetectPixelsRequest).
  * @typedef {object} ResultReply
  * @property {number} v
  * @property {"result"} type
@@ -139,7 +156,7 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {number} size       S: the map is S×S
  * @property {number} width      the image's own size
  * @property {number} height
- * @property {string} format     "png", "jpeg", …
+ * @property {string} format     "png", "jpeg", …; "rgba" for a DetectPixelsRequest
  * @property {Float32Array} map  S·S, row-major: detect's NAME_map.npy
  * @property {Float32Array|null} normalizedMap  per pixel, threshold at 0.5; null uncalibrated
  * @property {Uint8ClampedArray} input  S·S·4 RGBA: the resized image the network saw
@@ -179,5 +196,5 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {number} id
  */
 
-/** @typedef {LoadRequest|DetectRequest|LoseGPURequest} Request */
+/** @typedef {LoadRequest|DetectRequest|DetectPixelsRequest|LoseGPURequest} Request */
 /** @typedef {ReadyReply|ProgressReply|LoadedReply|ResultReply|ErrorReply|NoticeReply} Reply */

@@ -4,12 +4,19 @@
 // python3-torch is installed, PyTorch on the same work, in one run, and
 // prints tables with ratios to PyTorch:
 //
-//	bench [-backends cpu,gpu] [-wf 16,32] [-size 256] [-iters 5] [-threads N] [-python /usr/bin/python3]
+//	bench [-backends cpu,gpu] [-wf 16,32] [-size 256] [-iters 5] [-stat median|min] [-threads N] [-python /usr/bin/python3]
 //	      the forward pass (network alone, and with noise and loss map), batch 1
 //	bench -train [-batch 4] ...   training steps (noise, forward, loss, backward,
 //	                              AdamW) in images/s
 //	bench -conv ...               the network's 3×3 convolution shapes (wf 32,
 //	                              S 256) alone, in GFLOP/s
+//	bench -peers ...              the forward pass, also beside onnxruntime-node
+//	                              (see peers.go): same weights and input, the
+//	                              outputs compared, time ratios printed
+//
+// The CPU backend's rows also give the peak memory of its tensors and op
+// scratch (weights, input and output included) during one forward, one
+// detection or one training step.
 package main
 
 import (
@@ -29,6 +36,7 @@ import (
 	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/cpu"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/native"
 )
@@ -45,15 +53,21 @@ type bench struct {
 	size, batch    int
 	logf           func(format string, args ...any)
 	rows           []row
-	peer           string // the peer's name in rows: "pytorch"
-	ratioOfTimes   bool   // ratios are time/peer time (else peer time/time)
+	peer           string            // the peer's name in rows: "pytorch"
+	ratioOfTimes   bool              // ratios are time/peer time (else peer time/time)
+	peers          bool              // also run onnxruntime-node (-peers)
+	peersDir       string            // where the peers' packages and files go
+	node, npm      string            // Debian's node and npm
+	outputs        map[int][]float32 // the CPU backend's forward output per wf, for the peers
 }
 
 // row is one measured configuration: who ran it, what (a label such as
-// "wf=32"), and its median milliseconds (one or two measurements).
+// "wf=32"), its milliseconds (summary of the runs) (one or two measurements) and, for the
+// CPU backend, the peak bytes of each measurement (else nil).
 type row struct {
 	who, what string
 	ms        []float64
+	peak      []int64
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -69,12 +83,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	convMode := fs.Bool("conv", false, "time the network's 3×3 convolution shapes alone (GFLOP/s)")
 	trainMode := fs.Bool("train", false, "time training steps (images/s) instead of forward passes")
 	batch := fs.Int("batch", 4, "images per training step, with -train")
+	peers := fs.Bool("peers", false, "forward pass: also time onnxruntime-node on an ONNX export of the same network (installs it into -peers-dir with npm)")
+	peersDir := fs.String("peers-dir", filepath.Join("out", "peers"), "folder for the peers' npm packages, ONNX files and data")
+	node := fs.String("node", "node", "Node.js for the onnxruntime-node peer")
+	npm := fs.String("npm", "npm", "npm that installs onnxruntime-node into -peers-dir")
+	stat := fs.String("stat", "median", "how timed runs are summarised: median or min")
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	switch *stat {
+	case "median":
+		summary, statName = median, "median"
+	case "min":
+		summary, statName = slices.Min[[]float64], "fastest of the runs"
+	default:
+		fmt.Fprintf(stderr, "bench: -stat %q: want median or min\n", *stat)
 		return 2
 	}
 	b := &bench{
 		stderr: stderr, iters: *iters, threads: *threads, python: *python, script: *script,
 		size: *size, batch: *batch, peer: "pytorch",
+		peers: *peers, peersDir: *peersDir, node: *node, npm: *npm, outputs: map[int][]float32{},
 		logf: func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
 	}
 	for _, s := range strings.Split(*backends, ",") {
@@ -123,7 +152,31 @@ func (b *bench) eachBackend(f func(be backend.Backend) error) error {
 // add records a row and reports it on stderr as it comes.
 func (b *bench) add(who, what string, ms ...float64) {
 	fmt.Fprintf(b.stderr, "%s %s: %v ms\n", who, what, ms)
-	b.rows = append(b.rows, row{who, what, ms})
+	b.rows = append(b.rows, row{who: who, what: what, ms: ms})
+}
+
+// addPeak records the peak bytes of the last row's measurements.
+func (b *bench) addPeak(peak ...int64) {
+	fmt.Fprintf(b.stderr, "  peak %v bytes\n", peak)
+	b.rows[len(b.rows)-1].peak = peak
+}
+
+// memMeter is a backend that counts its tensor memory (the CPU backend).
+type memMeter interface {
+	MemStats() cpu.MemStats
+	ResetPeak()
+}
+
+// peakOf runs f once and returns the backend's peak bytes during it, or −1
+// when be does not count them.
+func peakOf(be backend.Backend, f func() error) (int64, error) {
+	mm, ok := be.(memMeter)
+	if !ok {
+		return -1, nil
+	}
+	mm.ResetPeak()
+	err := f()
+	return mm.MemStats().Peak, err
 }
 
 // torch runs the PyTorch peer script with args and decodes its JSON line
@@ -151,13 +204,21 @@ func itoa(v int) string { return strconv.Itoa(v) }
 
 // forward times the network forward and Detect per width.
 func (b *bench) forward(w io.Writer) error {
+	if b.peers {
+		if err := b.setupPeers(); err != nil {
+			return err
+		}
+	}
 	err := b.eachBackend(func(be backend.Backend) error {
 		for _, wf := range b.widths {
-			fwd, det, err := b.timeForward(be, b.config(wf))
+			fwd, det, peaks, err := b.timeForward(be, b.config(wf))
 			if err != nil {
 				return err
 			}
 			b.add(short(be.Name()), fmt.Sprintf("wf=%d", wf), fwd, det)
+			if peaks[0] >= 0 {
+				b.addPeak(peaks[:]...)
+			}
 		}
 		return nil
 	})
@@ -169,15 +230,28 @@ func (b *bench) forward(w io.Writer) error {
 		if !b.torch(&r, itoa(wf), itoa(b.size), itoa(b.iters), itoa(b.threads)) {
 			break
 		}
-		b.add(b.peer, fmt.Sprintf("wf=%d", wf), median(r.Forward), median(r.Detect))
+		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Forward), summary(r.Detect))
+	}
+	var ort []peerResult
+	if b.peers {
+		for _, wf := range b.widths {
+			r, err := b.runORT(b.config(wf))
+			if err != nil {
+				return err
+			}
+			ort = append(ort, r)
+		}
 	}
 	b.ratioOfTimes = true
-	fmt.Fprintf(w, "S %d, batch 1, median ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d\n", b.size, b.threads)
+	fmt.Fprintf(w, "S %d, batch 1, %s ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d; peak = the CPU backend's tensors and scratch at once during one forward / detect\n", b.size, statName, b.threads)
 	b.table(w, []string{"forward ms", "detect ms"}, "forward", func(r row) string {
 		var wf int
 		fmt.Sscanf(r.what, "wf=%d", &wf)
 		return fmt.Sprintf("%.1f GFLOP/s", float64(model.FLOPs(b.config(wf)))/(r.ms[0]*1e6))
 	})
+	if b.peers {
+		return b.peerTable(w, ort)
+	}
 	return nil
 }
 
@@ -185,11 +259,14 @@ func (b *bench) forward(w io.Writer) error {
 func (b *bench) train(w io.Writer) error {
 	err := b.eachBackend(func(be backend.Backend) error {
 		for _, wf := range b.widths {
-			ms, err := b.timeTrainStep(be, b.config(wf))
+			ms, peak, err := b.timeTrainStep(be, b.config(wf))
 			if err != nil {
 				return err
 			}
 			b.add(short(be.Name()), fmt.Sprintf("wf=%d", wf), ms)
+			if peak >= 0 {
+				b.addPeak(peak)
+			}
 		}
 		return nil
 	})
@@ -201,9 +278,9 @@ func (b *bench) train(w io.Writer) error {
 		if !b.torch(&r, itoa(wf), itoa(b.size), itoa(b.iters), itoa(b.threads), itoa(b.batch)) {
 			break
 		}
-		b.add(b.peer, fmt.Sprintf("wf=%d", wf), median(r.Step))
+		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Step))
 	}
-	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, median; CPU threads %d; ratio of images/s\n", b.size, b.batch, b.threads)
+	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, %s; CPU threads %d; ratio of images/s; peak = the CPU backend's tensors and scratch at once during one step (weights and AdamW state included)\n", b.size, b.batch, statName, b.threads)
 	b.table(w, []string{"ms/step"}, "throughput", func(r row) string {
 		return fmt.Sprintf("%.2f images/s", float64(b.batch)*1000/r.ms[0])
 	})
@@ -223,7 +300,7 @@ func (b *bench) conv(w io.Writer) error {
 			x := randomTensor(be, rng, backend.Shape{N: 1, C: sh.c, H: sh.side, W: sh.side})
 			wt := randomTensor(be, rng, backend.Shape{N: sh.c, C: sh.c, H: 3, W: 3})
 			bias := randomTensor(be, rng, backend.Shape{N: 1, C: sh.c, H: 1, W: 1})
-			ms, err := medianMS(b.iters, func() error {
+			ms, err := timeMS(b.iters, func() error {
 				y := be.Conv2D(x, wt, bias, backend.ReLU)
 				defer be.Free(y)
 				_, err := be.Download(y)
@@ -247,10 +324,10 @@ func (b *bench) conv(w io.Writer) error {
 		if !b.torch(&r, "conv", itoa(sh.c), itoa(sh.c), itoa(sh.side), "3", itoa(b.iters), itoa(b.threads)) {
 			break
 		}
-		b.add(b.peer, label(sh.c, sh.side), median(r.Conv))
+		b.add(b.peer, label(sh.c, sh.side), summary(r.Conv))
 	}
 	b.ratioOfTimes = true
-	fmt.Fprintf(w, "3×3 convolution with bias and ReLU, batch 1, median (upload excluded, readback included); CPU threads %d\n", b.threads)
+	fmt.Fprintf(w, "3×3 convolution with bias and ReLU, batch 1, %s (upload excluded, readback included); CPU threads %d\n", statName, b.threads)
 	b.table(w, []string{"ms"}, "conv", func(r row) string {
 		var c, side int
 		fmt.Sscanf(r.what, "%d→%d@%d²", &c, &c, &side)
@@ -266,6 +343,15 @@ func (b *bench) table(w io.Writer, columns []string, extraHead string, extra fun
 	head := "backend\tcase\t"
 	for _, c := range columns {
 		head += c + "\t× PyTorch\t"
+	}
+	peaks := false
+	for _, r := range b.rows {
+		peaks = peaks || r.peak != nil
+	}
+	if peaks {
+		for _, c := range columns {
+			head += "peak MiB (" + strings.TrimSuffix(strings.TrimPrefix(c, "ms/"), " ms") + ")\t"
+		}
 	}
 	fmt.Fprintln(tw, head+extraHead+"\t")
 	for _, r := range b.rows {
@@ -287,6 +373,16 @@ func (b *bench) table(w io.Writer, columns []string, extraHead string, extra fun
 			}
 			line += fmt.Sprintf("%.1f\t%s\t", ms, ratio)
 		}
+		for i := range columns {
+			if !peaks {
+				break
+			}
+			if i >= len(r.peak) {
+				line += "-\t"
+			} else {
+				line += fmt.Sprintf("%.1f\t", float64(r.peak[i])/(1<<20))
+			}
+		}
 		fmt.Fprintln(tw, line+extra(r)+"\t")
 	}
 	tw.Flush()
@@ -305,9 +401,23 @@ func newModel(be backend.Backend, cfg model.Config, n int) (*model.Model, backen
 	if err != nil {
 		return nil, nil, err
 	}
+	return m, be.Upload(inputShape(cfg, n), inputData(cfg, n)), nil
+}
+
+// inputShape is the shape of a batch of n input images.
+func inputShape(cfg model.Config, n int) backend.Shape {
+	return backend.Shape{N: n, C: 3, H: cfg.Size, W: cfg.Size}
+}
+
+// inputData is the seeded random input batch of n images in [−1,1] that
+// every backend and peer gets.
+func inputData(cfg model.Config, n int) []float32 {
 	rng := rand.New(rand.NewPCG(2, 2))
-	x0 := randomTensor(be, rng, backend.Shape{N: n, C: 3, H: cfg.Size, W: cfg.Size})
-	return m, x0, nil
+	v := make([]float32, inputShape(cfg, n).Len())
+	for i := range v {
+		v[i] = 2*rng.Float32() - 1
+	}
+	return v
 }
 
 // randomTensor uploads uniform values in [−1,1) of shape s.
@@ -319,47 +429,60 @@ func randomTensor(be backend.Backend, rng *rand.Rand, s backend.Shape) backend.T
 	return be.Upload(s, v)
 }
 
-// timeForward returns the median milliseconds of network forwards (x → x̂,
-// read back) and of Detects (noise, forward, loss map, read back).
-func (b *bench) timeForward(be backend.Backend, cfg model.Config) (fwd, det float64, err error) {
+// timeForward returns the milliseconds (summary) of network forwards (x → x̂,
+// read back) and of Detects (noise, forward, loss map, read back), and the
+// peak bytes of one of each (−1 where the backend does not count them). The
+// CPU backend's forward output is kept for the peers.
+func (b *bench) timeForward(be backend.Backend, cfg model.Config) (fwd, det float64, peaks [2]int64, err error) {
 	m, x0, err := newModel(be, cfg, 1)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, peaks, err
 	}
 	defer m.Free()
 	defer be.Free(x0)
-	fwd, err = medianMS(b.iters, func() error {
+	forward := func() error {
 		xhat := m.Forward(x0)
 		defer be.Free(xhat)
-		_, err := be.Download(xhat)
+		out, err := be.Download(xhat)
+		if short(be.Name()) == "cpu" {
+			b.outputs[cfg.WF] = out
+		}
 		return err
-	})
-	if err != nil {
-		return 0, 0, err
 	}
-	det, err = medianMS(b.iters, func() error {
+	detect := func() error {
 		_, err := m.Detect(x0, cfg.Lambda, 0)
 		return err
-	})
-	return fwd, det, err
+	}
+	if fwd, err = timeMS(b.iters, forward); err != nil {
+		return 0, 0, peaks, err
+	}
+	if det, err = timeMS(b.iters, detect); err != nil {
+		return 0, 0, peaks, err
+	}
+	if peaks[0], err = peakOf(be, forward); err != nil {
+		return 0, 0, peaks, err
+	}
+	peaks[1], err = peakOf(be, detect)
+	return fwd, det, peaks, err
 }
 
-// timeTrainStep returns the median milliseconds of a training step of
-// -batch images: noise, forward, loss, backward, AdamW update.
-func (b *bench) timeTrainStep(be backend.Backend, cfg model.Config) (float64, error) {
+// timeTrainStep returns the milliseconds (summary) of a training step of
+// -batch images: noise, forward, loss, backward, AdamW update; and the peak
+// bytes of one more step (−1 where the backend does not count them).
+func (b *bench) timeTrainStep(be backend.Backend, cfg model.Config) (float64, int64, error) {
 	if _, ok := be.(backend.Trainer); !ok {
-		return 0, fmt.Errorf("backend %s cannot train", be.Name())
+		return 0, 0, fmt.Errorf("backend %s cannot train", be.Name())
 	}
 	m, x0, err := newModel(be, cfg, b.batch)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer m.Free()
 	defer be.Free(x0)
 	opt := model.NewAdamW(m, model.DefaultAdamW())
 	defer opt.Free()
 	seed := uint32(0)
-	return medianMS(b.iters, func() error {
+	step := func() error {
 		seed++
 		_, grads, err := m.LossAndGrads(x0, cfg.Lambda, seed)
 		if err != nil {
@@ -367,12 +490,18 @@ func (b *bench) timeTrainStep(be backend.Backend, cfg model.Config) (float64, er
 		}
 		opt.Step(grads, 1e-4)
 		return nil
-	})
+	}
+	ms, err := timeMS(b.iters, step)
+	if err != nil {
+		return 0, 0, err
+	}
+	peak, err := peakOf(be, step)
+	return ms, peak, err
 }
 
-// medianMS runs f once to warm up (pipeline compiles, allocations), then
-// iters times, and returns the median milliseconds.
-func medianMS(iters int, f func() error) (float64, error) {
+// timeMS runs f once to warm up (pipeline compiles, allocations), then
+// iters times, and returns the summary of their milliseconds.
+func timeMS(iters int, f func() error) (float64, error) {
 	var times []float64
 	for i := 0; i <= iters; i++ {
 		t0 := time.Now()
@@ -383,7 +512,7 @@ func medianMS(iters int, f func() error) (float64, error) {
 			times = append(times, float64(time.Since(t0).Microseconds())/1000)
 		}
 	}
-	return median(times), nil
+	return summary(times), nil
 }
 
 // short names a backend for the table: "cpu", "webgpu".
@@ -398,6 +527,14 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// summary reduces the timed runs of one configuration to one figure: the
+// median, or with -stat min the fastest run (on a shared machine, the run
+// least slowed down by other tenants).
+var summary = median
+
+// statName names summary in table headers.
+var statName = "median"
 
 func median(v []float64) float64 {
 	v = slices.Clone(v)

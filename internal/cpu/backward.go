@@ -12,7 +12,7 @@ func (b *Backend) GlobalAvgPoolBackward(dy backend.Tensor, s backend.Shape) back
 	g := host(dy)
 	mustSameShape("GlobalAvgPoolBackward", g.S, backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	// dx is (N,C,H,W)
-	dx := NewTensor(s)
+	dx := b.alloc(s)
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
@@ -33,7 +33,7 @@ func (b *Backend) AvgPool2Backward(dy backend.Tensor) backend.Tensor {
 	s := g.S
 	os := backend.Shape{N: s.N, C: s.C, H: 2 * s.H, W: 2 * s.W}
 	// dx is (N,C,2H,2W)
-	dx := NewTensor(os)
+	dx := b.alloc(os)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			src := g.Data[nc*s.H*s.W:]
@@ -60,8 +60,8 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, f int) backend.Ten
 		panic(fmt.Sprintf("cpu: UpsampleBilinearBackward of %v by %d", os, f))
 	}
 	s := backend.Shape{N: os.N, C: os.C, H: os.H / f, W: os.W / f}
-	// dx is (N,C,H,W)
-	dx := NewTensor(s)
+	// dx is (N,C,H,W), accumulated into
+	dx := b.zeros(s)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			src := g.Data[nc*os.H*os.W:]
@@ -93,7 +93,7 @@ func (b *Backend) SliceChannels(x backend.Tensor, c0, c1 int) backend.Tensor {
 	}
 	plane := s.H * s.W
 	// out is (N,c1−c0,H,W)
-	out := NewTensor(backend.Shape{N: s.N, C: c1 - c0, H: s.H, W: s.W})
+	out := b.alloc(backend.Shape{N: s.N, C: c1 - c0, H: s.H, W: s.W})
 	n := (c1 - c0) * plane
 	for i := 0; i < s.N; i++ {
 		copy(out.Data[i*n:(i+1)*n], in.Data[(i*s.C+c0)*plane:])
@@ -109,7 +109,7 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 	s := in.S
 	mustSameShape("ChannelGateBackward", g.S, backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	mustSameShape("ChannelGateBackward", d.S, s)
-	gy, gw := NewTensor(s), NewTensor(g.S)
+	gy, gw := b.alloc(s), b.alloc(g.S)
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
@@ -141,7 +141,7 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 	for i := range os {
 		mustSameShape("SKFFFuseBackward", os[i].Shape(), s)
 		mustSameShape("SKFFFuseBackward", logits[i].Shape(), cs)
-		gos[i], gls[i] = NewTensor(s), NewTensor(cs)
+		gos[i], gls[i] = b.alloc(s), b.alloc(cs)
 		dos[i], dlogits[i] = gos[i], gls[i]
 	}
 	plane := s.H * s.W

@@ -149,7 +149,7 @@ func TestConv2DBackwardUnflippedFails(t *testing.T) {
 	x := randTensor(1, backend.Shape{N: 2, C: 3, H: 7, W: 9}, -1, 1)
 	w := randTensor(2, backend.Shape{N: 5, C: 3, H: 3, W: 3}, -0.5, 0.5)
 	r := randTensor(3, backend.Shape{N: 2, C: 5, H: 7, W: 9}, -1, 1)
-	wT := flipTranspose(w)
+	wT := New().flipTranspose(w)
 	for i := range wT.Data {
 		k := i % 9
 		wT.Data[i] = wT.Data[i-k+8-k] // undo the flip
@@ -425,14 +425,15 @@ func TestLossMapRef(t *testing.T) {
 	}
 }
 
-// TestBlurTranspose checks ⟨r, G∗x⟩ = ⟨Gᵀ∗r, x⟩ for every σ on a plane
-// smaller than the largest radius, that the blur matches GaussianBlur, and
+// TestBlurTranspose checks, for the float64 reference blur,
+// ⟨r, G∗x⟩ = ⟨Gᵀ∗r, x⟩ for every σ on a plane smaller than the largest
+// radius, that the blur matches GaussianBlur, and
 // that the blur is not its own transpose at the borders (the check catches
 // a gradient that uses it as one).
 func TestBlurTranspose(t *testing.T) {
 	const h, w = 7, 10
 	x, r := to64(testutil.Random(110, h*w, 0, 1)), to64(testutil.Random(111, h*w, -1, 1))
-	sc := newBlurScratch(h, w)
+	sc := newBlurScratch64(h, w)
 	bx, tr := make([]float64, h*w), make([]float64, h*w)
 	dotf := func(a, b []float64) float64 {
 		s := 0.0
@@ -475,12 +476,13 @@ func lossInputs(seed uint64, s backend.Shape, near bool) (x0, xhat *Tensor) {
 	return x0, xhat
 }
 
-// TestLossMapBackward checks LossMapBackward per element against central
+// TestLossMapBackward checks the float64 gradient (lossMapBackward64, the
+// reference of LossMapBackward: TestLossMap32Against64) per element against central
 // differences (ε = 1e-6) of the float64 reference on a small input, and by
 // directional derivatives on a larger one whose planes are smaller than the
 // σ=8 radius: against the reference (ε = 1e-6, relative error 1e-6) and,
-// away from the optimum, against LossMap itself (ε = 1e-3, relative error
-// 1e-2); random and near-identical inputs, several α.
+// away from the optimum, against the float64 SSIMMaps (ssimMaps64, ε = 1e-3,
+// relative error 1e-2); random and near-identical inputs, several α.
 func TestLossMapBackward(t *testing.T) {
 	be := New()
 	type lossCase struct {
@@ -500,7 +502,7 @@ func TestLossMapBackward(t *testing.T) {
 		seed := uint64(200 + 10*i)
 		x0, xhat := lossInputs(seed, c.s, c.near)
 		scale := 1 / float32(c.s.N*c.s.H*c.s.W)
-		grad := host(be.LossMapBackward(x0, xhat, c.alpha, scale)).Data
+		grad := host(lossMapBackward64(be, x0, xhat, c.alpha, scale)).Data
 		x064, xhat64 := to64(x0.Data), to64(xhat.Data)
 		ref := func() float64 {
 			return float64(scale) * sum64(lossMapRef(x064, xhat64, c.s, float64(c.alpha)))
@@ -555,9 +557,14 @@ func TestLossMapBackward(t *testing.T) {
 				continue
 			}
 			fd := directional(func() float64 {
-				return float64(scale) * sum64(to64(host(be.LossMap(x0, xhat, c.alpha)).Data))
+				ms, l1 := ssimMaps64(x0, xhat, 2)
+				sum := 0.0
+				for j, v := range ms.Data {
+					sum += float64(c.alpha)*(1-float64(v)) + (1-float64(c.alpha))*float64(l1.Data[j])
+				}
+				return float64(scale) * sum
 			}, xhat.Data, d, 1e-3)
-			checkDir(t, what+" vs LossMap", grad, d, fd, 1e-2)
+			checkDir(t, what+" vs ssimMaps64", grad, d, fd, 1e-2)
 		}
 	}
 }

@@ -6,7 +6,7 @@ import "github.com/noise2norm/noise2norm/internal/backend"
 func (b *Backend) Concat(x, y backend.Tensor) backend.Tensor {
 	p, q := host(x), host(y)
 	sp, sq := p.S, q.S
-	out := NewTensor(backend.ConcatShape(sp, sq))
+	out := b.alloc(backend.ConcatShape(sp, sq))
 	a, c := sp.C*sp.H*sp.W, sq.C*sq.H*sq.W
 	for n := 0; n < sp.N; n++ {
 		copy(out.Data[n*(a+c):], p.Data[n*a:(n+1)*a])

@@ -42,8 +42,8 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 		}
 		copy(bv, bt.Data)
 	}
-	// out is (N,Cout,H,W)
-	out := NewTensor(backend.Shape{N: xs.N, C: cout, H: h, W: wd})
+	// out is (N,Cout,H,W), every element written below
+	out := b.alloc(backend.Shape{N: xs.N, C: cout, H: h, W: wd})
 	if out.S.Len() == 0 {
 		return out
 	}
@@ -59,7 +59,9 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	if r > 0 {
 		plane += (48 - plane%32) % 32
 	}
-	g := gemmJob{ap: packA(wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
+	ap := b.scratch(mpad * K)
+	defer b.release(ap)
+	g := gemmJob{ap: packA(ap, wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
 		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K)}
 	for ci := 0; ci < cin; ci++ {
 		for ky := 0; ky < k; ky++ {
@@ -81,14 +83,24 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 		}
 	} else {
 		// The 2r extra floats cover the discarded columns of the last row.
-		padded := make([]float32, xs.N*cin*plane+2*r)
+		// Only the border is zeroed: the gaps before, between and after
+		// the copied rows.
+		padded := b.scratch(xs.N*cin*plane + 2*r)
+		defer b.release(padded)
 		parallel(b.Threads, xs.N*cin, func(lo, hi int) {
 			for nc := lo; nc < hi; nc++ {
+				dst := padded[nc*plane : (nc+1)*plane]
+				next := 0 // the first element not yet written
 				for y := 0; y < h; y++ {
-					copy(padded[nc*plane+(y+r)*wp+r:], xt.Data[(nc*h+y)*wd:(nc*h+y+1)*wd])
+					at := (y+r)*wp + r
+					clear(dst[next:at])
+					copy(dst[at:at+wd], xt.Data[(nc*h+y)*wd:(nc*h+y+1)*wd])
+					next = at + wd
 				}
+				clear(dst[next:])
 			}
 		})
+		clear(padded[xs.N*cin*plane:])
 		for n := range jobs {
 			jobs[n] = g
 			jobs[n].b = padded[n*cin*plane : (n+1)*cin*plane+2*r]
@@ -102,13 +114,19 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	chunks := (tiles + chunk - 1) / chunk
 	direct := r == 0 && mpad == cout
 	outLen := cout * h * wd
+	var mu sync.Mutex
+	var scratch []*gemmScratch // the goroutines' scratch, given back at the end
 	dynamicParallel(threads, xs.N*chunks, func() func(int) {
-		s := g.newScratch()
+		s := g.newScratch(b)
 		var c []float32
 		ldc := chunk * nr
 		if !direct {
-			c = make([]float32, mpad*ldc)
+			c = b.scratch(mpad * ldc) // written by tiles before writeOut reads it
+			s.c = c
 		}
+		mu.Lock()
+		scratch = append(scratch, s)
+		mu.Unlock()
 		return func(i int) {
 			n, t0 := i/chunks, i%chunks*chunk
 			t1 := min(tiles, t0+chunk)
@@ -127,6 +145,9 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 			}
 		}
 	})
+	for _, s := range scratch {
+		s.release(b)
+	}
 	return out
 }
 

@@ -32,29 +32,36 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	mustSameShape("Conv2DBackward", yt.S, ys)
 	mustSameShape("Conv2DBackward", dyt.S, ys)
 
-	g := preActGrad(yt, dyt, act, b.Threads)
+	g := b.preActGrad(yt, dyt, act)
+	if g != dyt {
+		defer b.Free(g)
+	}
 	if hasBias {
-		db = biasGrad(g)
+		db = b.biasGrad(g)
 	}
 	if needDX {
-		dx = b.Conv2D(g, flipTranspose(wt), nil, backend.Linear)
+		wT := b.flipTranspose(wt)
+		dx = b.Conv2D(g, wT, nil, backend.Linear)
+		b.Free(wT)
 	}
 	return dx, b.weightGrad(xt, g, k), db
 }
 
 // preActGrad returns g = dy⊙act'(y) (y's shape), act' taken from the
-// activation's output y.
-func preActGrad(y, dy *Tensor, act backend.Activation, threads int) *Tensor {
+// activation's output y; with no activation, g is dy itself.
+func (b *Backend) preActGrad(y, dy *Tensor, act backend.Activation) *Tensor {
 	if act == backend.Linear {
 		return dy
 	}
-	g := NewTensor(y.S)
-	parallel(threads, len(g.Data), func(lo, hi int) {
+	g := b.alloc(y.S)
+	parallel(b.Threads, len(g.Data), func(lo, hi int) {
 		out, ys, ds := g.Data[lo:hi], y.Data[lo:hi], dy.Data[lo:hi]
 		if act == backend.ReLU {
 			for i, v := range ys {
 				if v > 0 {
 					out[i] = ds[i]
+				} else {
+					out[i] = 0
 				}
 			}
 			return
@@ -67,9 +74,9 @@ func preActGrad(y, dy *Tensor, act backend.Activation, threads int) *Tensor {
 }
 
 // biasGrad returns Σ_{n,h,w} g (1,C,1,1) for g (N,C,H,W), summed in float64.
-func biasGrad(g *Tensor) *Tensor {
+func (b *Backend) biasGrad(g *Tensor) *Tensor {
 	s := g.S
-	db := NewTensor(backend.Shape{N: 1, C: s.C, H: 1, W: 1})
+	db := b.alloc(backend.Shape{N: 1, C: s.C, H: 1, W: 1})
 	plane := s.H * s.W
 	for c := 0; c < s.C; c++ {
 		sum := 0.0
@@ -86,11 +93,11 @@ func biasGrad(g *Tensor) *Tensor {
 // flipTranspose returns wT (Cin,Cout,k,k) with wT[ci,co,ky,kx] =
 // w[co,ci,k−1−ky,k−1−kx] for w (Cout,Cin,k,k): the weights whose
 // convolution is the transpose of w's.
-func flipTranspose(w *Tensor) *Tensor {
+func (b *Backend) flipTranspose(w *Tensor) *Tensor {
 	s := w.S
 	k := s.H
 	// wT is (Cin,Cout,k,k)
-	wT := NewTensor(backend.Shape{N: s.C, C: s.N, H: k, W: k})
+	wT := b.alloc(backend.Shape{N: s.C, C: s.N, H: k, W: k})
 	for co := 0; co < s.N; co++ {
 		for ci := 0; ci < s.C; ci++ {
 			src := w.Data[(co*s.C+ci)*k*k:]
@@ -122,16 +129,26 @@ func (b *Backend) weightGrad(x, g *Tensor, k int) *Tensor {
 	cin, h, wd, r := xs.C, xs.H, xs.W, k/2
 	kk := cin * k * k
 	// dw is (Cout,Cin,k,k)
-	dw := NewTensor(backend.Shape{N: cout, C: cin, H: k, W: k})
+	dw := b.alloc(backend.Shape{N: cout, C: cin, H: k, W: k})
 	if xs.Len() == 0 {
+		clear(dw.Data)
 		return dw
 	}
 	hp, wp := h+2*r, wd+2*r
-	// xp is (N, H+2r, W+2r, Cin)
-	xp := make([]float32, xs.N*hp*wp*cin)
+	// xp is (N, H+2r, W+2r, Cin), zero outside the copied interior: the
+	// border rows are cleared here, the border columns with each row.
+	xp := b.scratch(xs.N * hp * wp * cin)
+	defer b.release(xp)
+	for n := 0; n < xs.N; n++ {
+		clear(xp[n*hp*wp*cin : (n*hp+r)*wp*cin])
+		clear(xp[(n*hp+r+h)*wp*cin : (n+1)*hp*wp*cin])
+	}
 	parallel(b.Threads, xs.N*h, func(lo, hi int) {
 		for j := lo; j < hi; j++ {
 			n, y := j/h, j%h
+			row := xp[(n*hp+y+r)*wp*cin : (n*hp+y+r+1)*wp*cin]
+			clear(row[:r*cin])
+			clear(row[(r+wd)*cin:])
 			dst := xp[((n*hp+y+r)*wp+r)*cin:]
 			for ci := 0; ci < cin; ci++ {
 				for xx, v := range x.Data[((n*cin+ci)*h+y)*wd : ((n*cin+ci)*h+y+1)*wd] {
@@ -141,9 +158,13 @@ func (b *Backend) weightGrad(x, g *Tensor, k int) *Tensor {
 		}
 	})
 	// acc is (Cout, k·k, Cin)
-	acc := make([]float32, len(dw.Data))
+	acc := b.scratch(len(dw.Data))
+	defer b.release(acc)
+	clear(acc)
 	rows := max(1, min(xs.N*h, colsBudget/(wd*kk)))
-	colsBuf, gBuf := make([]float32, rows*wd*kk), make([]float32, cout*rows*wd)
+	colsBuf, gBuf := b.scratch(rows*wd*kk), b.scratch(cout*rows*wd)
+	defer b.release(colsBuf)
+	defer b.release(gBuf)
 	for j0 := 0; j0 < xs.N*h; j0 += rows {
 		j1 := min(xs.N*h, j0+rows)
 		p := (j1 - j0) * wd
@@ -165,9 +186,11 @@ func (b *Backend) weightGrad(x, g *Tensor, k int) *Tensor {
 				}
 			}
 		})
-		for i, v := range host(b.Conv2D(cols, gb, nil, backend.Linear)).Data {
+		part := host(b.Conv2D(cols, gb, nil, backend.Linear))
+		for i, v := range part.Data {
 			acc[i] += v
 		}
+		b.Free(part)
 	}
 	for co := 0; co < cout; co++ {
 		for t := 0; t < k*k; t++ {

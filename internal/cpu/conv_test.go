@@ -65,6 +65,7 @@ func TestConv2D(t *testing.T) {
 		{1, 6, 5, 40, 30, 3, true, backend.Linear},
 		{2, 2, 1, 31, 29, 3, true, backend.ReLU},
 		{1, 16, 16, 64, 64, 3, true, backend.ReLU},
+		{2, 40, 8, 6, 50, 3, true, backend.ReLU}, // K = 360 spans two K blocks, W above nr
 	}
 	for i, c := range cases {
 		x := &Tensor{S: backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, Data: testutil.Random(uint64(3*i), c.n*c.cin*c.h*c.w, -1, 1)}

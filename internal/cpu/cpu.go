@@ -24,12 +24,15 @@ func (t *Tensor) Shape() backend.Shape { return t.S }
 func NewTensor(s backend.Shape) *Tensor { return &Tensor{S: s, Data: make([]float32, s.Len())} }
 
 // Backend is the CPU backend. Threads bounds the goroutines an op uses.
+// Its tensors' memory comes from a pool that Free refills (see mem.go); a
+// Backend made without New allocates afresh for every tensor.
 type Backend struct {
 	Threads int
+	mem     *memPool
 }
 
 // New returns a CPU backend using all cores.
-func New() *Backend { return &Backend{Threads: runtime.GOMAXPROCS(0)} }
+func New() *Backend { return &Backend{Threads: runtime.GOMAXPROCS(0), mem: newMemPool()} }
 
 // Name reports "cpu".
 func (b *Backend) Name() string { return "cpu" }
@@ -39,7 +42,7 @@ func (b *Backend) Upload(s backend.Shape, data []float32) backend.Tensor {
 	if len(data) != s.Len() {
 		panic(fmt.Sprintf("cpu: upload of %d values into shape %v", len(data), s))
 	}
-	t := NewTensor(s)
+	t := b.alloc(s)
 	copy(t.Data, data)
 	return t
 }
@@ -48,9 +51,6 @@ func (b *Backend) Upload(s backend.Shape, data []float32) backend.Tensor {
 func (b *Backend) Download(t backend.Tensor) ([]float32, error) {
 	return append([]float32(nil), host(t).Data...), nil
 }
-
-// Free drops the reference; the garbage collector does the rest.
-func (b *Backend) Free(backend.Tensor) {}
 
 // host unwraps a backend tensor that must belong to this backend.
 func host(t backend.Tensor) *Tensor {

@@ -22,7 +22,7 @@ func activate(v float32, act backend.Activation) float32 {
 // Activate applies act elementwise; out has x's shape.
 func (b *Backend) Activate(x backend.Tensor, act backend.Activation) backend.Tensor {
 	in := host(x)
-	out := NewTensor(in.S)
+	out := b.alloc(in.S)
 	parallel(b.Threads, len(in.Data), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			out.Data[i] = activate(in.Data[i], act)
@@ -35,7 +35,7 @@ func (b *Backend) Activate(x backend.Tensor, act backend.Activation) backend.Ten
 func (b *Backend) Add(x, y backend.Tensor) backend.Tensor {
 	p, q := host(x), host(y)
 	mustSameShape("Add", p.S, q.S)
-	out := NewTensor(p.S)
+	out := b.alloc(p.S)
 	for i := range out.Data {
 		out.Data[i] = p.Data[i] + q.Data[i]
 	}
@@ -47,7 +47,7 @@ func (b *Backend) ChannelGate(y, w backend.Tensor) backend.Tensor {
 	in, g := host(y), host(w)
 	s := in.S
 	mustSameShape("ChannelGate", g.S, backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
-	out := NewTensor(s)
+	out := b.alloc(s)
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {

@@ -77,12 +77,12 @@ func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []f
 	}
 }
 
-// packA repacks a (m×k, row-major) into ceil(m/mr) panels of k·mr floats:
-// panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element (i, kk)
-// sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero.
-func packA(a []float32, m, k int) []float32 {
-	mpad := (m + mr - 1) / mr * mr
-	ap := make([]float32, mpad*k)
+// packA repacks a (m×k, row-major) into ap, ceil(m/mr) panels of k·mr
+// floats: panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element
+// (i, kk) sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero. ap's old
+// contents are overwritten; it is returned.
+func packA(ap, a []float32, m, k int) []float32 {
+	clear(ap[m/mr*mr*k:]) // the last panel's rows past m are zero
 	for i := 0; i < m; i++ {
 		panel := ap[i/mr*k*mr:]
 		for kk, v := range a[i*k : (i+1)*k] {
@@ -111,11 +111,21 @@ type gemmJob struct {
 type gemmScratch struct {
 	tail []float32 // K×nr: the last tile's rows of B, gathered
 	edge []float32 // mpad×nr: the last tile of C when it is partial
+	c    []float32 // the block of C a convolution writes out from, if any
 }
 
-// newScratch allocates the scratch one goroutine needs for g.
-func (g *gemmJob) newScratch() *gemmScratch {
-	return &gemmScratch{tail: make([]float32, len(g.offs)*nr), edge: make([]float32, g.mpad*nr)}
+// newScratch takes from the pool of b the scratch one goroutine needs for g
+// (tiles writes both buffers before reading them); give it back with
+// release.
+func (g *gemmJob) newScratch(b *Backend) *gemmScratch {
+	return &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr)}
+}
+
+// release gives s's buffers back to the pool of b.
+func (s *gemmScratch) release(b *Backend) {
+	b.release(s.tail)
+	b.release(s.edge)
+	b.release(s.c)
 }
 
 // tiles computes columns [t0·nr, min(t1·nr, cols)) of C into c (row stride

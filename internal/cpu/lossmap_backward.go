@@ -2,13 +2,15 @@ package cpu
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
 // LossMapBackward returns the gradient (N,3,H,W) with respect to xhat of
 // scale·Σ LossMap(x0, xhat, alpha) for x0 and xhat (N,3,H,W), following
-// SSIMMaps in float64.
+// SSIMMaps in float32 (lossMapBackward64 in the tests is the float64
+// reference).
 //
 // With a = (x0+1)/2, b = (xhat+1)/2 and, per channel plane and scale σ_j,
 // μa = G_j∗a, μb = G_j∗b, va = G_j∗a² − μa², vb = G_j∗b² − μb²,
@@ -30,74 +32,93 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	if s.C != 3 {
 		panic(fmt.Sprintf("cpu: LossMapBackward of %v: want 3 channels", s))
 	}
-	// dxhat is (N,3,H,W)
-	dxhat := NewTensor(s)
+	// dxhat is (N,3,H,W), every element written by grad
+	dxhat := b.alloc(s)
 	plane := s.H * s.W
 	if plane == 0 {
 		return dxhat
 	}
 	sigmas := backend.MSSSIMSigmas
-	taps := make([][]float64, len(sigmas))
+	taps := make([][]float32, len(sigmas))
 	for j, sigma := range sigmas {
-		for _, t := range backend.GaussianTaps(sigma) {
-			taps[j] = append(taps[j], float64(t))
-		}
+		taps[j] = backend.GaussianTaps(sigma)
 	}
-	u := -float64(alpha) * float64(scale) / float64(s.C)
+	u := -alpha * scale / float32(s.C)
 	// l1w is (1−α)·scale/3 · G_8ᵀ∗1, the L1 term's weight per pixel (H,W).
-	l1w := make([]float64, plane)
+	l1w := b.scratch(plane)
+	defer b.release(l1w)
 	{
-		sc := newBlurScratch(s.H, s.W)
-		ones := make([]float64, plane)
+		ones := b.scratch(plane)
 		for i := range ones {
 			ones[i] = 1
 		}
-		sc.blurT(ones, l1w, taps[len(taps)-1])
+		tmp := b.scratch(plane)
+		newBlurScratch(tmp, s.H, s.W).blurT(ones, l1w, taps[len(taps)-1])
+		b.release(tmp)
+		b.release(ones)
 		for i := range l1w {
-			l1w[i] *= (1 - float64(alpha)) * float64(scale) / float64(s.C)
+			l1w[i] *= (1 - alpha) * scale / float32(s.C)
 		}
 	}
-	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
-		p := newSSIMPlane(s.H, s.W, len(sigmas))
-		for nc := lo; nc < hi; nc++ {
+	var mu sync.Mutex
+	var bufs [][]float32 // the workers' scratch, given back at the end
+	dynamicParallel(b.Threads, s.N*s.C, func() func(int) {
+		p, buf := b.newSSIMPlane(s.H, s.W, len(sigmas))
+		mu.Lock()
+		bufs = append(bufs, buf)
+		mu.Unlock()
+		return func(nc int) {
 			off := nc * plane
 			p.grad(xa.Data[off:off+plane], xb.Data[off:off+plane], dxhat.Data[off:off+plane], taps, u, l1w)
 		}
 	})
+	for _, buf := range bufs {
+		b.release(buf)
+	}
 	return dxhat
 }
 
 // ssimPlane is the scratch of one channel plane's loss-map gradient.
 type ssimPlane struct {
 	blur             *blurScratch
-	a, b, aa, bb, ab []float64
-	ea, eb, eab      []float64   // blurs of a², b², ab at the current σ
-	ma, mb, cs, den  [][]float64 // μa, μb, cs_j, D_j per σ
-	gmb, geb, geab   []float64   // ∂/∂μb, ∂/∂(G∗b²), ∂/∂(G∗ab) at the current σ
-	tb               []float64   // a transposed blur of one of those
-	gb               []float64   // ∂/∂b
+	a, b, aa, bb, ab []float32
+	ea, eb, eab      []float32   // blurs of a², b², ab at the current σ
+	ma, mb, cs, den  [][]float32 // μa, μb, cs_j, D_j per σ
+	gmb, geb, geab   []float32   // ∂/∂μb, ∂/∂(G∗b²), ∂/∂(G∗ab) at the current σ
+	tb               []float32   // a transposed blur of one of those
+	gb               []float32   // ∂/∂b
 }
 
-func newSSIMPlane(h, w, scales int) *ssimPlane {
+// newSSIMPlane returns the scratch for h×w planes and the given number of
+// scales, and the pool buffer its planes are cut from (to give back with
+// release when the scratch is no longer used).
+func (b *Backend) newSSIMPlane(h, w, scales int) (*ssimPlane, []float32) {
 	n := h * w
-	f := func() []float64 { return make([]float64, n) }
-	fs := func() [][]float64 {
-		v := make([][]float64, scales)
+	buf := b.scratch((14 + 4*scales) * n)
+	rest := buf
+	f := func() []float32 {
+		v := rest[:n:n]
+		rest = rest[n:]
+		return v
+	}
+	fs := func() [][]float32 {
+		v := make([][]float32, scales)
 		for i := range v {
 			v[i] = f()
 		}
 		return v
 	}
-	return &ssimPlane{blur: newBlurScratch(h, w),
+	return &ssimPlane{blur: newBlurScratch(f(), h, w),
 		a: f(), b: f(), aa: f(), bb: f(), ab: f(), ea: f(), eb: f(), eab: f(), tb: f(), gb: f(),
-		ma: fs(), mb: fs(), cs: fs(), den: fs(), gmb: f(), geb: f(), geab: f()}
+		ma: fs(), mb: fs(), cs: fs(), den: fs(), gmb: f(), geb: f(), geab: f()}, buf
 }
 
 // grad writes to dst the loss-map gradient with respect to xhat of one
 // channel plane (x0p, xhatp): see LossMapBackward.
-func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float64, u float64, l1w []float64) {
+func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32, l1w []float32) {
+	const c1, c2 = float32(backend.SSIMC1), float32(backend.SSIMC2)
 	for i := range p.a {
-		av, bv := (float64(x0p[i])+1)/2, (float64(xhatp[i])+1)/2
+		av, bv := (x0p[i]+1)/2, (xhatp[i]+1)/2
 		p.a[i], p.b[i] = av, bv
 		p.aa[i], p.bb[i], p.ab[i] = av*av, bv*bv, av*bv
 	}
@@ -112,12 +133,12 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float64, u float64,
 		for i := range cs {
 			va, vb := p.ea[i]-ma[i]*ma[i], p.eb[i]-mb[i]*mb[i]
 			cab := p.eab[i] - ma[i]*mb[i]
-			den[i] = va + vb + backend.SSIMC2
-			cs[i] = (2*cab + backend.SSIMC2) / den[i]
+			den[i] = va + vb + c2
+			cs[i] = (2*cab + c2) / den[i]
 		}
 	}
 	clear(p.gb)
-	var c [8]float64
+	var c [8]float32
 	cs := c[:len(taps)]
 	for j, t := range taps {
 		ma, mb := p.ma[j], p.mb[j]
@@ -126,8 +147,8 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float64, u float64,
 				cs[k] = p.cs[k][i]
 			}
 			mal, mbl := p.ma[last][i], p.mb[last][i]
-			dl := mal*mal + mbl*mbl + backend.SSIMC1
-			l := (2*mal*mbl + backend.SSIMC1) / dl
+			dl := mal*mal + mbl*mbl + c1
+			l := (2*mal*mbl + c1) / dl
 			g, all := u*l, u
 			for k, v := range cs {
 				if k != j {
@@ -163,91 +184,6 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float64, u float64,
 		case d < 0:
 			v += l1w[i]
 		}
-		dst[i] = float32(v / 2)
-	}
-}
-
-// blurScratch holds the buffers of float64 Gaussian blurs of h×w planes
-// with edge-replicate padding (the float64 twin of blurPlane) and of their
-// transposes.
-type blurScratch struct {
-	h, w int
-	tmp  []float64 // the plane between the two passes
-	row  []float64 // one row padded by the largest radius on each side
-}
-
-// maxRadius is the largest radius of the MS-SSIM Gaussians.
-func maxRadius() int {
-	r := 0
-	for _, sigma := range backend.MSSSIMSigmas {
-		r = max(r, len(backend.GaussianTaps(sigma))/2)
-	}
-	return r
-}
-
-func newBlurScratch(h, w int) *blurScratch {
-	return &blurScratch{h: h, w: w, tmp: make([]float64, h*w), row: make([]float64, w+2*maxRadius())}
-}
-
-// blur writes to dst the blur of src with the separable taps: rows, then
-// columns, indices clamped to the plane.
-func (s *blurScratch) blur(src, dst []float64, taps []float64) {
-	h, w, r := s.h, s.w, len(taps)/2
-	row := s.row[:w+2*r]
-	for y := 0; y < h; y++ {
-		in := src[y*w : (y+1)*w]
-		for i := range row {
-			row[i] = in[clamp(i-r, w)]
-		}
-		out := s.tmp[y*w : (y+1)*w]
-		for x := range out {
-			acc := 0.0
-			for t, k := range taps {
-				acc += k * row[x+t]
-			}
-			out[x] = acc
-		}
-	}
-	for y := 0; y < h; y++ {
-		out := dst[y*w : (y+1)*w]
-		clear(out)
-		for t, k := range taps {
-			in := s.tmp[clamp(y+t-r, h)*w:]
-			for x := range out {
-				out[x] += k * in[x]
-			}
-		}
-	}
-}
-
-// blurT writes to dst the transpose of blur applied to g: columns, then
-// rows, each output value scattered onto the clamped positions it was
-// gathered from.
-func (s *blurScratch) blurT(g, dst []float64, taps []float64) {
-	h, w, r := s.h, s.w, len(taps)/2
-	clear(s.tmp)
-	for y := 0; y < h; y++ {
-		in := g[y*w : (y+1)*w]
-		for t, k := range taps {
-			out := s.tmp[clamp(y+t-r, h)*w:]
-			for x, v := range in {
-				out[x] += k * v
-			}
-		}
-	}
-	row := s.row[:w+2*r]
-	for y := 0; y < h; y++ {
-		clear(row)
-		in := s.tmp[y*w : (y+1)*w]
-		for x, v := range in {
-			for t, k := range taps {
-				row[x+t] += k * v
-			}
-		}
-		out := dst[y*w : (y+1)*w]
-		clear(out)
-		for i, v := range row {
-			out[clamp(i-r, w)] += v
-		}
+		dst[i] = v / 2
 	}
 }

@@ -6,7 +6,7 @@ import "github.com/noise2norm/noise2norm/internal/backend"
 // for the flat NCHW index i; out has x0's shape.
 func (b *Backend) Noise(x0 backend.Tensor, lambda float32, seed uint32) backend.Tensor {
 	in := host(x0)
-	out := NewTensor(in.S)
+	out := b.alloc(in.S)
 	parallel(b.Threads, len(in.Data), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			eps := 0.5 + 0.5*backend.NoiseNormal(uint32(i), seed)

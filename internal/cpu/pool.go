@@ -6,7 +6,7 @@ import "github.com/noise2norm/noise2norm/internal/backend"
 func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
 	in := host(x)
 	s := in.S
-	out := NewTensor(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
+	out := b.alloc(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
@@ -26,7 +26,7 @@ func (b *Backend) AvgPool2(x backend.Tensor) backend.Tensor {
 	in := host(x)
 	s := in.S
 	os := backend.HalfShape("AvgPool2", s)
-	out := NewTensor(os)
+	out := b.alloc(os)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			src := in.Data[nc*s.H*s.W:]

@@ -7,7 +7,7 @@ import "github.com/noise2norm/noise2norm/internal/backend"
 func (b *Backend) PixelUnshuffle(x backend.Tensor) backend.Tensor {
 	in := host(x)
 	s := in.S
-	out := NewTensor(backend.UnshuffleShape(s))
+	out := b.alloc(backend.UnshuffleShape(s))
 	shuffle(b.Threads, in, out, false)
 	return out
 }
@@ -16,7 +16,7 @@ func (b *Backend) PixelUnshuffle(x backend.Tensor) backend.Tensor {
 func (b *Backend) PixelShuffle(x backend.Tensor) backend.Tensor {
 	in := host(x)
 	s := in.S
-	out := NewTensor(backend.ShuffleShape(s))
+	out := b.alloc(backend.ShuffleShape(s))
 	shuffle(b.Threads, out, in, true)
 	return out
 }

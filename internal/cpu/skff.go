@@ -18,7 +18,8 @@ func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
 		mustSameShape("SKFFFuse", os[i].Shape(), s)
 		mustSameShape("SKFFFuse", logits[i].Shape(), backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	}
-	out := NewTensor(s)
+	// out is (N,C,H,W), accumulated into
+	out := b.zeros(s)
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		wts := make([]float32, len(os))

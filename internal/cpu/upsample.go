@@ -24,7 +24,7 @@ func (b *Backend) UpsampleBilinear(x backend.Tensor, f int) backend.Tensor {
 	in := host(x)
 	s := in.S
 	os := backend.UpsampleShape(s, f)
-	out := NewTensor(os)
+	out := b.alloc(os)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			src := in.Data[nc*s.H*s.W:]

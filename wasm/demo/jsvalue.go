@@ -32,6 +32,17 @@ func decodeDetect(msg js.Value) detectRequest {
 	}
 }
 
+// decodePixels reads a pixelsRequest.
+func decodePixels(msg js.Value) pixelsRequest {
+	return pixelsRequest{
+		ID:      intField(msg, "id"),
+		Session: stringField(msg, "session"),
+		Width:   intField(msg, "width"),
+		Height:  intField(msg, "height"),
+		Pixels:  bytesOf(msg.Get("pixels")),
+	}
+}
+
 func intField(v js.Value, name string) int {
 	if f := v.Get(name); f.Type() == js.TypeNumber {
 		return f.Int()

@@ -100,6 +100,8 @@ func (w *worker) handleSafely(msg js.Value) {
 		w.load(decodeLoad(msg))
 	case TypeDetect:
 		w.detect(decodeDetect(msg))
+	case TypePixels:
+		w.detectPixels(decodePixels(msg))
 	case TypeLoseGPU:
 		w.gpu.destroy()
 		post(map[string]any{"v": ProtocolVersion, "type": TypeDone, "id": id}, nil)

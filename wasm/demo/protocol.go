@@ -11,19 +11,20 @@ package main
 
 // ProtocolVersion is site/protocol.js's PROTOCOL_VERSION. A request with
 // another version is refused with an error reply.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // Message types, the "type" field of every message.
 const (
-	TypeLoad     = "load"     // page → worker: loadRequest
-	TypeDetect   = "detect"   // page → worker: detectRequest
-	TypeLoseGPU  = "lose-gpu" // page → worker: destroy the WebGPU device, as a driver reset would (for tests); answered by TypeDone
-	TypeDone     = "done"     // worker → page: {v, type, id}, a request without a result is done
-	TypeLoaded   = "loaded"   // worker → page: loadedReply
-	TypeResult   = "result"   // worker → page: resultReply
-	TypeError    = "error"    // worker → page: errorReply
-	TypeProgress = "progress" // worker → page: progress of a fetch (sent by worker.js)
-	TypeNotice   = "notice"   // worker → page: noticeReply, unrequested (device lost)
+	TypeLoad     = "load"          // page → worker: loadRequest
+	TypeDetect   = "detect"        // page → worker: detectRequest
+	TypeLoseGPU  = "lose-gpu"      // page → worker: destroy the WebGPU device, as a driver reset would (for tests); answered by TypeDone
+	TypePixels   = "detect-pixels" // page → worker: pixelsRequest (camera frames), answered by resultReply
+	TypeDone     = "done"          // worker → page: {v, type, id}, a request without a result is done
+	TypeLoaded   = "loaded"        // worker → page: loadedReply
+	TypeResult   = "result"        // worker → page: resultReply
+	TypeError    = "error"         // worker → page: errorReply
+	TypeProgress = "progress"      // worker → page: progress of a fetch (sent by worker.js)
+	TypeNotice   = "notice"        // worker → page: noticeReply, unrequested (device lost)
 )
 
 // Error codes of errorReply.Code.
@@ -105,7 +106,20 @@ type detectRequest struct {
 	MaxPixels int
 }
 
-// resultReply answers detectRequest:
+// pixelsRequest runs a loaded model on raw pixels, a camera frame as the
+// page's canvas gives them: {v, type: "detect-pixels", id, session, width,
+// height, pixels: Uint8ClampedArray (width·height·4 RGBA, row-major, not
+// premultiplied, as ImageData.data)}. The pixels become an image.NRGBA,
+// what Go's PNG decoder gives for an 8-bit RGBA PNG of the same pixels, so
+// the map equals that of such a file dropped on the page.
+type pixelsRequest struct {
+	ID            int
+	Session       string
+	Width, Height int
+	Pixels        []byte
+}
+
+// resultReply answers detectRequest and pixelsRequest (format "rgba"):
 // {v, type: "result", id, session, score, calibrated, normalizedScore,
 // threshold, anomalous, size, width, height, format, map: Float32Array
 // (S·S, row-major; raw, as detect's NAME_map.npy), normalizedMap:

@@ -112,6 +112,32 @@ func (w *worker) detect(r detectRequest) {
 		w.postError(r.ID, code, err.Error())
 		return
 	}
+	w.detectImage(s, r.ID, r.Session, img, format, start)
+}
+
+// detectPixels runs a session's model on raw RGBA pixels (a camera frame).
+func (w *worker) detectPixels(r pixelsRequest) {
+	s := w.sessions[r.Session]
+	if s == nil {
+		w.postError(r.ID, CodeBadInput, fmt.Sprintf("detect-pixels: no model loaded in session %q", r.Session))
+		return
+	}
+	if r.Width <= 0 || r.Height <= 0 || int64(r.Width)*int64(r.Height) > defaultMaxPixels {
+		w.postError(r.ID, CodeBadInput, fmt.Sprintf("detect-pixels: a frame of %d×%d pixels (want 1 to %d pixels)", r.Width, r.Height, defaultMaxPixels))
+		return
+	}
+	if len(r.Pixels) != 4*r.Width*r.Height {
+		w.postError(r.ID, CodeBadInput, fmt.Sprintf("detect-pixels: %d bytes for %d×%d RGBA pixels, want %d", len(r.Pixels), r.Width, r.Height, 4*r.Width*r.Height))
+		return
+	}
+	start := time.Now()
+	img := &image.NRGBA{Pix: r.Pixels, Stride: 4 * r.Width, Rect: image.Rect(0, 0, r.Width, r.Height)}
+	w.detectImage(s, r.ID, r.Session, img, "rgba", start)
+}
+
+// detectImage runs s's model on a decoded image and posts the result;
+// start is when the request's decoding began.
+func (w *worker) detectImage(s *session, id int, sessionName string, img image.Image, format string, start time.Time) {
 	size := s.m.Cfg.Size
 	x := imageio.ToTensor(img, size) // (3,S,S) in [−1,1]
 	decoded := time.Now()
@@ -133,10 +159,10 @@ func (w *worker) detect(r detectRequest) {
 		res, err = run(s.m, x, size)
 	}
 	if err != nil {
-		w.postError(r.ID, CodeInternal, err.Error())
+		w.postError(id, CodeInternal, err.Error())
 		return
 	}
-	res.ID, res.Session = r.ID, r.Session
+	res.ID, res.Session = id, sessionName
 	res.Width, res.Height, res.Format = img.Bounds().Dx(), img.Bounds().Dy(), format
 	res.Backend, res.FellBack = s.info, fellBack
 	res.Timings.Decode = ms(decoded.Sub(start))

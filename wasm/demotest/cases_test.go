@@ -243,6 +243,29 @@ func TestEmbedFromSubPath(t *testing.T) {
 	if len(examplesInSite(t)) < 2 {
 		t.Errorf("fewer than 2 bundled examples")
 	}
+
+	// Embedded elements register no service worker on the host site unless
+	// asked: none so far; with the offline attribute, sw.js beside embed.js,
+	// its scope that folder only.
+	b.run(t, "opening the embed page again", chromedp.Navigate(srv.URL+"/elsewhere/page.html"))
+	loadedBackend(t, b)
+	if n := eval[int](t, b, `navigator.serviceWorker.getRegistrations().then((r) => r.length)`); n != 0 {
+		t.Errorf("%d service workers registered by embedded elements without the offline attribute, want none", n)
+	}
+	scope := pollAsync(t, b, "the opted-in service worker", `(async () => {
+		if (!window.n2nOptIn) {
+			window.n2nOptIn = true;
+			const el = document.createElement("noise2norm-demo");
+			el.setAttribute("offline", "");
+			el.setAttribute("backend", "cpu");
+			document.body.append(el);
+		}
+		const regs = await navigator.serviceWorker.getRegistrations();
+		return regs.map((r) => r.scope).join(" ");
+	})()`, time.Minute)
+	if scope != srv.URL+"/sub/dir/" {
+		t.Errorf("with the offline attribute: service worker scopes %q, want only %s/sub/dir/", scope, srv.URL)
+	}
 }
 
 func abs(x float64) float64 {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -102,7 +103,10 @@ func buildSite(dir string) error {
 	if out, err := export.CombinedOutput(); err != nil {
 		return fmt.Errorf("go run ./cmd/export -f16: %v\n%s", err, out)
 	}
-	return addCalibratedModel(dir, shipped)
+	if err := addCalibratedModel(dir, shipped); err != nil {
+		return err
+	}
+	return writeServiceWorkerVersion(dir)
 }
 
 // calibratedID is a test-only model: the site's weights with a made-up
@@ -188,10 +192,14 @@ type server struct {
 	*httptest.Server
 	mu    sync.Mutex
 	paths []string
+
+	offline   atomic.Bool       // every request fails, as with the network cut
+	refused   []string          // paths asked for while offline (under mu)
+	overrides map[string]string // path → body served instead of the file (text/javascript); set before use
 }
 
 func newServer(t testing.TB) *server {
-	s := &server{}
+	s := &server{overrides: map[string]string{}}
 	files, err := serve.Handler(siteDir, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -204,9 +212,22 @@ func newServer(t testing.TB) *server {
 		io.WriteString(w, embedPage)
 	})
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.offline.Load() {
+			s.mu.Lock()
+			s.refused = append(s.refused, r.URL.Path)
+			s.mu.Unlock()
+			panic(http.ErrAbortHandler) // the connection drops: a network error, no response
+		}
 		s.mu.Lock()
 		s.paths = append(s.paths, r.URL.Path)
+		body, ok := s.overrides[r.URL.Path]
 		s.mu.Unlock()
+		if ok {
+			w.Header().Set("Content-Type", "text/javascript")
+			w.Header().Set("Cache-Control", "no-cache")
+			io.WriteString(w, body)
+			return
+		}
 		mux.ServeHTTP(w, r)
 	})) // 127.0.0.1 only
 	t.Cleanup(s.Close)
@@ -264,7 +285,8 @@ type browser struct {
 // newBrowser starts Chromium; webgpu turns on WebGPU (SwiftShader's Vulkan)
 // as wasm/browsertest does; without it navigator.gpu.requestAdapter gives
 // null.
-func newBrowser(t testing.TB, webgpu bool) *browser {
+// extra adds Chromium flags (the fake camera's, for instance).
+func newBrowser(t testing.TB, webgpu bool, extra ...chromedp.ExecAllocatorOption) *browser {
 	chromium := findChromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium),
@@ -277,6 +299,7 @@ func newBrowser(t testing.TB, webgpu bool) *browser {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("no-pings", true),
 	)
+	opts = append(opts, extra...)
 	if webgpu {
 		opts = append(opts,
 			chromedp.Flag("enable-unsafe-webgpu", true),
