@@ -297,7 +297,7 @@ func TestCamera(t *testing.T) {
 
 	// An uncalibrated model: no verdict, so no alarm, and the page says so.
 	click(t, b, ".cam-pause")
-	eval[bool](t, b, `(() => { `+demoJS+`.setAttribute("model", "`+modelID+`"); return true; })()`)
+	eval[bool](t, b, `(() => { `+demoJS+`.setAttribute("model", "`+uncalibratedID+`"); return true; })()`)
 	note := poll[string](t, b, "a camera frame of the uncalibrated model", `(() => { const d = `+demoJS+`; return d.lastResult.format === "rgba" && !d.lastResult.calibrated ? d.shadowRoot.querySelector(".alnote").textContent : ""; })()`, time.Minute)
 	if !strings.Contains(note, "uncalibrated") || !eval[bool](t, b, shadow(".al-vib")+`.disabled`) {
 		t.Errorf("uncalibrated model: alarm note %q (want it to say uncalibrated) and the alarm switches enabled", note)

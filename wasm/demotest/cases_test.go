@@ -195,8 +195,8 @@ func TestEmbedFromSubPath(t *testing.T) {
 	if score, _ := nativeDetect(t, file); res.Score != nil && abs(*res.Score-float64(score)) > 1e-4+1e-3*float64(score) {
 		t.Errorf("detect() score %g, native %g", *res.Score, score)
 	}
-	// The shipped weights are uncalibrated: no normalised score, threshold
-	// or verdict.
+	// #second runs the uncalibrated copy of the shipped weights: no
+	// normalised score, threshold or verdict.
 	if res.NormalizedScore != nil || res.Threshold != nil || res.Anomalous != nil {
 		t.Errorf("uncalibrated weights gave normalisedScore/threshold/anomalous: %s", raw)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -60,7 +61,7 @@ func TestMain(m *testing.M) {
 }
 
 // buildSite fills dir with what `make wasm` puts in site/: n2n.wasm,
-// wasm_exec.js and the shipped model's float16 copy (cmd/export -f16).
+// wasm_exec.js and the shipped models' float16 copies (cmd/export -f16).
 func buildSite(dir string) error {
 	root := testutil.RepoRoot()
 	if err := os.CopyFS(dir, os.DirFS(filepath.Join(root, "site"))); err != nil {
@@ -96,23 +97,40 @@ func buildSite(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "models"), 0o755); err != nil {
 		return err
 	}
-	// The float16 copy, as `make wasm` writes it.
-	shipped := filepath.Join(dir, "models", modelID+".safetensors")
-	export := exec.Command("go", "run", "./cmd/export", "-f16", filepath.Join("weights", modelID+".safetensors"), shipped)
-	export.Dir = root
-	if out, err := export.CombinedOutput(); err != nil {
-		return fmt.Errorf("go run ./cmd/export -f16: %v\n%s", err, out)
+	// The float16 copies of every shipped model, as `make wasm` writes them
+	// (the service worker precaches every model models.json lists).
+	exportBin := dir + "-export"
+	defer os.Remove(exportBin)
+	buildExport := exec.Command("go", "build", "-o", exportBin, "./cmd/export")
+	buildExport.Dir = root
+	if out, err := buildExport.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/export: %v\n%s", err, out)
 	}
-	if err := addCalibratedModel(dir, shipped); err != nil {
+	weights, err := filepath.Glob(filepath.Join(root, "weights", "*.safetensors"))
+	if err != nil || len(weights) == 0 {
+		return fmt.Errorf("no weights/*.safetensors (%v)", err)
+	}
+	for _, w := range weights {
+		export := exec.Command(exportBin, "-f16", w, filepath.Join(dir, "models", filepath.Base(w)))
+		if out, err := export.CombinedOutput(); err != nil {
+			return fmt.Errorf("export -f16 %s: %v\n%s", w, err, out)
+		}
+	}
+	shipped := filepath.Join(dir, "models", modelID+".safetensors")
+	if err := addTestModels(dir, shipped); err != nil {
 		return err
 	}
 	return writeServiceWorkerVersion(dir)
 }
 
-// calibratedID is a test-only model: the site's weights with a made-up
-// calibration (per-pixel statistics included), to check the page's
-// calibrated path, which the shipped weights do not take.
-const calibratedID = "test-calibrated"
+// calibratedID and uncalibratedID are test-only models: the site's weights
+// with a made-up calibration (per-pixel statistics included), and with no
+// calibration at all, to check both of the page's paths whatever the
+// shipped weights carry.
+const (
+	calibratedID   = "test-calibrated"
+	uncalibratedID = "test-uncalibrated"
+)
 
 // testCalibration is that made-up calibration: raw maps standardised by a
 // constant mean 0.3 and spread 0.2, threshold 2 on that scale.
@@ -124,19 +142,9 @@ func testCalibration(size int) *model.Calibration {
 	return &model.Calibration{ScoreMin: 0, ScoreMax: 4, Threshold: 2, Rule: "demotest: made up", MapMean: mean, MapStd: std}
 }
 
-// addCalibratedModel writes the calibrated copy of weights into dir's
-// models/ and lists it in dir's models.json.
-func addCalibratedModel(dir, weights string) error {
-	w, err := model.ReadWeights(weights)
-	if err != nil {
-		return err
-	}
-	if err := testCalibration(w.Config.Size).Store(w); err != nil {
-		return err
-	}
-	if err := w.WriteFile(filepath.Join(dir, "models", calibratedID+".safetensors")); err != nil {
-		return err
-	}
+// addTestModels writes the calibrated and the uncalibrated copy of weights
+// into dir's models/ and lists them in dir's models.json.
+func addTestModels(dir, weights string) error {
 	listPath := filepath.Join(dir, "models.json")
 	raw, err := os.ReadFile(listPath)
 	if err != nil {
@@ -146,13 +154,44 @@ func addCalibratedModel(dir, weights string) error {
 	if err := json.Unmarshal(raw, &list); err != nil {
 		return fmt.Errorf("site/models.json: %v", err)
 	}
-	entry := map[string]any{}
-	for k, v := range list[0] {
-		entry[k] = v
+	var shippedEntry map[string]any
+	for _, e := range list {
+		if e["id"] == modelID {
+			shippedEntry = e
+		}
 	}
-	entry["id"], entry["name"], entry["default"] = calibratedID, "Textile, test calibration", false
-	entry["file"] = "models/" + calibratedID + ".safetensors"
-	out, err := json.Marshal(append(list, entry))
+	if shippedEntry == nil {
+		return fmt.Errorf("site/models.json does not list %s", modelID)
+	}
+	for _, m := range []struct {
+		id, name  string
+		calibrate func(*model.Weights) error
+	}{
+		{calibratedID, "Textile, test calibration", func(w *model.Weights) error { return testCalibration(w.Config.Size).Store(w) }},
+		{uncalibratedID, "Textile, uncalibrated", func(w *model.Weights) error {
+			for _, k := range []string{model.MetaScoreMin, model.MetaScoreMax, model.MetaThreshold, model.MetaThresholdRule, model.MetaCalibratedMap} {
+				delete(w.Meta, k)
+			}
+			w.Calib = nil
+			return nil
+		}},
+	} {
+		w, err := model.ReadWeights(weights)
+		if err != nil {
+			return err
+		}
+		if err := m.calibrate(w); err != nil {
+			return err
+		}
+		if err := w.WriteFile(filepath.Join(dir, "models", m.id+".safetensors")); err != nil {
+			return err
+		}
+		entry := maps.Clone(shippedEntry)
+		entry["id"], entry["name"], entry["default"] = m.id, m.name, false
+		entry["file"] = "models/" + m.id + ".safetensors"
+		list = append(list, entry)
+	}
+	out, err := json.Marshal(list)
 	if err != nil {
 		return err
 	}
@@ -179,7 +218,7 @@ const embedPage = `<!doctype html>
 <script type="module" src="../sub/dir/embed.js"></script></head>
 <body><h1>Some docs page</h1>
 <noise2norm-demo id="first" backend="cpu"></noise2norm-demo>
-<noise2norm-demo id="second" model="` + modelID + `" backend="cpu"></noise2norm-demo>
+<noise2norm-demo id="second" model="` + uncalibratedID + `" backend="cpu"></noise2norm-demo>
 <script>
 window.n2nEvents = [];
 document.addEventListener("noise2norm-result", (e) => n2nEvents.push({id: e.target.id, detail: e.detail}));
