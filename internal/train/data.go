@@ -1,7 +1,6 @@
 package train
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -97,45 +96,22 @@ func imagesIn(dir string) ([]string, error) {
 	return paths, nil
 }
 
-// visaImages reads the VisA split file: columns object, split, label, image
-// (and mask), found by the header's names.
+// visaImages lists the normal training images of object category in the
+// VisA split file (readVisASplit).
 func visaImages(dir, csvPath, category string) ([]string, error) {
-	f, err := os.Open(csvPath)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	header, err := r.Read()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", csvPath, err)
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.TrimSpace(h)] = i
-	}
-	for _, want := range []string{"object", "split", "label", "image"} {
-		if _, ok := col[want]; !ok {
-			return nil, fmt.Errorf("%s: no column %q in the header %q", csvPath, want, strings.Join(header, ","))
-		}
-	}
 	if category == "" {
 		return nil, fmt.Errorf("%s is a VisA split: choose an object with -category", csvPath)
 	}
+	rows, err := readVisASplit(csvPath)
+	if err != nil {
+		return nil, err
+	}
 	objects := map[string]bool{}
 	var paths []string
-	for line := 2; ; line++ {
-		rec, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", csvPath, err)
-		}
-		obj := rec[col["object"]]
-		objects[obj] = true
-		if obj == category && rec[col["split"]] == "train" && rec[col["label"]] == "normal" {
-			paths = append(paths, filepath.Join(dir, filepath.FromSlash(rec[col["image"]])))
+	for _, r := range rows {
+		objects[r.object] = true
+		if r.object == category && r.split == "train" && r.label == "normal" {
+			paths = append(paths, filepath.Join(dir, filepath.FromSlash(r.image)))
 		}
 	}
 	if len(paths) == 0 {
