@@ -3,34 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"github.com/noise2norm/noise2norm/internal/testutil"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's and the test's
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestServeAndStop(t *testing.T) {
 	dir := t.TempDir()
@@ -38,7 +19,7 @@ func TestServeAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	ready := make(chan string, 1)
 	status := make(chan int, 1)
 	go func() { status <- run(ctx, []string{"-addr", "localhost:0", "-dir", dir}, &stdout, &stderr, ready) }()
@@ -76,7 +57,7 @@ func TestServeAndStop(t *testing.T) {
 
 func TestAllInterfacesWarns(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	ready := make(chan string, 1)
 	status := make(chan int, 1)
 	go func() {

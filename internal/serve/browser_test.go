@@ -3,37 +3,19 @@
 package serve
 
 import (
-	"bytes"
 	"context"
+	"github.com/noise2norm/noise2norm/internal/testutil"
+	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
-
-// syncBuffer is a bytes.Buffer for the server's goroutines and the test's.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // answerWasm is a wasm module exporting answer() = 42:
 // (module (func (export "answer") (result i32) i32.const 42)).
@@ -65,7 +47,7 @@ try {
 // CLI, as make dist does), and JSON compressed on the fly. The browser must
 // decode all three and the log must show the encodings used.
 func TestInChromium(t *testing.T) {
-	chromium := findChromium(t)
+	chromium := browserutil.Chromium(t)
 	root := t.TempDir()
 	site := filepath.Join(root, "site")
 	sub := filepath.Join(site, "demo")
@@ -86,7 +68,7 @@ func TestInChromium(t *testing.T) {
 		t.Fatalf("brotli (Debian package brotli; .ci/deps installs it): %v\n%s", err, out)
 	}
 
-	var log syncBuffer
+	var log testutil.SyncBuffer
 	h, err := Handler(site, &log)
 	if err != nil {
 		t.Fatal(err)
@@ -94,16 +76,7 @@ func TestInChromium(t *testing.T) {
 	srv := httptest.NewServer(h) // 127.0.0.1 only
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(filepath.Join(root, "profile")),
-		// No network here: keep Chromium from calling out.
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-pings", true),
-	)
+	opts := browserutil.Options(chromium, filepath.Join(root, "profile"), false)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -137,15 +110,4 @@ func TestInChromium(t *testing.T) {
 			t.Errorf("server log has no line matching %q:\n%s", re, log.String())
 		}
 	}
-}
-
-// findChromium returns the path of Chromium, failing t if there is none.
-func findChromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	t.Fatal("no chromium on PATH: run .ci/chromium (as root it installs Debian's chromium)")
-	return ""
 }

@@ -5,6 +5,7 @@ package browsertest
 import (
 	"context"
 	"encoding/json"
+	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -63,7 +64,7 @@ var wantChecks = func() int {
 // TestSelfTestInBrowser runs wasm/selftest in headless Chromium and
 // asserts its report (see the package doc).
 func TestSelfTestInBrowser(t *testing.T) {
-	chromium := findChromium(t)
+	chromium := browserutil.Chromium(t)
 	dir := t.TempDir()
 	wasm := filepath.Join(dir, "selftest.wasm")
 	start := time.Now()
@@ -95,19 +96,7 @@ func TestSelfTestInBrowser(t *testing.T) {
 	srv := httptest.NewServer(mux) // listens on 127.0.0.1 only
 	defer srv.Close()
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(filepath.Join(dir, "profile")),
-		chromedp.Flag("enable-unsafe-webgpu", true),
-		chromedp.Flag("enable-features", "NetworkService,NetworkServiceInProcess,Vulkan"),
-		chromedp.Flag("use-vulkan", "swiftshader"),
-		// No network here: keep Chromium from calling out.
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-pings", true),
-	)
+	opts := browserutil.Options(chromium, filepath.Join(dir, "profile"), true)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	ctx, cancel := chromedp.NewContext(actx)
@@ -200,17 +189,6 @@ func checkReport(t *testing.T, r *report, uncaptured []string) {
 	for _, e := range uncaptured {
 		t.Errorf("a WebGPU error escaped the error scopes: %s", e)
 	}
-}
-
-// findChromium returns the path of Chromium, failing t if there is none.
-func findChromium(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	t.Fatal("no chromium on PATH: run .ci/chromium (as root it installs Debian's chromium and chromium-driver)")
-	return ""
 }
 
 // wasmExec returns the path of the Go toolchain's wasm_exec.js.

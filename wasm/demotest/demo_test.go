@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
 	"io"
 	"io/fs"
 	"maps"
@@ -326,26 +327,9 @@ type browser struct {
 // null.
 // extra adds Chromium flags (the fake camera's, for instance).
 func newBrowser(t testing.TB, webgpu bool, extra ...chromedp.ExecAllocatorOption) *browser {
-	chromium := findChromium(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.UserDataDir(filepath.Join(t.TempDir(), "profile")),
-		chromedp.WindowSize(1280, 900),
-		// No network here: keep Chromium from calling out.
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-domain-reliability", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-pings", true),
-	)
-	opts = append(opts, extra...)
-	if webgpu {
-		opts = append(opts,
-			chromedp.Flag("enable-unsafe-webgpu", true),
-			chromedp.Flag("enable-features", "NetworkService,NetworkServiceInProcess,Vulkan"),
-			chromedp.Flag("use-vulkan", "swiftshader"),
-		)
-	}
+	chromium := browserutil.Chromium(t)
+	opts := browserutil.Options(chromium, filepath.Join(t.TempDir(), "profile"), webgpu,
+		append([]chromedp.ExecAllocatorOption{chromedp.WindowSize(1280, 900)}, extra...)...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
@@ -576,17 +560,6 @@ func screenshot(t testing.TB, b *browser, name string) {
 // phone makes the viewport phone-sized (390×844 CSS pixels, 2× density).
 func phone(t testing.TB, b *browser) {
 	b.run(t, "emulating a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))
-}
-
-// findChromium returns the path of Chromium, failing t if there is none.
-func findChromium(t testing.TB) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	t.Fatal("no chromium on PATH: run .ci/chromium (as root it installs Debian's chromium and chromium-driver)")
-	return ""
 }
 
 // examplesInSite lists the bundled examples of the built site (to check
