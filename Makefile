@@ -39,7 +39,8 @@ SITE ?= site
 DIST ?= out/dist
 ADDR ?= localhost:8080
 WASM_PKG ?= ./wasm/demo
-MODELS := $(patsubst weights/%.safetensors,$(SITE)/models/%.safetensors,$(wildcard weights/*.safetensors))
+# The models the page lists (site/models.json "file" entries), each a float16 copy of weights/<id>.safetensors.
+MODELS := $(addprefix $(SITE)/,$(shell sed -n 's/.*"file": *"\(models\/[^"]*\)".*/\1/p' $(SITE)/models.json))
 WASM_EXEC := $(firstword $(wildcard $(shell $(GO) env GOROOT)/lib/wasm/wasm_exec.js $(shell $(GO) env GOROOT)/misc/wasm/wasm_exec.js))
 # Extensions that get .br/.gz copies in $(DIST) (the server compresses the same ones).
 COMPRESSIBLE := html htm js mjs css json map webmanifest wasm safetensors npy svg txt md csv ico

@@ -99,7 +99,8 @@ func buildSite(dir string) error {
 		return err
 	}
 	// The float16 copies of every shipped model, as `make wasm` writes them
-	// (the service worker precaches every model models.json lists).
+	// for those models.json lists (the service worker precaches each of
+	// those; the others are exported too and never fetched).
 	exportBin := dir + "-export"
 	defer os.Remove(exportBin)
 	buildExport := exec.Command("go", "build", "-o", exportBin, "./cmd/export")
