@@ -86,6 +86,12 @@ export class Engine {
       case MSG.NOTICE:
         this.emit(msg);
         return;
+      case MSG.TRAIN_STARTED:
+      case MSG.TRAIN_PROGRESS: {
+        const p = this.pending.get(msg.id);
+        if (p && p.onProgress) p.onProgress(msg);
+        return;
+      }
       case MSG.ERROR:
         if (msg.id === 0) {
           this.fail(new EngineError(msg.code, msg.message));
@@ -145,6 +151,89 @@ export class Engine {
   detectPixels(session, frame) {
     const pixels = frame.data;
     return this.request({ type: MSG.DETECT_PIXELS, session, width: frame.width, height: frame.height, pixels }, [pixels.buffer]);
+  }
+
+  /**
+   * loadBytes makes a model the page holds (IndexedDB, an uploaded file)
+   * ready under session; the bytes are transferred (pass a copy to keep them).
+   * @param {string} session @param {{id: string, name?: string}} model
+   * @param {ArrayBuffer|Blob} bytes safetensors @param {string} backend
+   * @returns {Promise<import("./protocol.js").LoadedReply>}
+   */
+  async loadBytes(session, model, bytes, backend) {
+    const weights = bytes instanceof ArrayBuffer ? bytes : await bytes.arrayBuffer();
+    return this.request({ type: MSG.LOAD, session, model: model.id, weights, backend }, [weights]);
+  }
+
+  /**
+   * estimate times one training step of a preset on a backend.
+   * @param {import("./protocol.js").Preset} preset @param {string} backend
+   * @returns {Promise<import("./protocol.js").EstimateReply>}
+   */
+  estimate(preset, backend) {
+    return this.request({ type: MSG.TRAIN_ESTIMATE, preset, backend });
+  }
+
+  /**
+   * train trains a model on normal images and makes session detect with it.
+   * images are Files/Blobs (named by their name, else "image-N") or
+   * {name, bytes}; their bytes are transferred. onProgress gets the
+   * train-started and every train-progress message.
+   * @param {string} session
+   * @param {{images: Array<Blob|{name: string, bytes: ArrayBuffer}>, preset?: string, steps?: number,
+   *   seed?: number, backend?: string, base?: ArrayBuffer|Blob, valFraction?: number}} opts
+   * @param {(msg: object) => void} [onProgress]
+   * @returns {Promise<import("./protocol.js").TrainedReply>}
+   */
+  async train(session, opts, onProgress) {
+    const images = await Promise.all((opts.images || []).map(async (f, i) => {
+      if (f instanceof Blob) return { name: f.name || `image-${i + 1}`, bytes: await f.arrayBuffer() };
+      return { name: f.name || `image-${i + 1}`, bytes: f.bytes };
+    }));
+    let base;
+    if (opts.base) base = opts.base instanceof ArrayBuffer ? opts.base : await opts.base.arrayBuffer();
+    const transfer = images.map((im) => im.bytes);
+    if (base) transfer.push(base);
+    const msg = {
+      type: MSG.TRAIN, session, images, preset: opts.preset || "small", steps: opts.steps || 0,
+      seed: opts.seed ?? 1, backend: opts.backend || "auto",
+    };
+    if (base) msg.base = base;
+    if (opts.valFraction !== undefined) msg.valFraction = opts.valFraction;
+    return this.request(msg, transfer, onProgress);
+  }
+
+  /**
+   * stopTraining stops session's run after its current step; its train
+   * promise then resolves with stopped: true.
+   * @param {string} session @returns {Promise<object>} the done reply
+   */
+  stopTraining(session) {
+    return this.request({ type: MSG.TRAIN_STOP, session });
+  }
+
+  /**
+   * continueTraining trains session's last run for steps more (same
+   * optimiser state, shuffles and noise).
+   * @param {string} session @param {number} steps @param {(msg: object) => void} [onProgress]
+   * @param {string} [backend]
+   * @returns {Promise<import("./protocol.js").TrainedReply>}
+   */
+  continueTraining(session, steps, onProgress, backend) {
+    const msg = { type: MSG.TRAIN_CONTINUE, session, steps };
+    if (backend) msg.backend = backend;
+    return this.request(msg, [], onProgress);
+  }
+
+  /**
+   * exportWeights returns session's model as one safetensors file (a File,
+   * named as the worker suggests, where the browser has File; else a Blob).
+   * @param {string} session @returns {Promise<Blob>}
+   */
+  async exportWeights(session) {
+    const r = await this.request({ type: MSG.EXPORT, session });
+    const type = "application/octet-stream";
+    return typeof File === "function" ? new File([r.weights], r.name, { type }) : new Blob([r.weights], { type });
   }
 }
 

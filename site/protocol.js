@@ -6,7 +6,7 @@
 // that the reply repeats.
 
 /** The protocol version; wasm/demo's ProtocolVersion. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Message types. */
 export const MSG = Object.freeze({
@@ -15,6 +15,11 @@ export const MSG = Object.freeze({
   DETECT: "detect",
   DETECT_PIXELS: "detect-pixels", // raw RGBA pixels: camera frames (since version 2)
   LOSE_GPU: "lose-gpu", // destroy the WebGPU device, as a driver reset would (a test hook)
+  TRAIN_ESTIMATE: "train-estimate", // time one training step of a preset (since version 3)
+  TRAIN: "train", // train a model on the page's normal images (since version 3)
+  TRAIN_STOP: "train-stop", // stop a session's training after its current step (since version 3)
+  TRAIN_CONTINUE: "train-continue", // train a session's last run for more steps (since version 3)
+  EXPORT: "export", // a session's model as one safetensors file (since version 3)
   // worker → page
   READY: "ready",
   PROGRESS: "progress",
@@ -23,6 +28,11 @@ export const MSG = Object.freeze({
   ERROR: "error",
   NOTICE: "notice",
   DONE: "done", // a request without a result is done: {v, type, id}
+  ESTIMATE: "estimate", // answers train-estimate
+  TRAIN_STARTED: "train-started", // a train/train-continue request's images are decoded and split
+  TRAIN_PROGRESS: "train-progress", // after every training step
+  TRAINED: "trained", // answers train/train-continue: the session now detects with the trained model
+  EXPORTED: "exported", // answers export
 });
 
 /** Error codes of an ErrorReply. */
@@ -33,8 +43,16 @@ export const ERR = Object.freeze({
   WASM: "wasm", // n2n.wasm could not be fetched or started
   VERSION: "version", // protocol version mismatch
   BAD_REQUEST: "bad-request",
+  TOO_FEW: "too-few", // a train request has fewer usable images than the minimum (since version 3)
   INTERNAL: "internal",
 });
+
+/** Training presets (internal/train's Presets; the worker's train-estimate measures them). */
+export const PRESETS = Object.freeze(["small", "large"]);
+
+/** The fewest and most images a train request may carry. */
+export const TRAIN_MIN_IMAGES = 4;
+export const TRAIN_MAX_IMAGES = 200;
 
 /** Backend preferences. */
 export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
@@ -56,7 +74,9 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {number} id
  * @property {string} session  the name detect requests use
  * @property {string} model    the model's id (site/models.json)
- * @property {string} url      absolute URL of its safetensors file
+ * @property {string} [url]    absolute URL of its safetensors file
+ * @property {ArrayBuffer} [weights]  instead of url (since version 3): the safetensors bytes the
+ *   page holds (IndexedDB, an uploaded file), transferred; worker.js passes them on unfetched
  * @property {BackendPref} backend
  */
 
@@ -196,5 +216,179 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {number} id
  */
 
-/** @typedef {LoadRequest|DetectRequest|DetectPixelsRequest|LoseGPURequest} Request */
-/** @typedef {ReadyReply|ProgressReply|LoadedReply|ResultReply|ErrorReply|NoticeReply} Reply */
+/**
+ * A network configuration (the spec's config).
+ * @typedef {{size:number, wf:number, depth:number, lambda:number, alpha:number}} ModelConfig
+ */
+
+/** @typedef {"small"|"large"} Preset */
+
+/**
+ * Page → worker (since version 3): one timed training step of a preset, on
+ * random weights and random images of the preset's shape. Answered by an
+ * EstimateReply.
+ * @typedef {object} TrainEstimateRequest
+ * @property {number} v
+ * @property {"train-estimate"} type
+ * @property {number} id
+ * @property {Preset} preset
+ * @property {BackendPref} backend
+ */
+
+/**
+ * Worker → page: the answer to a TrainEstimateRequest.
+ * @typedef {object} EstimateReply
+ * @property {number} v
+ * @property {"estimate"} type
+ * @property {number} id
+ * @property {Preset} preset
+ * @property {BackendInfo} backend
+ * @property {number} secondsPerStep   wall time of one optimiser step (the first, warm-up step excluded)
+ * @property {number} imagesPerSecond  batch / secondsPerStep
+ * @property {number} memoryBytes      measured peak bytes the backend held during that step
+ * @property {number} batch
+ * @property {number} defaultSteps     the preset's suggested number of steps
+ * @property {ModelConfig} config
+ */
+
+/**
+ * One image of a TrainRequest.
+ * @typedef {{name: string, bytes: ArrayBuffer}} TrainImage
+ */
+
+/**
+ * Page → worker (since version 3): train a model on normal images and make
+ * `session` a detection session with it (as after a load). The images are
+ * decoded as detect decodes them; files that are not images are named in
+ * train-started.skipped and left out. valFraction of them (at least one) are
+ * held out, chosen with the seed as cmd/train does, for the validation loss
+ * and the calibration (threshold: the largest held-out score). Replies:
+ * TrainStartedReply, TrainProgressReply after every step, then TrainedReply
+ * (or an ErrorReply: code "too-few" when fewer than TRAIN_MIN_IMAGES remain).
+ * @typedef {object} TrainRequest
+ * @property {number} v
+ * @property {"train"} type
+ * @property {number} id
+ * @property {string} session
+ * @property {BackendPref} backend
+ * @property {Preset} preset
+ * @property {number} steps  optimiser steps (default: the preset's)
+ * @property {number} seed   of the split, shuffles, initial weights and noise (default 1)
+ * @property {TrainImage[]} images  TRAIN_MIN_IMAGES..TRAIN_MAX_IMAGES files (buffers transferred)
+ * @property {ArrayBuffer} [base]  safetensors of a model of the preset's shape to start from (fine-tuning)
+ * @property {number} [valFraction]  the held-out share, default 0.2
+ */
+
+/**
+ * Page → worker (since version 3): continue the session's last run (same
+ * optimiser state, shuffles and noise, as cmd/train -resume) for `steps`
+ * more. Replies as a TrainRequest's.
+ * @typedef {object} TrainContinueRequest
+ * @property {number} v
+ * @property {"train-continue"} type
+ * @property {number} id
+ * @property {string} session
+ * @property {number} steps
+ * @property {BackendPref} [backend]  default: the run's backend
+ */
+
+/**
+ * Page → worker (since version 3): stop the session's run after its current
+ * step; the run calibrates what it has and answers its train request with a
+ * TrainedReply {stopped: true}. This request is answered by {type: "done"}.
+ * @typedef {object} TrainStopRequest
+ * @property {number} v
+ * @property {"train-stop"} type
+ * @property {number} id
+ * @property {string} session
+ */
+
+/**
+ * A file of a TrainRequest that was left out.
+ * @typedef {{name: string, code: string, message: string}} SkippedImage
+ */
+
+/**
+ * Worker → page: a train (or train-continue) request's images are decoded
+ * and split, and training starts.
+ * @typedef {object} TrainStartedReply
+ * @property {number} v
+ * @property {"train-started"} type
+ * @property {number} id
+ * @property {string} session
+ * @property {string[]} kept          names of the images used (training and held out)
+ * @property {SkippedImage[]} skipped files that are not usable images, with why
+ * @property {number} trainImages
+ * @property {number} heldOut
+ * @property {BackendInfo} backend
+ * @property {ModelConfig} config
+ * @property {number} batch
+ * @property {number} steps   steps this request runs
+ * @property {number} seed
+ */
+
+/**
+ * Worker → page: one training step is done (or calibration runs).
+ * @typedef {object} TrainProgressReply
+ * @property {number} v
+ * @property {"train-progress"} type
+ * @property {number} id
+ * @property {string} session
+ * @property {number} step     steps done in this request
+ * @property {number} steps    steps this request runs
+ * @property {number} epoch    epochs done in the run (an epoch: one pass over the training images)
+ * @property {number} loss     this step's training loss
+ * @property {number|null} valLoss  the last finished epoch's validation loss, null before one
+ * @property {number} imagesPerSecond  training images per second so far in this request
+ * @property {number} etaSeconds
+ * @property {number} elapsedSeconds
+ * @property {"train"|"calibrate"} phase
+ */
+
+/**
+ * Worker → page: the answer to a train or train-continue request. The
+ * session now detects with the trained model.
+ * @typedef {object} TrainedReply
+ * @property {number} v
+ * @property {"trained"} type
+ * @property {number} id
+ * @property {string} session
+ * @property {boolean} stopped  a train-stop ended it early
+ * @property {number} steps     steps done in this request
+ * @property {number[]} losses  per-step training losses of this request
+ * @property {number[]} valLosses  per finished epoch of this request
+ * @property {number} imagesPerSecond  training steps only
+ * @property {number} seconds   wall time of this request
+ * @property {BackendInfo} backend
+ * @property {ModelConfig} config
+ * @property {CalibrationInfo|null} calibration
+ * @property {string} calibrationNote  "" or an honest note (too few held-out images)
+ * @property {number} heldOut
+ * @property {string|null} fellBack  set when WebGPU failed during training and the CPU took over
+ */
+
+/**
+ * Page → worker (since version 3): a session's model as one safetensors file.
+ * @typedef {object} ExportRequest
+ * @property {number} v
+ * @property {"export"} type
+ * @property {number} id
+ * @property {string} session
+ */
+
+/**
+ * Worker → page: the answer to an ExportRequest. weights holds the spec's
+ * weights, the calibration (calib.* tensors and metadata) when calibrated,
+ * and, for a model trained in the page, the checkpoint (adam.m.*, adam.v.*,
+ * state.*, flag.*, data.fingerprint) cmd/train -resume-from continues.
+ * @typedef {object} ExportedReply
+ * @property {number} v
+ * @property {"exported"} type
+ * @property {number} id
+ * @property {string} session
+ * @property {string} name   suggested file name, e.g. "trained-wf8-s64.safetensors"
+ * @property {ArrayBuffer} weights
+ */
+
+/** @typedef {LoadRequest|DetectRequest|DetectPixelsRequest|LoseGPURequest|TrainEstimateRequest|TrainRequest|TrainContinueRequest|TrainStopRequest|ExportRequest} Request */
+/** @typedef {ReadyReply|ProgressReply|LoadedReply|ResultReply|ErrorReply|NoticeReply|EstimateReply|TrainStartedReply|TrainProgressReply|TrainedReply|ExportedReply} Reply */

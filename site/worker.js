@@ -94,6 +94,10 @@ onmessage = async (ev) => {
     reply({ type: MSG.ERROR, id, code: ERR.VERSION, message: `protocol version ${msg && msg.v}, the worker speaks ${PROTOCOL_VERSION}; reload the page` });
     return;
   }
+  if (msg.type === MSG.LOAD && msg.weights) { // bytes the page holds: nothing to fetch
+    globalThis.n2nHandle(msg);
+    return;
+  }
   if (msg.type === MSG.LOAD) {
     let weights;
     try {

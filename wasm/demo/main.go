@@ -105,6 +105,8 @@ func (w *worker) handleSafely(msg js.Value) {
 	case TypeLoseGPU:
 		w.gpu.destroy()
 		post(map[string]any{"v": ProtocolVersion, "type": TypeDone, "id": id}, nil)
+	case TypeTrainEstimate, TypeTrain, TypeTrainStop, TypeTrainContinue, TypeExport:
+		w.postError(id, CodeInternal, fmt.Sprintf("%s: training in the page is not built into this worker yet", t))
 	default:
 		w.postError(id, CodeBadInput, fmt.Sprintf("unknown request type %q", t))
 	}

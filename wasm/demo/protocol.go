@@ -11,7 +11,7 @@ package main
 
 // ProtocolVersion is site/protocol.js's PROTOCOL_VERSION. A request with
 // another version is refused with an error reply.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // Message types, the "type" field of every message.
 const (
@@ -25,6 +25,18 @@ const (
 	TypeError    = "error"         // worker → page: errorReply
 	TypeProgress = "progress"      // worker → page: progress of a fetch (sent by worker.js)
 	TypeNotice   = "notice"        // worker → page: noticeReply, unrequested (device lost)
+
+	// Training (since version 3).
+	TypeTrainEstimate = "train-estimate" // page → worker: estimateRequest, answered by TypeEstimate
+	TypeTrain         = "train"          // page → worker: trainRequest, answered by TypeTrainStarted, TypeTrainProgress…, TypeTrained
+	TypeTrainStop     = "train-stop"     // page → worker: stop a session's run after its step; answered by TypeDone
+	TypeTrainContinue = "train-continue" // page → worker: continueRequest, answered as TypeTrain
+	TypeExport        = "export"         // page → worker: {id, session}, answered by TypeExported
+	TypeEstimate      = "estimate"       // worker → page: estimateReply
+	TypeTrainStarted  = "train-started"  // worker → page: trainStartedReply
+	TypeTrainProgress = "train-progress" // worker → page: trainProgressReply, after every step
+	TypeTrained       = "trained"        // worker → page: trainedReply
+	TypeExported      = "exported"       // worker → page: exportedReply
 )
 
 // Error codes of errorReply.Code.
@@ -34,6 +46,7 @@ const (
 	CodeModel    = "model"       // the weights could not be fetched, read or loaded
 	CodeVersion  = "version"     // the request's protocol version is not ProtocolVersion
 	CodeBadInput = "bad-request" // a malformed request (unknown type, missing field, unknown session)
+	CodeTooFew   = "too-few"     // a train request has fewer usable images than trainMinImages
 	CodeInternal = "internal"    // anything else (a device error, a panic)
 )
 
