@@ -387,3 +387,16 @@ func exportFile(ck *checkpoint, cal *model.Calibration) (*safetensors.File, erro
 	}
 	return f, nil
 }
+
+// MoveTo continues the run on another backend (after a GPU failure, on the
+// CPU): the weights, optimiser moments and run state are downloaded, the
+// session freed, and a new one returned that goes on exactly where it
+// stood. If the download fails the session is kept and the error returned.
+func (s *Session) MoveTo(be backend.Backend) (*Session, error) {
+	ck, err := s.checkpoint(nil)
+	if err != nil {
+		return nil, err
+	}
+	s.Free()
+	return newSession(be, s.o, s.ds, nil, ck)
+}
