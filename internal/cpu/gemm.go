@@ -40,6 +40,13 @@ type microKernel func(kc int, a, b []float32, offs []int, c []float32, ldc int, 
 // platform file may replace the portable one.
 var kernel microKernel = kernelGo
 
+// wideKernel, when a platform file sets it, computes two adjacent tiles at
+// once: the mr×2nr tile c[i*ldc+j] (j < 2nr) under microKernel's contract
+// with nr replaced by 2nr (offs[k]+2nr ≤ len(b)). It suits wider registers
+// (AVX-512: twelve zmm accumulators of 16 floats) without changing the tile
+// every other kernel and the packing use.
+var wideKernel microKernel
+
 // kernelGo is the portable micro-kernel: plain Go, four rows of nr scalar
 // accumulators.
 func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
@@ -159,6 +166,16 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 		for m0 := 0; m0 < g.mpad; m0 += mcMax {
 			m1 := min(g.mpad, m0+mcMax)
 			for t := t0; t < t1; t++ {
+				// Two regular tiles (B in range, C full) go to the wide
+				// kernel together.
+				if wideKernel != nil && t+1 < last && !(partial && t+1 == t1-1) {
+					bt, ot, ct := g.b[t*nr:], g.offs[k0:], c[(t-t0)*nr:]
+					for m := m0; m < m1; m += mr {
+						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldc:], ldc, g.bias[m:], flags)
+					}
+					t++
+					continue
+				}
 				bt, ot := g.b[t*nr:], g.offs[k0:]
 				if t >= last {
 					bt, ot = s.tail, g.tailOffs[k0:]

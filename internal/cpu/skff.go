@@ -18,18 +18,23 @@ func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
 		mustSameShape("SKFFFuse", os[i].Shape(), s)
 		mustSameShape("SKFFFuse", logits[i].Shape(), backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	}
-	// out is (N,C,H,W), accumulated into
-	out := b.zeros(s)
+	// out is (N,C,H,W), every element written by the first map's term
+	out := b.alloc(s)
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		wts := make([]float32, len(os))
 		for nc := lo; nc < hi; nc++ {
 			softmaxAt(logits, nc, wts)
 			dst := out.Data[nc*plane : (nc+1)*plane]
-			for i, o := range os {
-				src := host(o).Data[nc*plane:]
-				for p := range dst {
-					dst[p] += wts[i] * src[p]
+			src := host(os[0]).Data[nc*plane : (nc+1)*plane]
+			for p, v := range src {
+				dst[p] = wts[0] * v
+			}
+			for i, o := range os[1:] {
+				w := wts[i+1]
+				src := host(o).Data[nc*plane : (nc+1)*plane]
+				for p, v := range src {
+					dst[p] += w * v
 				}
 			}
 		}
