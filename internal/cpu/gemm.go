@@ -20,6 +20,9 @@ const (
 	mr    = 4   // rows of C (output channels) per micro-tile
 	nr    = 24  // columns of C (pixels) per micro-tile
 	kcMax = 256 // K block: an nr-column window of B over kcMax rows fits in L1
+	// kcWide is the K block with the wide kernel: its 2nr-column window
+	// over kcWide rows (24 KiB) fits in L1 with room for A's panel.
+	kcWide = 128
 	mcMax = 128 // M block: mcMax×kcMax floats of packed A stay in L2
 )
 
@@ -154,8 +157,12 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 	}
 	// A partial last tile of C is computed in s.edge and copied out at the end.
 	partial := t1*nr > g.cols
-	for k0 := 0; k0 < K; k0 += kcMax {
-		kc := min(kcMax, K-k0)
+	kcb := kcMax
+	if wideKernel != nil {
+		kcb = kcWide
+	}
+	for k0 := 0; k0 < K; k0 += kcb {
+		kc := min(kcb, K-k0)
 		flags := 0
 		if k0 > 0 {
 			flags |= accumulate

@@ -1,6 +1,7 @@
 package cpu
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
@@ -117,6 +118,24 @@ func (b *Backend) Free(t backend.Tensor) {
 	if h == nil || h.Data == nil {
 		return
 	}
-	b.mem.put(h.Data)
+	if !h.view {
+		b.mem.put(h.Data)
+	}
 	h.Data = nil
+}
+
+// Alloc returns a tensor of shape s with unspecified contents (see
+// backend.ChannelWriter).
+func (b *Backend) Alloc(s backend.Shape) backend.Tensor { return b.alloc(s) }
+
+// ChannelView returns channels [c0,c1) of x (N = 1) as a tensor sharing
+// x's memory (see backend.ChannelWriter).
+func (b *Backend) ChannelView(x backend.Tensor, c0, c1 int) backend.Tensor {
+	h := host(x)
+	s := h.S
+	if s.N != 1 || c0 < 0 || c1 > s.C || c0 > c1 {
+		panic(fmt.Sprintf("cpu: ChannelView [%d,%d) of %v (want N = 1)", c0, c1, s))
+	}
+	plane := s.H * s.W
+	return &Tensor{S: backend.Shape{N: 1, C: c1 - c0, H: s.H, W: s.W}, Data: h.Data[c0*plane : c1*plane : c1*plane], view: true}
 }

@@ -7,6 +7,9 @@ import (
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
+// skffRun is the length of the runs SKFFFuse sums over the maps.
+const skffRun = 2048
+
 // SKFFFuse: os[i] (N,C,H,W), logits[i] (N,C,1,1) → (N,C,H,W),
 // out = Σ_i softmax_i(logits)[n,c] · os[i] (softmax over i per channel).
 func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
@@ -25,16 +28,22 @@ func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
 		wts := make([]float32, len(os))
 		for nc := lo; nc < hi; nc++ {
 			softmaxAt(logits, nc, wts)
-			dst := out.Data[nc*plane : (nc+1)*plane]
-			src := host(os[0]).Data[nc*plane : (nc+1)*plane]
-			for p, v := range src {
-				dst[p] = wts[0] * v
-			}
-			for i, o := range os[1:] {
-				w := wts[i+1]
-				src := host(o).Data[nc*plane : (nc+1)*plane]
+			// in runs of skffRun values, so that the run of out being
+			// summed into stays in L1
+			for p0 := nc * plane; p0 < (nc+1)*plane; p0 += skffRun {
+				p1 := min(p0+skffRun, (nc+1)*plane)
+				dst := out.Data[p0:p1]
+				src := host(os[0]).Data[p0:p1]
 				for p, v := range src {
-					dst[p] += w * v
+					dst[p] = wts[0] * v
+				}
+				for i, o := range os[1:] {
+					w := wts[i+1]
+					src := host(o).Data[p0:p1]
+					src = src[:len(dst)]
+					for p, v := range src {
+						dst[p] += w * v
+					}
 				}
 			}
 		}
