@@ -23,7 +23,7 @@ const (
 	// kcWide is the K block with the wide kernel: its 2nr-column window
 	// over kcWide rows (24 KiB) fits in L1 with room for A's panel.
 	kcWide = 128
-	mcMax = 128 // M block: mcMax×kcMax floats of packed A stay in L2
+	mcMax  = 128 // M block: mcMax×kcMax floats of packed A stay in L2
 )
 
 // Micro-kernel flags.
