@@ -14,8 +14,8 @@ import (
 // high-water mark (peak). Idle buffers are kept up to three times the peak:
 // a pass needs buffers of more sizes than are live at any one time (with a
 // cap of one peak, a wf 16 batch 4 training step missed 90 buffers, 350 MiB,
-// per step; with two, none; a wf 32 forward at batch 1 holds 99 MiB of idle
-// buffers against a 53 MiB peak and missed one 8 MiB buffer per pass with
+// per step; with two, none; a wf 32 forward at batch 1 holds 94 MiB of idle
+// buffers against a 51 MiB peak and missed one 8 MiB buffer per pass with
 // two, none with three). The cap only bounds what is kept: the pool holds
 // no more than the buffers a pass asked for.
 type memPool struct {
