@@ -76,3 +76,10 @@ dist: deps wasm
 		| xargs -0 -r -n 16 sh -c 'gzip -9 -k -n -f "$$@" && brotli -q 11 -k -f "$$@"' sh
 	@echo "dist: $(DIST) ($$(du -sh $(DIST) | cut -f1)); first load, brotli: wasm $$(stat -c %s $(DIST)/n2n.wasm.br) bytes, models:"; \
 		for m in $(DIST)/models/*.safetensors.br; do echo "  $$m $$(stat -c %s $$m) bytes"; done
+
+## ---- WebAssembly SIMD kernel of the CPU backend (see internal/cpu/gemm_wasm.go) ----
+## simd-kernel: reassemble internal/cpu/gemm_simd.wasm (committed, embedded by the wasm build) from gemm_simd.wat with wabt
+.PHONY: simd-kernel
+simd-kernel: internal/cpu/gemm_simd.wasm
+internal/cpu/gemm_simd.wasm: internal/cpu/gemm_simd.wat
+	wat2wasm $< -o $@

@@ -1,0 +1,88 @@
+//go:build js && wasm
+
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"testing"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/testutil"
+)
+
+// requireSIMD fails the test when the SIMD kernel cannot load and the run
+// asked for it (N2N_SIMD_REQUIRED, set by TestSIMDUnderNode, whose runner
+// publishes the Go memory); under Go's stock wasm_exec_node.js, which does
+// not, the test is skipped: it runs through TestSIMDUnderNode.
+func requireSIMD(t *testing.T) {
+	ok, err := SIMD()
+	if ok {
+		return
+	}
+	if os.Getenv("N2N_SIMD_REQUIRED") != "" {
+		t.Fatalf("the SIMD kernel did not load: %v", err)
+	}
+	t.Skipf("no SIMD kernel (%v): `go test ./internal/cpu` runs this under node through TestSIMDUnderNode", err)
+}
+
+// maxAbsDiff is the largest |got−want|, and the number of elements that are
+// not bit-identical.
+func maxAbsDiff(got, want []float32) (float64, int) {
+	var m float64
+	var differ int
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			differ++
+			m = max(m, math.Abs(float64(got[i])-float64(want[i])))
+		}
+	}
+	return m, differ
+}
+
+// TestSIMDMatchesGo runs convolutions forward and backward on seeded random
+// inputs with the SIMD kernel and with the pure-Go kernel and compares them:
+// both add the same products in the same order, so they agree to float32
+// rounding (in practice bit for bit; the test allows 1e-6 relative).
+func TestSIMDMatchesGo(t *testing.T) {
+	requireSIMD(t)
+	defer SetSIMD(true)
+	cases := []struct {
+		n, cin, cout, h, w, k int
+		act                   backend.Activation
+	}{
+		{1, 3, 16, 64, 64, 3, backend.ReLU},    // a stem: K = 27
+		{1, 16, 16, 64, 48, 3, backend.ReLU},   // a Block, non-square
+		{2, 24, 20, 17, 13, 3, backend.Linear}, // columns fill no tile, two images
+		{1, 64, 32, 32, 32, 1, backend.Linear}, // 1×1: C is the output
+		{2, 9, 7, 5, 13, 5, backend.Sigmoid},   // 5×5, Cout not a multiple of 4
+		{1, 70, 36, 9, 10, 3, backend.ReLU},    // K = 630: one column block of 8
+		{1, 5, 4, 1, 2, 1, backend.ReLU},       // 2 columns: the pure-Go kernel runs the forward
+		{1, 16, 3, 40, 40, 3, backend.Sigmoid}, // the head: 3 output channels
+	}
+	be := New()
+	for i, c := range cases {
+		name := fmt.Sprintf("x (%d,%d,%d,%d) k %d cout %d %v", c.n, c.cin, c.h, c.w, c.k, c.cout, c.act)
+		x := &Tensor{S: backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, Data: testutil.Random(uint64(10*i), c.n*c.cin*c.h*c.w, -1, 1)}
+		w := &Tensor{S: backend.Shape{N: c.cout, C: c.cin, H: c.k, W: c.k}, Data: testutil.Random(uint64(10*i+1), c.cout*c.cin*c.k*c.k, -0.3, 0.3)}
+		bias := &Tensor{S: backend.Shape{N: 1, C: c.cout, H: 1, W: 1}, Data: testutil.Random(uint64(10*i+2), c.cout, -0.5, 0.5)}
+		dy := &Tensor{S: backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, Data: testutil.Random(uint64(10*i+3), c.n*c.cout*c.h*c.w, -1, 1)}
+		run := func(simdOn bool) [4][]float32 {
+			SetSIMD(simdOn)
+			runs := simd.runs
+			y := be.Conv2D(x, w, bias, c.act)
+			if ran, want := simd.runs-runs, c.n; simdOn && c.h*(c.w+c.k-1) >= 4 && ran != want {
+				t.Fatalf("%s: the SIMD kernel ran %d products, want %d (one per image)", name, ran, want)
+			}
+			dx, dw, db := be.Conv2DBackward(x, w, y, dy, c.act, true, true)
+			return [4][]float32{host(y).Data, host(dx).Data, host(dw).Data, host(db).Data}
+		}
+		want, got := run(false), run(true)
+		for j, what := range []string{"y", "dx", "dw", "db"} {
+			testutil.Close(t, name+" "+what, got[j], want[j], 1e-6, 1e-6)
+			d, n := maxAbsDiff(got[j], want[j])
+			t.Logf("%s %s: %d of %d values differ from pure Go, by at most %.3g", name, what, n, len(want[j]), d)
+		}
+	}
+}
