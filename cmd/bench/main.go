@@ -13,6 +13,9 @@
 //	bench -peers ...              the forward pass, also beside onnxruntime-node
 //	                              (see peers.go): same weights and input, the
 //	                              outputs compared, time ratios printed
+//	bench -browser cpu,webgpu ... this project's wasm builds beside
+//	                              onnxruntime-web in headless Chromium (see
+//	                              browser.go)
 //
 // The CPU backend's rows also give the peak memory of its tensors and op
 // scratch (weights, input and output included) during one forward, one
@@ -59,6 +62,10 @@ type bench struct {
 	peersDir       string            // where the peers' packages and files go
 	node, npm      string            // Debian's node and npm
 	outputs        map[int][]float32 // the CPU backend's forward output per wf, for the peers
+	browserRows    []string          // -browser: cpu, webgpu (browser.go)
+	browserTrain   int               // -browser-train: images per training step in the page (0: none)
+	browserTimeout time.Duration     // -browser-timeout: per page
+	ortWebGPUBuild string            // -ort-webgpu-build: onnxruntime-web's build for the webgpu row
 }
 
 // row is one measured configuration: who ran it, what (a label such as
@@ -87,6 +94,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	peersDir := fs.String("peers-dir", filepath.Join("out", "peers"), "folder for the peers' npm packages, ONNX files and data")
 	node := fs.String("node", "node", "Node.js for the onnxruntime-node peer")
 	npm := fs.String("npm", "npm", "npm that installs onnxruntime-node into -peers-dir")
+	browserRows := fs.String("browser", "", "time this project's wasm builds beside onnxruntime-web in headless Chromium instead: cpu (Go wasm vs the wasm build, SIMD, 1 thread), webgpu (on SwiftShader, vs the WebGPU build), comma-separated (see browser.go)")
+	browserTrain := fs.Int("browser-train", 0, "with -browser: also one training step of this many images in the page (peak memory)")
+	browserTimeout := fs.Duration("browser-timeout", 30*time.Minute, "with -browser: the longest one page may take")
+	ortWebGPUBuild := fs.String("ort-webgpu-build", "webgpu", "with -browser webgpu: onnxruntime-web's build, webgpu (dist/ort.webgpu.min.js) or jsep (dist/ort.min.js)")
 	stat := fs.String("stat", "median", "how timed runs are summarised: median or min")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -104,7 +115,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		stderr: stderr, iters: *iters, threads: *threads, python: *python, script: *script,
 		size: *size, batch: *batch, peer: "pytorch",
 		peers: *peers, peersDir: *peersDir, node: *node, npm: *npm, outputs: map[int][]float32{},
-		logf: func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
+		logf:         func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
+		browserTrain: *browserTrain, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
+	}
+	if *browserRows != "" {
+		for _, s := range strings.Split(*browserRows, ",") {
+			b.browserRows = append(b.browserRows, strings.TrimSpace(s))
+		}
 	}
 	for _, s := range strings.Split(*backends, ",") {
 		b.backends = append(b.backends, strings.TrimSpace(s))
@@ -119,6 +136,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch {
+	case len(b.browserRows) > 0:
+		err = b.browser(stdout)
 	case *convMode:
 		err = b.conv(stdout)
 	case *trainMode:
