@@ -98,6 +98,13 @@ func run() (r Report) {
 		return r
 	}
 	r.Backend = be.Name()
+	if c.Backend == "cpu" { // which convolution kernel the CPU backend runs (internal/cpu/gemm_wasm.go)
+		if ok, err := cpu.SIMD(); ok {
+			r.Backend += ", WebAssembly SIMD"
+		} else {
+			r.Backend += ", pure Go (" + err.Error() + ")"
+		}
+	}
 	if err := measure(be, cfg, c, input, &r); err != nil {
 		r.Error = err.Error()
 	}
