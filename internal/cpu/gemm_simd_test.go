@@ -44,6 +44,8 @@ func TestSIMDModuleMatchesSource(t *testing.T) {
 // kernel loads (N2N_SIMD_REQUIRED makes its absence a failure):
 // TestSIMDMatchesGo compares it with the pure-Go kernel forward and
 // backward, TestConv2D and TestOpsAgainstPyTorch with their references.
+// Two more runs take the engine's SIMD or the Go memory away (N2N_WITHOUT)
+// and check that the pure-Go kernel takes over (TestSIMDFallback, TestConv2D).
 func TestSIMDUnderNode(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -59,20 +61,30 @@ func TestSIMDUnderNode(t *testing.T) {
 	if b, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the wasm tests: %v\n%s", err, b)
 	}
-	tests := []string{"TestSIMDMatchesGo", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}
-	run := exec.Command(node, filepath.Join("testdata", "wasm_exec_simd.js"), bin,
-		"-test.run", "^("+strings.Join(tests, "|")+")$", "-test.v")
-	run.Env = append(os.Environ(), "GOROOT="+strings.TrimSpace(string(goroot)), "N2N_SIMD_REQUIRED=1")
-	out, err := run.CombinedOutput()
-	if err != nil {
-		t.Fatalf("the wasm tests under node: %v\n%s", err, out)
-	}
-	for _, name := range tests {
-		if !regexp.MustCompile(`(?m)^--- PASS: ` + name + ` `).Match(out) {
-			t.Errorf("%s did not pass under node:\n%s", name, out)
-		}
-	}
-	if t.Failed() || testing.Verbose() {
-		t.Logf("node output:\n%s", out)
+	for _, c := range []struct {
+		name, env string
+		tests     []string
+	}{
+		{"simd", "N2N_SIMD_REQUIRED=1", []string{"TestSIMDMatchesGo", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}},
+		{"without-simd", "N2N_WITHOUT=simd", []string{"TestSIMDFallback", "TestConv2D"}},
+		{"without-memory", "N2N_WITHOUT=memory", []string{"TestSIMDFallback", "TestConv2D"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := exec.Command(node, filepath.Join("testdata", "wasm_exec_simd.js"), bin,
+				"-test.run", "^("+strings.Join(c.tests, "|")+")$", "-test.v")
+			run.Env = append(os.Environ(), "GOROOT="+strings.TrimSpace(string(goroot)), c.env)
+			out, err := run.CombinedOutput()
+			if err != nil {
+				t.Fatalf("the wasm tests under node: %v\n%s", err, out)
+			}
+			for _, name := range c.tests {
+				if !regexp.MustCompile(`(?m)^--- PASS: ` + name + ` `).Match(out) {
+					t.Errorf("%s did not pass under node:\n%s", name, out)
+				}
+			}
+			if !t.Failed() && testing.Verbose() {
+				t.Logf("node output:\n%s", out)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
@@ -85,4 +86,27 @@ func TestSIMDMatchesGo(t *testing.T) {
 			t.Logf("%s %s: %d of %d values differ from pure Go, by at most %.3g", name, what, n, len(want[j]), d)
 		}
 	}
+}
+
+// TestSIMDFallback checks, in the runs of TestSIMDUnderNode that take the
+// engine's SIMD or the Go memory away (N2N_WITHOUT), that the kernel reports
+// why it is unavailable and every convolution runs the pure-Go kernel (whose
+// results TestConv2D checks in the same run).
+func TestSIMDFallback(t *testing.T) {
+	want := map[string]string{"simd": "no WebAssembly SIMD", "memory": "globalThis.wasm"}[os.Getenv("N2N_WITHOUT")]
+	if want == "" {
+		t.Skip("runs through TestSIMDUnderNode with N2N_WITHOUT=simd or memory")
+	}
+	ok, err := SIMD()
+	if ok || err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("SIMD() = %v, %v; want false and an error about %q", ok, err, want)
+	}
+	x := &Tensor{S: backend.Shape{N: 1, C: 8, H: 16, W: 16}, Data: testutil.Random(1, 8*16*16, -1, 1)}
+	w := &Tensor{S: backend.Shape{N: 8, C: 8, H: 3, W: 3}, Data: testutil.Random(2, 8*8*9, -0.3, 0.3)}
+	runs := simd.runs
+	got := New().Conv2D(x, w, nil, backend.ReLU)
+	if simd.runs != runs {
+		t.Fatal("the SIMD kernel ran although it is unavailable")
+	}
+	testutil.Close(t, "pure-Go fallback", host(got).Data, conv2DRef(x, w, nil, backend.ReLU).Data, 1e-4, 1e-3)
 }

@@ -4,6 +4,11 @@
 // (site/worker.js): the CPU backend's SIMD kernel finds the program's memory
 // there. GOROOT must name the Go installation (for its wasm_exec.js).
 // Usage: GOROOT=$(go env GOROOT) node wasm_exec_simd.js prog.wasm [args...]
+//
+// N2N_WITHOUT (for the fallback tests) takes something away: "simd" makes
+// WebAssembly.validate reject every module after the Go program has been
+// instantiated, as an engine without SIMD rejects the kernel; "memory" leaves
+// globalThis.wasm unset.
 "use strict";
 
 if (process.argv.length < 3 || !process.env.GOROOT) {
@@ -26,7 +31,9 @@ go.argv = process.argv.slice(2);
 go.env = Object.assign({ TMPDIR: require("os").tmpdir() }, process.env);
 go.exit = process.exit;
 WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject).then((result) => {
-	globalThis.wasm = result;
+	const without = process.env.N2N_WITHOUT || "";
+	if (without !== "memory") globalThis.wasm = result;
+	if (without === "simd") WebAssembly.validate = () => false;
 	process.on("exit", (code) => { // node exits when no event is pending: a deadlock
 		if (code === 0 && !go.exited) {
 			go._pendingEvent = { id: 0 };
