@@ -42,8 +42,9 @@ func TestSIMDModuleMatchesSource(t *testing.T) {
 // runs the convolution tests under node with testdata/wasm_exec_simd.js,
 // which publishes the Go memory as the demo's worker does, so the SIMD
 // kernel loads (N2N_SIMD_REQUIRED makes its absence a failure):
-// TestSIMDMatchesGo compares it with the pure-Go kernel forward and
-// backward, TestConv2D and TestOpsAgainstPyTorch with their references.
+// TestSIMDMatchesGo and TestSIMDOpTable compare it with the pure-Go kernel
+// forward and backward, TestConv2D and TestOpsAgainstPyTorch with their
+// references.
 // Two more runs take the engine's SIMD or the Go memory away (N2N_WITHOUT)
 // and check that the pure-Go kernel takes over (TestSIMDFallback, TestConv2D).
 func TestSIMDUnderNode(t *testing.T) {
@@ -65,7 +66,7 @@ func TestSIMDUnderNode(t *testing.T) {
 		name, env string
 		tests     []string
 	}{
-		{"simd", "N2N_SIMD_REQUIRED=1", []string{"TestSIMDMatchesGo", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}},
+		{"simd", "N2N_SIMD_REQUIRED=1", []string{"TestSIMDMatchesGo", "TestSIMDOpTable", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}},
 		{"without-simd", "N2N_WITHOUT=simd", []string{"TestSIMDFallback", "TestConv2D"}},
 		{"without-memory", "N2N_WITHOUT=memory", []string{"TestSIMDFallback", "TestConv2D"}},
 	} {

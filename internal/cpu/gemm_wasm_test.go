@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/backend/optest"
 	"github.com/noise2norm/noise2norm/internal/testutil"
 )
 
@@ -109,4 +110,45 @@ func TestSIMDFallback(t *testing.T) {
 		t.Fatal("the SIMD kernel ran although it is unavailable")
 	}
 	testutil.Close(t, "pure-Go fallback", host(got).Data, conv2DRef(x, w, nil, backend.ReLU).Data, 1e-4, 1e-3)
+}
+
+// TestSIMDOpTable runs every case of the shared op table
+// (internal/backend/optest, forward and backward) on the CPU backend with the
+// SIMD kernel and with the pure-Go kernel and compares them under the case's
+// tolerance; the convolution cases must match bit for bit.
+func TestSIMDOpTable(t *testing.T) {
+	requireSIMD(t)
+	defer SetSIMD(true)
+	be := New()
+	for i, c := range optest.Cases {
+		shapes := make([]backend.Shape, len(c.In))
+		for j, in := range c.In {
+			shapes[j] = in.Shape
+		}
+		ins := c.Inputs(uint64(100 * i))
+		run := func(simdOn bool) []optest.Output {
+			SetSIMD(simdOn)
+			outs, err := c.RunOn(be, shapes, ins)
+			if err != nil {
+				t.Fatalf("%s: %v", c.Name, err)
+			}
+			return outs
+		}
+		want, got := run(false), run(true)
+		for j := range want {
+			if (want[j].Values == nil) != (got[j].Values == nil) {
+				t.Fatalf("%s output %d: present with one kernel only", c.Name, j)
+			}
+			if want[j].Values == nil {
+				continue
+			}
+			what := fmt.Sprintf("%s output %d", c.Name, j)
+			if d := optest.Compare(got[j].Values, want[j].Values, c.Tol); !d.OK() {
+				t.Error(d.Error(what))
+			}
+			if _, n := maxAbsDiff(got[j].Values, want[j].Values); n > 0 && strings.HasPrefix(c.Op, "Conv2D") {
+				t.Errorf("%s: %d values differ from the pure-Go kernel's", what, n)
+			}
+		}
+	}
 }
