@@ -136,6 +136,8 @@
     (local.set $c (i32.add (local.get $c) (local.get $ldc)))
     (v128.store offset=0 (local.get $c) (local.get $c30))
   )
+  ;; gemm: C = act(A·B + bias), all of it (see the top of the file); byte
+  ;; addresses a, b, offs, c, bias; sizes K, mpad, cols, ldc and jb in elements.
   (func (export "gemm") (param $a i32) (param $b i32) (param $offs i32) (param $K i32)
       (param $mpad i32) (param $cols i32) (param $c i32) (param $ldc i32)
       (param $bias i32) (param $relu i32) (param $jb i32)
