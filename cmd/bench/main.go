@@ -17,9 +17,10 @@
 //	                              onnxruntime-web in headless Chromium (see
 //	                              browser.go)
 //
-// The CPU backend's rows also give the peak memory of its tensors and op
-// scratch (weights, input and output included) during one forward, one
-// detection or one training step.
+// The backends' rows also give the peak memory of their tensors (the CPU
+// backend's with op scratch, the WebGPU backend's as its pooled buffers;
+// weights, input and output included) during one forward, one detection or
+// one training step.
 package main
 
 import (
@@ -40,6 +41,7 @@ import (
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/cpu"
+	"github.com/noise2norm/noise2norm/internal/gpu"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/native"
 )
@@ -180,22 +182,22 @@ func (b *bench) addPeak(peak ...int64) {
 	b.rows[len(b.rows)-1].peak = peak
 }
 
-// memMeter is a backend that counts its tensor memory (the CPU backend).
-type memMeter interface {
-	MemStats() cpu.MemStats
-	ResetPeak()
-}
-
-// peakOf runs f once and returns the backend's peak bytes during it, or −1
-// when be does not count them.
+// peakOf runs f once and returns the backend's peak bytes of tensors (and,
+// on the CPU backend, op scratch) during it, or −1 when be does not count
+// them. The WebGPU backend counts its tensor buffers (sizes rounded up to
+// 256 bytes).
 func peakOf(be backend.Backend, f func() error) (int64, error) {
-	mm, ok := be.(memMeter)
-	if !ok {
-		return -1, nil
+	switch m := be.(type) {
+	case *cpu.Backend:
+		m.ResetPeak()
+		err := f()
+		return m.MemStats().Peak, err
+	case *gpu.Backend:
+		m.ResetPeak()
+		err := f()
+		return m.MemStats().Peak, err
 	}
-	mm.ResetPeak()
-	err := f()
-	return mm.MemStats().Peak, err
+	return -1, nil
 }
 
 // torch runs the PyTorch peer script with args and decodes its JSON line
@@ -262,7 +264,7 @@ func (b *bench) forward(w io.Writer) error {
 		}
 	}
 	b.ratioOfTimes = true
-	fmt.Fprintf(w, "S %d, batch 1, %s ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d; peak = the CPU backend's tensors and scratch at once during one forward / detect\n", b.size, statName, b.threads)
+	fmt.Fprintf(w, "S %d, batch 1, %s ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d; peak = the backend's tensors at once (CPU: with op scratch; WebGPU: tensor buffers) during one forward / detect\n", b.size, statName, b.threads)
 	b.table(w, []string{"forward ms", "detect ms"}, "forward", func(r row) string {
 		var wf int
 		fmt.Sscanf(r.what, "wf=%d", &wf)
@@ -299,7 +301,7 @@ func (b *bench) train(w io.Writer) error {
 		}
 		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Step))
 	}
-	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, %s; CPU threads %d; ratio of images/s; peak = the CPU backend's tensors and scratch at once during one step (weights and AdamW state included)\n", b.size, b.batch, statName, b.threads)
+	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, %s; CPU threads %d; ratio of images/s; peak = the backend's tensors at once (CPU: with op scratch; WebGPU: tensor buffers) during one step (weights and AdamW state included)\n", b.size, b.batch, statName, b.threads)
 	b.table(w, []string{"ms/step"}, "throughput", func(r row) string {
 		return fmt.Sprintf("%.2f images/s", float64(b.batch)*1000/r.ms[0])
 	})
