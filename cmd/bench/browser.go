@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -86,73 +87,85 @@ type browserServer struct {
 
 // browser runs the -browser rows for each width and prints their table.
 func (b *bench) browser(w io.Writer) error {
-	chromium, err := browserutil.Find()
+	rows, err := b.measureBrowser()
 	if err != nil {
 		return err
+	}
+	return b.browserTable(w, rows)
+}
+
+// measureBrowser measures the -browser rows for each width.
+func (b *bench) measureBrowser() ([]browserRow, error) {
+	chromium, err := browserutil.Find()
+	if err != nil {
+		return nil, err
 	}
 	cases := b.browserCases()
 	var want []browserCase
 	for _, name := range b.browserRows {
 		c, ok := cases[name]
 		if !ok {
-			return fmt.Errorf("-browser %q: want cpu, webgpu or both, comma-separated", name)
+			return nil, fmt.Errorf("-browser %q: want cpu, webgpu or both, comma-separated", name)
 		}
 		want = append(want, c)
 	}
 	if err := b.setupPeers(); err != nil {
-		return err
+		return nil, err
 	}
 	wasm := filepath.Join(b.peersDir, "peerbench.wasm")
 	b.logf("building wasm/peerbench for js/wasm")
 	build := exec.Command("go", "build", "-o", wasm, "github.com/noise2norm/noise2norm/wasm/peerbench")
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building wasm/peerbench: %v\n%s", err, out)
+		return nil, fmt.Errorf("building wasm/peerbench: %v\n%s", err, out)
 	}
 	srv, stop, err := b.serveBrowser(wasm)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stop()
 	var rows []browserRow
 	for _, wf := range b.widths {
 		cfg := b.config(wf)
 		if _, _, err := b.prepareONNX(cfg); err != nil {
-			return err
+			return nil, err
 		}
 		native, err := nativeOutput(cfg, b.threads)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, c := range want {
 			r := browserRow{c: c, wf: wf}
 			query := fmt.Sprintf("wf=%d&size=%d&iters=%d&backend=%s", wf, b.size, b.iters, c.backend)
 			ours, err := b.runPage(chromium, srv, fmt.Sprintf("who=ours&batch=%d&%s", b.browserTrain, query), &r.ours)
 			if err != nil {
-				return fmt.Errorf("%s, ours, wf %d: %w", c.path, wf, err)
+				return nil, fmt.Errorf("%s, ours, wf %d: %w", c.path, wf, err)
 			}
-			peer, err := b.runPage(chromium, srv, fmt.Sprintf("who=ort&build=%s&%s", c.build, query), &r.peer)
-			if err != nil {
-				return fmt.Errorf("%s, %s, wf %d: %w", c.path, c.peer, wf, err)
+			r.oursMS, r.vsNative = summary(r.ours.MS), normError(ours, native)
+			r.peerMS, r.vsPeer = math.NaN(), math.NaN()
+			if b.browserPeers {
+				peer, err := b.runPage(chromium, srv, fmt.Sprintf("who=ort&build=%s&%s", c.build, query), &r.peer)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %s, wf %d: %w", c.path, c.peer, wf, err)
+				}
+				r.peerMS, r.vsPeer = summary(r.peer.MS), normError(ours, peer)
 			}
-			r.oursMS, r.peerMS = summary(r.ours.MS), summary(r.peer.MS)
-			r.vsPeer, r.vsNative = normError(ours, peer), normError(ours, native)
 			fmt.Fprintf(b.stderr, "%s wf=%d: ours %v ms (%s), %s %v ms; normalised error vs peer %.3g, vs native CPU %.3g\n",
 				c.path, wf, r.ours.MS, r.ours.Backend, c.peer, r.peer.MS, r.vsPeer, r.vsNative)
-			if !(r.vsPeer <= peerTolerance) || !(r.vsNative <= peerTolerance) {
-				return fmt.Errorf("%s wf %d: outputs differ: normalised error %.3g against %s, %.3g against the native CPU backend (limit %g)",
+			if (b.browserPeers && !(r.vsPeer <= peerTolerance)) || !(r.vsNative <= peerTolerance) {
+				return nil, fmt.Errorf("%s wf %d: outputs differ: normalised error %.3g against %s, %.3g against the native CPU backend (limit %g)",
 					c.path, wf, r.vsPeer, c.peer, r.vsNative, peerTolerance)
 			}
 			rows = append(rows, r)
 		}
 	}
-	return b.browserTable(w, rows)
+	return rows, nil
 }
 
 // browserTable prints the browser rows.
 func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 	version := ""
-	if len(rows) > 0 {
+	if len(rows) > 0 && rows[0].peer.Version != "" {
 		version = " " + rows[0].peer.Version
 	}
 	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of %d runs after a warm-up, same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end\n",
@@ -170,8 +183,12 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 		if len(r.ours.TrainMS) > 0 {
 			train = fmt.Sprintf("%.0f", summary(r.ours.TrainMS))
 		}
-		fmt.Fprintf(tw, "wf=%d\t%s\t%.1f\t%s\t%.1f\t%.2f\t%.1e\t%.1e\t%s\t%s\t%s\t%s\t\n",
-			r.wf, r.c.path, r.oursMS, r.c.peer, r.peerMS, r.peerMS/r.oursMS, r.vsPeer, r.vsNative,
+		peer, peerMS, ratio, vsPeer := r.c.peer, fmt.Sprintf("%.1f", r.peerMS), fmt.Sprintf("%.2f", r.peerMS/r.oursMS), fmt.Sprintf("%.1e", r.vsPeer)
+		if math.IsNaN(r.peerMS) {
+			peer, peerMS, ratio, vsPeer = "(not run)", "-", "-", "-"
+		}
+		fmt.Fprintf(tw, "wf=%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%.1e\t%s\t%s\t%s\t%s\t\n",
+			r.wf, r.c.path, r.oursMS, peer, peerMS, ratio, vsPeer, r.vsNative,
 			mib(r.ours.ForwardPeak), mib(r.ours.TrainPeak), train, mib(r.ours.WasmMemory))
 	}
 	return tw.Flush()

@@ -13,6 +13,8 @@
 //	bench -peers ...              the forward pass, also beside onnxruntime-node
 //	                              (see peers.go): same weights and input, the
 //	                              outputs compared, time ratios printed
+//	bench -versus ...             every row of issue 11's table in one run
+//	                              (see versus.go)
 //	bench -browser cpu,webgpu ... this project's wasm builds beside
 //	                              onnxruntime-web in headless Chromium (see
 //	                              browser.go)
@@ -66,6 +68,8 @@ type bench struct {
 	outputs        map[int][]float32 // the CPU backend's forward output per wf, for the peers
 	browserRows    []string          // -browser: cpu, webgpu (browser.go)
 	browserTrain   int               // -browser-train: images per training step in the page (0: none)
+	browserPeers   bool              // -browser-peers: also time onnxruntime-web (else ours only)
+	ort            []peerResult      // onnxruntime-node's forwards, by forward with -peers
 	browserTimeout time.Duration     // -browser-timeout: per page
 	ortWebGPUBuild string            // -ort-webgpu-build: onnxruntime-web's build for the webgpu row
 }
@@ -98,6 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	npm := fs.String("npm", "npm", "npm that installs onnxruntime-node into -peers-dir")
 	browserRows := fs.String("browser", "", "time this project's wasm builds beside onnxruntime-web in headless Chromium instead: cpu (Go wasm vs the wasm build, SIMD, 1 thread), webgpu (on SwiftShader, vs the WebGPU build), comma-separated (see browser.go)")
 	browserTrain := fs.Int("browser-train", 0, "with -browser: also one training step of this many images in the page (peak memory)")
+	browserPeers := fs.Bool("browser-peers", true, "with -browser: also time onnxruntime-web (false: ours only, for the memory figures)")
+	versus := fs.Bool("versus", false, "every row of issue 11's table in one run, at the first width of -wf: browser WebGPU and CPU beside onnxruntime-web, the native CPU forward beside onnxruntime-node, detection and a training step beside PyTorch (versus.go)")
 	browserTimeout := fs.Duration("browser-timeout", 30*time.Minute, "with -browser: the longest one page may take")
 	ortWebGPUBuild := fs.String("ort-webgpu-build", "webgpu", "with -browser webgpu: onnxruntime-web's build, webgpu (dist/ort.webgpu.min.js) or jsep (dist/ort.min.js)")
 	stat := fs.String("stat", "median", "how timed runs are summarised: median or min")
@@ -118,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		size: *size, batch: *batch, peer: "pytorch",
 		peers: *peers, peersDir: *peersDir, node: *node, npm: *npm, outputs: map[int][]float32{},
 		logf:         func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
-		browserTrain: *browserTrain, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
+		browserTrain: *browserTrain, browserPeers: *browserPeers, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
 	}
 	if *browserRows != "" {
 		for _, s := range strings.Split(*browserRows, ",") {
@@ -138,6 +144,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch {
+	case *versus:
+		err = b.versus(stdout)
 	case len(b.browserRows) > 0:
 		err = b.browser(stdout)
 	case *convMode:
@@ -253,14 +261,14 @@ func (b *bench) forward(w io.Writer) error {
 		}
 		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Forward), summary(r.Detect))
 	}
-	var ort []peerResult
+	b.ort = nil
 	if b.peers {
 		for _, wf := range b.widths {
 			r, err := b.runORT(b.config(wf))
 			if err != nil {
 				return err
 			}
-			ort = append(ort, r)
+			b.ort = append(b.ort, r)
 		}
 	}
 	b.ratioOfTimes = true
@@ -271,7 +279,7 @@ func (b *bench) forward(w io.Writer) error {
 		return fmt.Sprintf("%.1f GFLOP/s", float64(model.FLOPs(b.config(wf)))/(r.ms[0]*1e6))
 	})
 	if b.peers {
-		return b.peerTable(w, ort)
+		return b.peerTable(w, b.ort)
 	}
 	return nil
 }
