@@ -73,6 +73,7 @@ type pageReport struct {
 type browserRow struct {
 	c                browserCase
 	wf               int
+	iters            int // timed runs of each side
 	ours, peer       pageReport
 	oursMS, peerMS   float64 // summaries
 	vsPeer, vsNative float64 // normalised errors of our browser output against the peer's and the native CPU backend's
@@ -136,7 +137,11 @@ func (b *bench) measureBrowser() ([]browserRow, error) {
 		}
 		for _, c := range want {
 			r := browserRow{c: c, wf: wf}
-			query := fmt.Sprintf("wf=%d&size=%d&iters=%d&backend=%s", wf, b.size, b.iters, c.backend)
+			r.iters = b.iters
+			if c.backend == "webgpu" {
+				r.iters = max(1, min(b.iters, b.webgpuIters))
+			}
+			query := fmt.Sprintf("wf=%d&size=%d&iters=%d&backend=%s", wf, b.size, r.iters, c.backend)
 			ours, err := b.runPage(chromium, srv, fmt.Sprintf("who=ours&batch=%d&%s", b.browserTrain, query), &r.ours)
 			if err != nil {
 				return nil, fmt.Errorf("%s, ours, wf %d: %w", c.path, wf, err)
@@ -168,10 +173,10 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 	if len(rows) > 0 && rows[0].peer.Version != "" {
 		version = " " + rows[0].peer.Version
 	}
-	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of %d runs after a warm-up, same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end\n",
-		b.size, statName, b.iters, version, b.browserTrain)
+	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of the runs after a warm-up (runs column), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end\n",
+		b.size, statName, version, b.browserTrain)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tpath\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\t")
+	fmt.Fprintln(tw, "case\tpath\truns\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\t")
 	mib := func(v int64) string {
 		if v <= 0 {
 			return "-"
@@ -187,8 +192,8 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 		if math.IsNaN(r.peerMS) {
 			peer, peerMS, ratio, vsPeer = "(not run)", "-", "-", "-"
 		}
-		fmt.Fprintf(tw, "wf=%d\t%s\t%.1f\t%s\t%s\t%s\t%s\t%.1e\t%s\t%s\t%s\t%s\t\n",
-			r.wf, r.c.path, r.oursMS, peer, peerMS, ratio, vsPeer, r.vsNative,
+		fmt.Fprintf(tw, "wf=%d\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1e\t%s\t%s\t%s\t%s\t\n",
+			r.wf, r.c.path, r.iters, r.oursMS, peer, peerMS, ratio, vsPeer, r.vsNative,
 			mib(r.ours.ForwardPeak), mib(r.ours.TrainPeak), train, mib(r.ours.WasmMemory))
 	}
 	return tw.Flush()

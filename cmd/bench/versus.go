@@ -60,7 +60,7 @@ func (b *bench) versus(w io.Writer) error {
 	}
 	var lines []line
 	for _, r := range browser {
-		lines = append(lines, line{fmt.Sprintf("%s (%s)", r.c.path, r.ours.Backend), fmt.Sprintf("%.1f ms", r.oursMS), r.c.peer, fmt.Sprintf("%.1f ms", r.peerMS), r.peerMS / r.oursMS})
+		lines = append(lines, line{fmt.Sprintf("%s (%s; %d runs)", r.c.path, r.ours.Backend, r.iters), fmt.Sprintf("%.1f ms", r.oursMS), r.c.peer, fmt.Sprintf("%.1f ms", r.peerMS), r.peerMS / r.oursMS})
 	}
 	if cpuRow != nil && len(b.ort) > 0 {
 		lines = append(lines, line{fmt.Sprintf("native CPU forward, %d threads", b.threads), fmt.Sprintf("%.1f ms", cpuRow.ms[0]),
