@@ -50,8 +50,8 @@ type browserCase struct {
 // browserCases are the rows -browser can ask for, by name.
 func (b *bench) browserCases() map[string]browserCase {
 	return map[string]browserCase{
-		"webgpu": {"browser WebGPU", "webgpu", b.ortWebGPUBuild, "onnxruntime-web " + b.ortWebGPUBuild + " build, webgpu EP"},
-		"cpu":    {"browser CPU", "cpu", "wasm", "onnxruntime-web wasm, SIMD, 1 thread"},
+		"webgpu": {"browser WebGPU (SwiftShader)", "webgpu", b.ortWebGPUBuild, "onnxruntime-web " + b.ortWebGPUBuild + " build, webgpu EP"},
+		"cpu":    {"browser CPU (Go wasm, 1 thread)", "cpu", "wasm", "onnxruntime-web wasm, SIMD, 1 thread"},
 	}
 }
 

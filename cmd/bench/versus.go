@@ -60,7 +60,7 @@ func (b *bench) versus(w io.Writer) error {
 	}
 	var lines []line
 	for _, r := range browser {
-		lines = append(lines, line{fmt.Sprintf("%s (%s; %d runs)", r.c.path, r.ours.Backend, r.iters), fmt.Sprintf("%.1f ms", r.oursMS), r.c.peer, fmt.Sprintf("%.1f ms", r.peerMS), r.peerMS / r.oursMS})
+		lines = append(lines, line{fmt.Sprintf("%s, %d runs", r.c.path, r.iters), fmt.Sprintf("%.1f ms", r.oursMS), r.c.peer, fmt.Sprintf("%.1f ms", r.peerMS), r.peerMS / r.oursMS})
 	}
 	if cpuRow != nil && len(b.ort) > 0 {
 		lines = append(lines, line{fmt.Sprintf("native CPU forward, %d threads", b.threads), fmt.Sprintf("%.1f ms", cpuRow.ms[0]),
@@ -95,7 +95,8 @@ func (b *bench) versus(w io.Writer) error {
 func (b *bench) realGPU(cfg model.Config) string {
 	g, err := native.Open(native.Options{Adapter: "gpu", Logf: b.logf})
 	if err != nil {
-		return fmt.Sprintf("real GPU\tnot measured: %s\t-\t-\t-\t", lastLine(err.Error()))
+		b.logf("real GPU: %v", err)
+		return "real GPU\tnot measured: no adapter but CPU ones here\t-\t-\t-\t"
 	}
 	defer g.Close()
 	fwd, det, _, err := b.timeForward(g, cfg)
