@@ -67,6 +67,7 @@ type pageReport struct {
 	WasmMemory  int64     `json:"wasmMemory"`  // ours: the wasm linear memory's size at the end
 	SessionMS   float64   `json:"sessionMs"`   // peer: InferenceSession.create
 	Version     string    `json:"version"`     // peer: onnxruntime-web's version
+	Adapter     string    `json:"adapter"`     // peer on webgpu: navigator.gpu's adapter
 }
 
 // browserRow is one measured browser row.
@@ -155,8 +156,8 @@ func (b *bench) measureBrowser() ([]browserRow, error) {
 				}
 				r.peerMS, r.vsPeer = summary(r.peer.MS), normError(ours, peer)
 			}
-			fmt.Fprintf(b.stderr, "%s wf=%d: ours %v ms (%s), %s %v ms; normalised error vs peer %.3g, vs native CPU %.3g\n",
-				c.path, wf, r.ours.MS, r.ours.Backend, c.peer, r.peer.MS, r.vsPeer, r.vsNative)
+			fmt.Fprintf(b.stderr, "%s wf=%d: ours %v ms (%s), %s %v ms (adapter %q, session %.0f ms); normalised error vs peer %.3g, vs native CPU %.3g\n",
+				c.path, wf, r.ours.MS, r.ours.Backend, c.peer, r.peer.MS, r.peer.Adapter, r.peer.SessionMS, r.vsPeer, r.vsNative)
 			if (b.browserPeers && !(r.vsPeer <= peerTolerance)) || !(r.vsNative <= peerTolerance) {
 				return nil, fmt.Errorf("%s wf %d: outputs differ: normalised error %.3g against %s, %.3g against the native CPU backend (limit %g)",
 					c.path, wf, r.vsPeer, c.peer, r.vsNative, peerTolerance)
