@@ -68,6 +68,11 @@ type pageReport struct {
 	SessionMS   float64   `json:"sessionMs"`   // peer: InferenceSession.create
 	Version     string    `json:"version"`     // peer: onnxruntime-web's version
 	Adapter     string    `json:"adapter"`     // peer on webgpu: navigator.gpu's adapter
+
+	// The peak resident memory (VmHWM) of the page's renderer process and
+	// of Chromium's GPU process (where WebGPU on SwiftShader runs), read
+	// from /proc by the harness as the page finishes; 0 where unknown.
+	RendererHWM, GPUProcessHWM int64 `json:"-"`
 }
 
 // browserRow is one measured browser row.
@@ -143,7 +148,11 @@ func (b *bench) measureBrowser() ([]browserRow, error) {
 				r.iters = max(1, min(b.iters, b.webgpuIters))
 			}
 			query := fmt.Sprintf("wf=%d&size=%d&iters=%d&backend=%s", wf, b.size, r.iters, c.backend)
-			ours, err := b.runPage(chromium, srv, fmt.Sprintf("who=ours&batch=%d&%s", b.browserTrain, query), &r.ours)
+			batch := b.browserTrain
+			if c.backend == "webgpu" && !b.browserTrainWebGPU {
+				batch = 0
+			}
+			ours, err := b.runPage(chromium, srv, fmt.Sprintf("who=ours&batch=%d&%s", batch, query), &r.ours)
 			if err != nil {
 				return nil, fmt.Errorf("%s, ours, wf %d: %w", c.path, wf, err)
 			}
@@ -177,10 +186,10 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 	if len(rows) > 0 && rows[0].peer.Version != "" {
 		version = " " + rows[0].peer.Version
 	}
-	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of the runs after a warm-up (runs column), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end\n",
+	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of the runs after a warm-up (runs column), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end; renderer and GPU process = Chromium's processes' peak resident memory (VmHWM)\n",
 		b.size, statName, version, b.browserTrain)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tpath\truns\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\t")
+	fmt.Fprintln(tw, "case\tpath\truns\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\trenderer MiB\tGPU process MiB\tpeer renderer MiB\tpeer GPU process MiB\t")
 	mib := func(v int64) string {
 		if v <= 0 {
 			return "-"
@@ -196,9 +205,10 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 		if math.IsNaN(r.peerMS) {
 			peer, peerMS, ratio, vsPeer = "(not run)", "-", "-", "-"
 		}
-		fmt.Fprintf(tw, "wf=%d\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1e\t%s\t%s\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "wf=%d\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1e\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			r.wf, r.c.path, r.iters, r.oursMS, peer, peerMS, ratio, vsPeer, r.vsNative,
-			mib(r.ours.ForwardPeak), mib(r.ours.TrainPeak), train, mib(r.ours.WasmMemory))
+			mib(r.ours.ForwardPeak), mib(r.ours.TrainPeak), train, mib(r.ours.WasmMemory),
+			mib(r.ours.RendererHWM), mib(r.ours.GPUProcessHWM), mib(r.peer.RendererHWM), mib(r.peer.GPUProcessHWM))
 	}
 	return tw.Flush()
 }
@@ -300,6 +310,7 @@ func (b *bench) runPage(chromium string, srv *browserServer, query string, r *pa
 	if err := json.Unmarshal([]byte(raw), r); err != nil {
 		return nil, fmt.Errorf("decoding the page's report: %w", err)
 	}
+	r.RendererHWM, r.GPUProcessHWM = chromiumPeakRSS(profile)
 	if r.Error != "" {
 		return nil, fmt.Errorf("the page: %s\nconsole:\n%s", r.Error, consoleTail())
 	}
@@ -338,4 +349,35 @@ func nativeOutput(cfg model.Config, threads int) ([]float32, error) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// chromiumPeakRSS returns the peak resident bytes (VmHWM, Linux's /proc) of
+// the largest renderer process and of the GPU process of the Chromium
+// running with profile; 0 where there is no /proc or no such process.
+func chromiumPeakRSS(profile string) (renderer, gpuProcess int64) {
+	pids, _ := filepath.Glob("/proc/[0-9]*")
+	for _, dir := range pids {
+		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), "--user-data-dir="+profile+"\x00") {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(dir, "status"))
+		if err != nil {
+			continue
+		}
+		var hwm int64
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				fmt.Sscanf(strings.TrimSpace(rest), "%d", &hwm)
+				hwm *= 1024 // kB
+			}
+		}
+		switch {
+		case strings.Contains(string(cmdline), "--type=gpu-process\x00"):
+			gpuProcess = max(gpuProcess, hwm)
+		case strings.Contains(string(cmdline), "--type=renderer\x00"):
+			renderer = max(renderer, hwm)
+		}
+	}
+	return renderer, gpuProcess
 }

@@ -52,27 +52,28 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // bench holds the flags every mode shares.
 type bench struct {
-	stderr         io.Writer
-	backends       []string
-	iters, threads int
-	python, script string
-	widths         []int
-	size, batch    int
-	logf           func(format string, args ...any)
-	rows           []row
-	peer           string            // the peer's name in rows: "pytorch"
-	ratioOfTimes   bool              // ratios are time/peer time (else peer time/time)
-	peers          bool              // also run onnxruntime-node (-peers)
-	peersDir       string            // where the peers' packages and files go
-	node, npm      string            // Debian's node and npm
-	outputs        map[int][]float32 // the CPU backend's forward output per wf, for the peers
-	browserRows    []string          // -browser: cpu, webgpu (browser.go)
-	browserTrain   int               // -browser-train: images per training step in the page (0: none)
-	browserPeers   bool              // -browser-peers: also time onnxruntime-web (else ours only)
-	webgpuIters    int               // -browser-webgpu-iters: timed runs of the browser WebGPU rows
-	ort            []peerResult      // onnxruntime-node's forwards, by forward with -peers
-	browserTimeout time.Duration     // -browser-timeout: per page
-	ortWebGPUBuild string            // -ort-webgpu-build: onnxruntime-web's build for the webgpu row
+	stderr             io.Writer
+	backends           []string
+	iters, threads     int
+	python, script     string
+	widths             []int
+	size, batch        int
+	logf               func(format string, args ...any)
+	rows               []row
+	peer               string            // the peer's name in rows: "pytorch"
+	ratioOfTimes       bool              // ratios are time/peer time (else peer time/time)
+	peers              bool              // also run onnxruntime-node (-peers)
+	peersDir           string            // where the peers' packages and files go
+	node, npm          string            // Debian's node and npm
+	outputs            map[int][]float32 // the CPU backend's forward output per wf, for the peers
+	browserRows        []string          // -browser: cpu, webgpu (browser.go)
+	browserTrain       int               // -browser-train: images per training step in the page (0: none)
+	browserPeers       bool              // -browser-peers: also time onnxruntime-web (else ours only)
+	browserTrainWebGPU bool              // -browser-train-webgpu: the training step on the WebGPU rows too
+	webgpuIters        int               // -browser-webgpu-iters: timed runs of the browser WebGPU rows
+	ort                []peerResult      // onnxruntime-node's forwards, by forward with -peers
+	browserTimeout     time.Duration     // -browser-timeout: per page
+	ortWebGPUBuild     string            // -ort-webgpu-build: onnxruntime-web's build for the webgpu row
 }
 
 // row is one measured configuration: who ran it, what (a label such as
@@ -102,8 +103,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	node := fs.String("node", "node", "Node.js for the onnxruntime-node peer")
 	npm := fs.String("npm", "npm", "npm that installs onnxruntime-node into -peers-dir")
 	browserRows := fs.String("browser", "", "time this project's wasm builds beside onnxruntime-web in headless Chromium instead: cpu (Go wasm vs the wasm build, SIMD, 1 thread), webgpu (on SwiftShader, vs the WebGPU build), comma-separated (see browser.go)")
-	browserTrain := fs.Int("browser-train", 0, "with -browser: also one training step of this many images in the page (peak memory)")
+	browserTrain := fs.Int("browser-train", 0, "with -browser: also one training step of this many images in the page on the CPU rows (peak memory)")
 	webgpuIters := fs.Int("browser-webgpu-iters", 2, "with -browser webgpu or -versus: timed runs of the browser WebGPU rows, at most -iters (SwiftShader takes 5–60 s a forward)")
+	browserTrainWebGPU := fs.Bool("browser-train-webgpu", false, "with -browser-train: the training step on the WebGPU rows too (SwiftShader's GPU process grew past 9 GiB in a wf 16 step of one image here)")
 	browserPeers := fs.Bool("browser-peers", true, "with -browser: also time onnxruntime-web (false: ours only, for the memory figures)")
 	versus := fs.Bool("versus", false, "every row of issue 11's table in one run, at the first width of -wf: browser WebGPU and CPU beside onnxruntime-web, the native CPU forward beside onnxruntime-node, detection and a training step beside PyTorch (versus.go)")
 	browserTimeout := fs.Duration("browser-timeout", 30*time.Minute, "with -browser: the longest one page may take")
@@ -129,7 +131,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		size: *size, batch: *batch, peer: "pytorch",
 		peers: *peers, peersDir: *peersDir, node: *node, npm: *npm, outputs: map[int][]float32{},
 		logf:         func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
-		browserTrain: *browserTrain, browserPeers: *browserPeers, webgpuIters: *webgpuIters, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
+		browserTrain: *browserTrain, browserPeers: *browserPeers, browserTrainWebGPU: *browserTrainWebGPU, webgpuIters: *webgpuIters, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
 	}
 	if *browserRows != "" {
 		for _, s := range strings.Split(*browserRows, ",") {
