@@ -26,13 +26,18 @@ test: deps
 	$(GO) test -count=1 ./...
 
 ## bench: per-kernel benchmarks, then convs, forward and training on each backend beside PyTorch
-## (the forward also beside onnxruntime-node: needs Debian's nodejs and npm, installs into out/peers/)
+## (the forward also beside onnxruntime-node and, in Chromium, onnxruntime-web: needs Debian's nodejs, npm and
+## chromium, installs into out/peers/); -versus prints issue 11's table
 bench:
 	@.ci/deps --bench
+	@.ci/chromium  # the browser rows (cmd/bench -versus, -browser)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
 	$(GO) run ./cmd/bench -conv
 	$(GO) run ./cmd/bench -peers
 	$(GO) run ./cmd/bench -train
+# issue 11's table in one run; then the browser backends' memory (ours only), wf 16 and 32
+	$(GO) run ./cmd/bench -versus -wf 16 -iters 3
+	$(GO) run ./cmd/bench -browser cpu,webgpu -browser-peers=false -browser-train 1 -wf 16,32 -iters 1
 
 ## ---- browser demo (see docs/serving.md) ----
 SITE ?= site

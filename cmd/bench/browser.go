@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -49,8 +50,8 @@ type browserCase struct {
 // browserCases are the rows -browser can ask for, by name.
 func (b *bench) browserCases() map[string]browserCase {
 	return map[string]browserCase{
-		"webgpu": {"browser WebGPU", "webgpu", b.ortWebGPUBuild, "onnxruntime-web " + b.ortWebGPUBuild + " build, webgpu EP"},
-		"cpu":    {"browser CPU", "cpu", "wasm", "onnxruntime-web wasm, SIMD, 1 thread"},
+		"webgpu": {"browser WebGPU (SwiftShader)", "webgpu", b.ortWebGPUBuild, "onnxruntime-web " + b.ortWebGPUBuild + " build, webgpu EP"},
+		"cpu":    {"browser CPU (Go wasm, 1 thread)", "cpu", "wasm", "onnxruntime-web wasm, SIMD, 1 thread"},
 	}
 }
 
@@ -66,12 +67,19 @@ type pageReport struct {
 	WasmMemory  int64     `json:"wasmMemory"`  // ours: the wasm linear memory's size at the end
 	SessionMS   float64   `json:"sessionMs"`   // peer: InferenceSession.create
 	Version     string    `json:"version"`     // peer: onnxruntime-web's version
+	Adapter     string    `json:"adapter"`     // peer on webgpu: navigator.gpu's adapter
+
+	// The peak resident memory (VmHWM) of the page's renderer process and
+	// of Chromium's GPU process (where WebGPU on SwiftShader runs), read
+	// from /proc by the harness as the page finishes; 0 where unknown.
+	RendererHWM, GPUProcessHWM int64 `json:"-"`
 }
 
 // browserRow is one measured browser row.
 type browserRow struct {
 	c                browserCase
 	wf               int
+	iters            int // timed runs of each side
 	ours, peer       pageReport
 	oursMS, peerMS   float64 // summaries
 	vsPeer, vsNative float64 // normalised errors of our browser output against the peer's and the native CPU backend's
@@ -86,79 +94,102 @@ type browserServer struct {
 
 // browser runs the -browser rows for each width and prints their table.
 func (b *bench) browser(w io.Writer) error {
-	chromium, err := browserutil.Find()
+	rows, err := b.measureBrowser()
 	if err != nil {
 		return err
+	}
+	return b.browserTable(w, rows)
+}
+
+// measureBrowser measures the -browser rows for each width.
+func (b *bench) measureBrowser() ([]browserRow, error) {
+	chromium, err := browserutil.Find()
+	if err != nil {
+		return nil, err
 	}
 	cases := b.browserCases()
 	var want []browserCase
 	for _, name := range b.browserRows {
 		c, ok := cases[name]
 		if !ok {
-			return fmt.Errorf("-browser %q: want cpu, webgpu or both, comma-separated", name)
+			return nil, fmt.Errorf("-browser %q: want cpu, webgpu or both, comma-separated", name)
 		}
 		want = append(want, c)
 	}
 	if err := b.setupPeers(); err != nil {
-		return err
+		return nil, err
 	}
 	wasm := filepath.Join(b.peersDir, "peerbench.wasm")
 	b.logf("building wasm/peerbench for js/wasm")
 	build := exec.Command("go", "build", "-o", wasm, "github.com/noise2norm/noise2norm/wasm/peerbench")
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("building wasm/peerbench: %v\n%s", err, out)
+		return nil, fmt.Errorf("building wasm/peerbench: %v\n%s", err, out)
 	}
 	srv, stop, err := b.serveBrowser(wasm)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stop()
 	var rows []browserRow
 	for _, wf := range b.widths {
 		cfg := b.config(wf)
 		if _, _, err := b.prepareONNX(cfg); err != nil {
-			return err
+			return nil, err
 		}
 		native, err := nativeOutput(cfg, b.threads)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, c := range want {
 			r := browserRow{c: c, wf: wf}
-			query := fmt.Sprintf("wf=%d&size=%d&iters=%d&backend=%s", wf, b.size, b.iters, c.backend)
-			ours, err := b.runPage(chromium, srv, fmt.Sprintf("who=ours&batch=%d&%s", b.browserTrain, query), &r.ours)
-			if err != nil {
-				return fmt.Errorf("%s, ours, wf %d: %w", c.path, wf, err)
+			r.iters = b.iters
+			if c.backend == "webgpu" {
+				r.iters = max(1, min(b.iters, b.webgpuIters))
 			}
-			peer, err := b.runPage(chromium, srv, fmt.Sprintf("who=ort&build=%s&%s", c.build, query), &r.peer)
-			if err != nil {
-				return fmt.Errorf("%s, %s, wf %d: %w", c.path, c.peer, wf, err)
+			query := fmt.Sprintf("wf=%d&size=%d&iters=%d&backend=%s", wf, b.size, r.iters, c.backend)
+			batch := b.browserTrain
+			if c.backend == "webgpu" && !b.browserTrainWebGPU {
+				batch = 0
 			}
-			r.oursMS, r.peerMS = summary(r.ours.MS), summary(r.peer.MS)
-			r.vsPeer, r.vsNative = normError(ours, peer), normError(ours, native)
-			fmt.Fprintf(b.stderr, "%s wf=%d: ours %v ms (%s), %s %v ms; normalised error vs peer %.3g, vs native CPU %.3g\n",
-				c.path, wf, r.ours.MS, r.ours.Backend, c.peer, r.peer.MS, r.vsPeer, r.vsNative)
-			if !(r.vsPeer <= peerTolerance) || !(r.vsNative <= peerTolerance) {
-				return fmt.Errorf("%s wf %d: outputs differ: normalised error %.3g against %s, %.3g against the native CPU backend (limit %g)",
+			ours, err := b.runPage(chromium, srv, fmt.Sprintf("who=ours&batch=%d&%s", batch, query), &r.ours)
+			if err != nil {
+				return nil, fmt.Errorf("%s, ours, wf %d: %w", c.path, wf, err)
+			}
+			r.oursMS, r.vsNative = summary(r.ours.MS), normError(ours, native)
+			r.peerMS, r.vsPeer = math.NaN(), math.NaN()
+			if b.browserPeers {
+				peer, err := b.runPage(chromium, srv, fmt.Sprintf("who=ort&build=%s&%s", c.build, query), &r.peer)
+				if err != nil {
+					return nil, fmt.Errorf("%s, %s, wf %d: %w", c.path, c.peer, wf, err)
+				}
+				r.peerMS, r.vsPeer = summary(r.peer.MS), normError(ours, peer)
+			}
+			fmt.Fprintf(b.stderr, "%s wf=%d: ours %v ms (%s), normalised error vs native CPU %.3g\n", c.path, wf, r.ours.MS, r.ours.Backend, r.vsNative)
+			if b.browserPeers {
+				fmt.Fprintf(b.stderr, "  %s %v ms (adapter %q, session %.0f ms), normalised error of ours vs it %.3g\n",
+					c.peer, r.peer.MS, r.peer.Adapter, r.peer.SessionMS, r.vsPeer)
+			}
+			if (b.browserPeers && !(r.vsPeer <= peerTolerance)) || !(r.vsNative <= peerTolerance) {
+				return nil, fmt.Errorf("%s wf %d: outputs differ: normalised error %.3g against %s, %.3g against the native CPU backend (limit %g)",
 					c.path, wf, r.vsPeer, c.peer, r.vsNative, peerTolerance)
 			}
 			rows = append(rows, r)
 		}
 	}
-	return b.browserTable(w, rows)
+	return rows, nil
 }
 
 // browserTable prints the browser rows.
 func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 	version := ""
-	if len(rows) > 0 {
+	if len(rows) > 0 && rows[0].peer.Version != "" {
 		version = " " + rows[0].peer.Version
 	}
-	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of %d runs after a warm-up, same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end\n",
-		b.size, statName, b.iters, version, b.browserTrain)
+	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of the runs after a warm-up (runs column), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end; renderer and GPU process = Chromium's processes' peak resident memory (VmHWM)\n",
+		b.size, statName, version, b.browserTrain)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "case\tpath\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\t")
+	fmt.Fprintln(tw, "case\tpath\truns\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\trenderer MiB\tGPU process MiB\tpeer renderer MiB\tpeer GPU process MiB\t")
 	mib := func(v int64) string {
 		if v <= 0 {
 			return "-"
@@ -170,9 +201,14 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 		if len(r.ours.TrainMS) > 0 {
 			train = fmt.Sprintf("%.0f", summary(r.ours.TrainMS))
 		}
-		fmt.Fprintf(tw, "wf=%d\t%s\t%.1f\t%s\t%.1f\t%.2f\t%.1e\t%.1e\t%s\t%s\t%s\t%s\t\n",
-			r.wf, r.c.path, r.oursMS, r.c.peer, r.peerMS, r.peerMS/r.oursMS, r.vsPeer, r.vsNative,
-			mib(r.ours.ForwardPeak), mib(r.ours.TrainPeak), train, mib(r.ours.WasmMemory))
+		peer, peerMS, ratio, vsPeer := r.c.peer, fmt.Sprintf("%.1f", r.peerMS), fmt.Sprintf("%.2f", r.peerMS/r.oursMS), fmt.Sprintf("%.1e", r.vsPeer)
+		if math.IsNaN(r.peerMS) {
+			peer, peerMS, ratio, vsPeer = "(not run)", "-", "-", "-"
+		}
+		fmt.Fprintf(tw, "wf=%d\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s\t%.1e\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			r.wf, r.c.path, r.iters, r.oursMS, peer, peerMS, ratio, vsPeer, r.vsNative,
+			mib(r.ours.ForwardPeak), mib(r.ours.TrainPeak), train, mib(r.ours.WasmMemory),
+			mib(r.ours.RendererHWM), mib(r.ours.GPUProcessHWM), mib(r.peer.RendererHWM), mib(r.peer.GPUProcessHWM))
 	}
 	return tw.Flush()
 }
@@ -274,6 +310,7 @@ func (b *bench) runPage(chromium string, srv *browserServer, query string, r *pa
 	if err := json.Unmarshal([]byte(raw), r); err != nil {
 		return nil, fmt.Errorf("decoding the page's report: %w", err)
 	}
+	r.RendererHWM, r.GPUProcessHWM = chromiumPeakRSS(profile)
 	if r.Error != "" {
 		return nil, fmt.Errorf("the page: %s\nconsole:\n%s", r.Error, consoleTail())
 	}
@@ -312,4 +349,35 @@ func nativeOutput(cfg model.Config, threads int) ([]float32, error) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// chromiumPeakRSS returns the peak resident bytes (VmHWM, Linux's /proc) of
+// the largest renderer process and of the GPU process of the Chromium
+// running with profile; 0 where there is no /proc or no such process.
+func chromiumPeakRSS(profile string) (renderer, gpuProcess int64) {
+	pids, _ := filepath.Glob("/proc/[0-9]*")
+	for _, dir := range pids {
+		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), "--user-data-dir="+profile+"\x00") {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(dir, "status"))
+		if err != nil {
+			continue
+		}
+		var hwm int64
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+				fmt.Sscanf(strings.TrimSpace(rest), "%d", &hwm)
+				hwm *= 1024 // kB
+			}
+		}
+		switch {
+		case strings.Contains(string(cmdline), "--type=gpu-process\x00"):
+			gpuProcess = max(gpuProcess, hwm)
+		case strings.Contains(string(cmdline), "--type=renderer\x00"):
+			renderer = max(renderer, hwm)
+		}
+	}
+	return renderer, gpuProcess
 }
