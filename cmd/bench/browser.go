@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -357,8 +358,14 @@ func fileExists(path string) bool {
 func chromiumPeakRSS(profile string) (renderer, gpuProcess int64) {
 	pids, _ := filepath.Glob("/proc/[0-9]*")
 	for _, dir := range pids {
-		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), "--user-data-dir="+profile+"\x00") {
+		raw, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil {
+			continue
+		}
+		// Chromium's child processes rewrite their command line as one
+		// space-separated string.
+		args := strings.Fields(strings.ReplaceAll(string(raw), "\x00", " "))
+		if !slices.Contains(args, "--user-data-dir="+profile) {
 			continue
 		}
 		status, err := os.ReadFile(filepath.Join(dir, "status"))
@@ -373,9 +380,9 @@ func chromiumPeakRSS(profile string) (renderer, gpuProcess int64) {
 			}
 		}
 		switch {
-		case strings.Contains(string(cmdline), "--type=gpu-process\x00"):
+		case slices.Contains(args, "--type=gpu-process"):
 			gpuProcess = max(gpuProcess, hwm)
-		case strings.Contains(string(cmdline), "--type=renderer\x00"):
+		case slices.Contains(args, "--type=renderer"):
 			renderer = max(renderer, hwm)
 		}
 	}
