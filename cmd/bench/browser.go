@@ -187,7 +187,7 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 	if len(rows) > 0 && rows[0].peer.Version != "" {
 		version = " " + rows[0].peer.Version
 	}
-	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of the runs after a warm-up (runs column), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end; renderer and GPU process = Chromium's processes' peak resident memory (VmHWM)\n",
+	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s (runs column: timed runs after a warm-up), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end; renderer and GPU process = Chromium's processes' peak resident memory (VmHWM)\n",
 		b.size, statName, version, b.browserTrain)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\tpath\truns\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\trenderer MiB\tGPU process MiB\tpeer renderer MiB\tpeer GPU process MiB\t")
