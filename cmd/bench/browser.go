@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -186,7 +187,7 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 	if len(rows) > 0 && rows[0].peer.Version != "" {
 		version = " " + rows[0].peer.Version
 	}
-	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s of the runs after a warm-up (runs column), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end; renderer and GPU process = Chromium's processes' peak resident memory (VmHWM)\n",
+	fmt.Fprintf(w, "\nbrowser: headless Chromium (WebGPU on SwiftShader), S %d, batch 1, %s (runs column: timed runs after a warm-up), same weights, ONNX file and input; onnxruntime-web%s; ratio = peer ms / ours ms (above 1: ours is faster); error = ‖ours − other‖/‖other‖ of the outputs; peak = our backend's tensors at once (forward; training step of %d images), wasm = the page's Go wasm memory at the end; renderer and GPU process = Chromium's processes' peak resident memory (VmHWM)\n",
 		b.size, statName, version, b.browserTrain)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "case\tpath\truns\tours ms\tpeer\tpeer ms\tratio\terror vs peer\tvs native cpu\tpeak MiB (forward)\tpeak MiB (train)\ttrain ms\twasm MiB\trenderer MiB\tGPU process MiB\tpeer renderer MiB\tpeer GPU process MiB\t")
@@ -357,8 +358,14 @@ func fileExists(path string) bool {
 func chromiumPeakRSS(profile string) (renderer, gpuProcess int64) {
 	pids, _ := filepath.Glob("/proc/[0-9]*")
 	for _, dir := range pids {
-		cmdline, err := os.ReadFile(filepath.Join(dir, "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), "--user-data-dir="+profile+"\x00") {
+		raw, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil {
+			continue
+		}
+		// Chromium's child processes rewrite their command line as one
+		// space-separated string.
+		args := strings.Fields(strings.ReplaceAll(string(raw), "\x00", " "))
+		if !slices.Contains(args, "--user-data-dir="+profile) {
 			continue
 		}
 		status, err := os.ReadFile(filepath.Join(dir, "status"))
@@ -373,9 +380,9 @@ func chromiumPeakRSS(profile string) (renderer, gpuProcess int64) {
 			}
 		}
 		switch {
-		case strings.Contains(string(cmdline), "--type=gpu-process\x00"):
+		case slices.Contains(args, "--type=gpu-process"):
 			gpuProcess = max(gpuProcess, hwm)
-		case strings.Contains(string(cmdline), "--type=renderer\x00"):
+		case slices.Contains(args, "--type=renderer"):
 			renderer = max(renderer, hwm)
 		}
 	}
