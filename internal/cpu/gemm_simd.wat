@@ -1,7 +1,9 @@
-;; The CPU backend's convolution product in WebAssembly SIMD (128-bit), for
-;; the browser build (GOOS=js GOARCH=wasm; see gemm_wasm.go). Assembled into
-;; gemm_simd.wasm with wabt: `make simd-kernel` (wat2wasm gemm_simd.wat -o
-;; gemm_simd.wasm); TestSIMDModuleMatchesSource checks the committed binary.
+;; The CPU backend's hot loops in WebAssembly SIMD (128-bit), for the browser
+;; build (GOOS=js GOARCH=wasm; see gemm_wasm.go): gemm, the convolutions'
+;; matrix product, and blur, the loss map's separable Gaussian blur (at the
+;; end of the file). Assembled into gemm_simd.wasm with wabt: `make
+;; simd-kernel` (wat2wasm gemm_simd.wat -o gemm_simd.wasm);
+;; TestSIMDModuleMatchesSource checks the committed binary.
 ;;
 ;; The module imports the Go program's linear memory: every pointer below is a
 ;; byte address of a Go slice, nothing is copied in or out.
@@ -177,5 +179,108 @@
         (br_if $panels (i32.lt_u (local.get $m) (local.get $mpad))))
       (local.set $j0 (local.get $jend))
       (br_if $blocks (i32.lt_u (local.get $j0) (local.get $cols))))
+  )
+  ;; $scale: out[i] = k · src[i] for i < n (byte addresses).
+  (func $scale (param $out i32) (param $src i32) (param $n i32) (param $k f32)
+    (local $end i32) (local $kv v128)
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone (loop $v
+      (br_if $vdone (i32.ge_u (local.get $out) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.mul (local.get $kv) (v128.load (local.get $src))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $v)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sdone (loop $s
+      (br_if $sdone (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.mul (local.get $k) (f32.load (local.get $src))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (br $s))))
+  ;; $addpair: out[i] += k · (u[i] + v[i]) for i < n (byte addresses), as
+  ;; lossmap.go's addPair rounds it.
+  (func $addpair (param $out i32) (param $u i32) (param $v i32) (param $n i32) (param $k f32)
+    (local $end i32) (local $kv v128)
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone (loop $vl
+      (br_if $vdone (i32.ge_u (local.get $out) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.add (v128.load (local.get $out))
+        (f32x4.mul (local.get $kv) (f32x4.add (v128.load (local.get $u)) (v128.load (local.get $v))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (br $vl)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sdone (loop $s
+      (br_if $sdone (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $out))
+        (f32.mul (local.get $k) (f32.add (f32.load (local.get $u)) (f32.load (local.get $v))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $u (i32.add (local.get $u) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (br $s))))
+  ;; $clamp: min(max(i, 0), n−1).
+  (func $clamp (param $i i32) (param $n i32) (result i32)
+    (select (i32.sub (local.get $n) (i32.const 1))
+      (select (i32.const 0) (local.get $i) (i32.lt_s (local.get $i) (i32.const 0)))
+      (i32.ge_s (local.get $i) (local.get $n))))
+  ;; blur: dst = the separable blur of the h×w plane src with the 2r+1
+  ;; symmetric taps, edge-replicate padding, as lossmap.go's blurScratch.blur
+  ;; computes it (same operations in the same order): rows into tmp (h×w),
+  ;; each from a copy padded by r on each side in row (w+2r floats), then
+  ;; columns into dst with the row index clamped. Byte addresses src, dst,
+  ;; tmp, row, taps.
+  (func (export "blur") (param $src i32) (param $dst i32) (param $tmp i32) (param $row i32)
+      (param $h i32) (param $w i32) (param $taps i32) (param $r i32)
+    (local $y i32) (local $t i32) (local $i i32) (local $in i32) (local $out i32)
+    (local $wb i32) (local $kc f32) (local $first f32) (local $last f32)
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $kc (f32.load (i32.add (local.get $taps) (i32.shl (local.get $r) (i32.const 2)))))
+    (local.set $y (i32.const 0))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $y) (local.get $h)))
+      (local.set $in (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $wb))))
+      (memory.copy (i32.add (local.get $row) (i32.shl (local.get $r) (i32.const 2))) (local.get $in) (local.get $wb))
+      (local.set $first (f32.load (local.get $in)))
+      (local.set $last (f32.load (i32.sub (i32.add (local.get $in) (local.get $wb)) (i32.const 4))))
+      (local.set $i (i32.const 0))
+      (block $pad_done (loop $pad
+        (br_if $pad_done (i32.ge_u (local.get $i) (local.get $r)))
+        (f32.store (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2))) (local.get $first))
+        (f32.store (i32.add (i32.add (local.get $row) (local.get $wb))
+          (i32.shl (i32.add (local.get $r) (local.get $i)) (i32.const 2))) (local.get $last))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $pad)))
+      (local.set $out (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $wb))))
+      (call $scale (local.get $out) (i32.add (local.get $row) (i32.shl (local.get $r) (i32.const 2))) (local.get $w) (local.get $kc))
+      (local.set $t (i32.const 0))
+      (block $taps_done (loop $tapl
+        (br_if $taps_done (i32.ge_u (local.get $t) (local.get $r)))
+        (call $addpair (local.get $out)
+          (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 2)))
+          (i32.add (local.get $row) (i32.shl (i32.sub (i32.shl (local.get $r) (i32.const 1)) (local.get $t)) (i32.const 2)))
+          (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tapl)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $rows)))
+    (local.set $y (i32.const 0))
+    (block $cols_done (loop $cols
+      (br_if $cols_done (i32.ge_u (local.get $y) (local.get $h)))
+      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $wb))))
+      (call $scale (local.get $out) (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $wb))) (local.get $w) (local.get $kc))
+      (local.set $t (i32.const 0))
+      (block $ctaps_done (loop $ctaps
+        (br_if $ctaps_done (i32.ge_u (local.get $t) (local.get $r)))
+        (call $addpair (local.get $out)
+          (i32.add (local.get $tmp) (i32.mul (call $clamp (i32.sub (i32.add (local.get $y) (local.get $t)) (local.get $r)) (local.get $h)) (local.get $wb)))
+          (i32.add (local.get $tmp) (i32.mul (call $clamp (i32.sub (i32.add (local.get $y) (local.get $r)) (local.get $t)) (local.get $h)) (local.get $wb)))
+          (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $ctaps)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $cols)))
   )
 )

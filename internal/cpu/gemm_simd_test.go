@@ -66,7 +66,7 @@ func TestSIMDUnderNode(t *testing.T) {
 		name, env string
 		tests     []string
 	}{
-		{"simd", "N2N_SIMD_REQUIRED=1", []string{"TestSIMDMatchesGo", "TestSIMDOpTable", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}},
+		{"simd", "N2N_SIMD_REQUIRED=1", []string{"TestSIMDMatchesGo", "TestSIMDBlurMatchesGo", "TestSIMDOpTable", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}},
 		{"without-simd", "N2N_WITHOUT=simd", []string{"TestSIMDFallback", "TestConv2D"}},
 		{"without-memory", "N2N_WITHOUT=memory", []string{"TestSIMDFallback", "TestConv2D"}},
 	} {

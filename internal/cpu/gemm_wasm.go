@@ -12,34 +12,42 @@ import (
 	"unsafe"
 )
 
-// The convolution's matrix product in WebAssembly SIMD. Go's wasm compiler
-// emits no SIMD, so the product runs in a small hand-written module,
-// gemm_simd.wat (assembled into gemm_simd.wasm by `make simd-kernel`, which
-// runs wabt's wat2wasm; TestSIMDModuleMatchesSource checks the two agree).
-// The module imports the Go program's own linear memory, so it reads the
-// packed weights, the (padded) input and writes C in place: a call passes
-// addresses, nothing is copied. It needs the Go instance's memory, which the
-// demo's worker publishes as globalThis.wasm (the WebAssembly.instantiate
-// result; site/worker.js); where that is missing or the engine has no SIMD,
-// the pure-Go micro-kernel runs instead.
+// The convolution's matrix product and the loss map's Gaussian blur in
+// WebAssembly SIMD. Go's wasm compiler emits no SIMD, so they run in a
+// small hand-written module, gemm_simd.wat (assembled into gemm_simd.wasm
+// by `make simd-kernel`, which runs wabt's wat2wasm;
+// TestSIMDModuleMatchesSource checks the two agree). The module imports the
+// Go program's own linear memory, so it reads the packed weights and the
+// (padded) input and writes C in place: a call passes addresses, nothing is
+// copied. It needs the Go instance's memory, which the demo's worker
+// publishes as globalThis.wasm (the WebAssembly.instantiate result;
+// site/worker.js); where that is missing or the engine has no SIMD, the
+// pure-Go code runs instead.
 
 //go:embed gemm_simd.wasm
 var simdModule []byte
 
 // simd is the kernel module, loaded on the first convolution.
 var simd struct {
-	once sync.Once
-	gemm js.Value // the module's gemm export; undefined when unavailable
-	err  error    // why it is unavailable
-	runs int      // products it has computed (tests check it ran)
+	once  sync.Once
+	gemm  js.Value // the module's gemm export; undefined when unavailable
+	blur  js.Value // the module's blur export
+	err   error    // why it is unavailable
+	runs  int      // products it has computed (tests check it ran)
+	blurs int      // planes it has blurred
 }
 
-func init() { gemmWhole = gemmSIMD }
+func init() { gemmWhole, blurWhole = gemmSIMD, blurSIMD }
 
 // SIMD loads the WebAssembly SIMD kernel if it has not been tried yet and
 // reports whether convolutions use it; when not, the error says why.
 func SIMD() (bool, error) {
-	simd.once.Do(func() { simd.gemm, simd.err = loadSIMD() })
+	simd.once.Do(func() {
+		var exports js.Value
+		if exports, simd.err = loadSIMD(); simd.err == nil {
+			simd.gemm, simd.blur = exports.Get("gemm"), exports.Get("blur")
+		}
+	})
 	return simd.err == nil, simd.err
 }
 
@@ -55,7 +63,7 @@ func SetSIMD(on bool) {
 
 // loadSIMD validates the kernel module (engines without SIMD reject it),
 // finds the Go instance's memory and instantiates the module on it.
-func loadSIMD() (gemm js.Value, err error) {
+func loadSIMD() (exports js.Value, err error) {
 	defer func() {
 		if r := recover(); r != nil { // a JavaScript exception
 			err = fmt.Errorf("cpu: loading the SIMD kernel: %v", r)
@@ -76,7 +84,7 @@ func loadSIMD() (gemm js.Value, err error) {
 	}
 	imports := map[string]any{"go": map[string]any{"mem": mem}}
 	inst := wa.Get("Instance").New(wa.Get("Module").New(bytes), imports)
-	return inst.Get("exports").Get("gemm"), nil
+	return inst.Get("exports"), nil
 }
 
 // goMemory returns this Go program's WebAssembly.Memory, read from
@@ -148,3 +156,24 @@ func gemmSIMD(g *gemmJob, c []float32, ldc int) bool {
 
 // addr is the linear-memory address of s[0].
 func addr(s []float32) uintptr { return uintptr(unsafe.Pointer(&s[0])) }
+
+// blurSIMD is blurWhole on the SIMD kernel.
+func blurSIMD(s *blurScratch, src, dst, taps []float32) bool {
+	h, w, r := s.h, s.w, len(taps)/2
+	if h*w == 0 {
+		return false
+	}
+	if ok, _ := SIMD(); !ok {
+		return false
+	}
+	if len(src) < h*w || len(dst) < h*w || len(s.tmp) < h*w || len(s.row) < w+2*r || len(taps) != 2*r+1 {
+		panic(fmt.Sprintf("cpu: blurSIMD: buffers too short for a %d×%d plane and %d taps", h, w, len(taps)))
+	}
+	simd.blur.Invoke(addr(src), addr(dst), addr(s.tmp), addr(s.row), h, w, addr(taps), r)
+	simd.blurs++
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(dst)
+	runtime.KeepAlive(taps)
+	return true
+}
