@@ -5,3 +5,6 @@ package cpu
 // same operations in the same order, using s.tmp and s.row, and reports
 // true; false leaves the blur to the Go code.
 var blurWhole func(s *blurScratch, src, dst, taps []float32) bool
+
+// blurTWhole is blurWhole for blurScratch.blurT.
+var blurTWhole func(s *blurScratch, g, dst, taps []float32) bool

@@ -1,9 +1,9 @@
 ;; The CPU backend's hot loops in WebAssembly SIMD (128-bit), for the browser
 ;; build (GOOS=js GOARCH=wasm; see gemm_wasm.go): gemm, the convolutions'
-;; matrix product, and blur, the loss map's separable Gaussian blur (at the
-;; end of the file). Assembled into gemm_simd.wasm with wabt: `make
-;; simd-kernel` (wat2wasm gemm_simd.wat -o gemm_simd.wasm);
-;; TestSIMDModuleMatchesSource checks the committed binary.
+;; matrix product, and blur and blurT, the loss map's separable Gaussian
+;; blur and its transpose (at the end of the file). Assembled into
+;; gemm_simd.wasm with wabt: `make simd-kernel` (wat2wasm gemm_simd.wat -o
+;; gemm_simd.wasm); TestSIMDModuleMatchesSource checks the committed binary.
 ;;
 ;; The module imports the Go program's linear memory: every pointer below is a
 ;; byte address of a Go slice, nothing is copied in or out.
@@ -282,5 +282,80 @@
         (br $ctaps)))
       (local.set $y (i32.add (local.get $y) (i32.const 1)))
       (br $cols)))
+  )
+  ;; $addscaled: out[i] += k · u[i] for i < n (byte addresses), as
+  ;; lossmap.go's addScaled rounds it.
+  (func $addscaled (param $out i32) (param $u i32) (param $n i32) (param $k f32)
+    (local $end i32) (local $kv v128)
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone (loop $vl
+      (br_if $vdone (i32.ge_u (local.get $out) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.add (v128.load (local.get $out))
+        (f32x4.mul (local.get $kv) (v128.load (local.get $u)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (br $vl)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sdone (loop $s
+      (br_if $sdone (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $out))
+        (f32.mul (local.get $k) (f32.load (local.get $u)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $u (i32.add (local.get $u) (i32.const 4)))
+      (br $s))))
+  ;; blurT: dst = the transpose of blur applied to the h×w plane g, as
+  ;; lossmap.go's blurScratch.blurT computes it (same operations in the same
+  ;; order): columns scattered into tmp (cleared first) onto the clamped rows
+  ;; they were gathered from, then each row scattered into row (cleared, w+2r
+  ;; floats) and folded back onto the edge pixels. Byte addresses g, dst,
+  ;; tmp, row, taps.
+  (func (export "blurT") (param $g i32) (param $dst i32) (param $tmp i32) (param $row i32)
+      (param $h i32) (param $w i32) (param $taps i32) (param $r i32)
+    (local $y i32) (local $t i32) (local $i i32) (local $in i32) (local $out i32)
+    (local $wb i32) (local $n2 i32) (local $last i32)
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $n2 (i32.shl (local.get $r) (i32.const 1)))
+    (memory.fill (local.get $tmp) (i32.const 0) (i32.mul (local.get $h) (local.get $wb)))
+    (local.set $y (i32.const 0))
+    (block $cols_done (loop $cols
+      (br_if $cols_done (i32.ge_u (local.get $y) (local.get $h)))
+      (local.set $in (i32.add (local.get $g) (i32.mul (local.get $y) (local.get $wb))))
+      (local.set $t (i32.const 0))
+      (block $ctaps_done (loop $ctaps
+        (br_if $ctaps_done (i32.gt_u (local.get $t) (local.get $n2)))
+        (call $addscaled
+          (i32.add (local.get $tmp) (i32.mul (call $clamp (i32.sub (i32.add (local.get $y) (local.get $t)) (local.get $r)) (local.get $h)) (local.get $wb)))
+          (local.get $in) (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $ctaps)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $cols)))
+    (local.set $y (i32.const 0))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $y) (local.get $h)))
+      (memory.fill (local.get $row) (i32.const 0) (i32.add (local.get $wb) (i32.shl (local.get $n2) (i32.const 2))))
+      (local.set $in (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $wb))))
+      (local.set $t (i32.const 0))
+      (block $rtaps_done (loop $rtaps
+        (br_if $rtaps_done (i32.gt_u (local.get $t) (local.get $n2)))
+        (call $addscaled (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 2)))
+          (local.get $in) (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $rtaps)))
+      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $wb))))
+      (memory.copy (local.get $out) (i32.add (local.get $row) (i32.shl (local.get $r) (i32.const 2))) (local.get $wb))
+      (local.set $last (i32.sub (i32.add (local.get $out) (local.get $wb)) (i32.const 4)))
+      (local.set $i (i32.const 0))
+      (block $fold_done (loop $fold
+        (br_if $fold_done (i32.ge_u (local.get $i) (local.get $r)))
+        (f32.store (local.get $out) (f32.add (f32.load (local.get $out))
+          (f32.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2))))))
+        (f32.store (local.get $last) (f32.add (f32.load (local.get $last))
+          (f32.load (i32.add (i32.add (local.get $row) (local.get $wb)) (i32.shl (i32.add (local.get $r) (local.get $i)) (i32.const 2))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $fold)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $rows)))
   )
 )

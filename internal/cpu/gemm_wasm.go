@@ -32,12 +32,13 @@ var simd struct {
 	once  sync.Once
 	gemm  js.Value // the module's gemm export; undefined when unavailable
 	blur  js.Value // the module's blur export
+	blurT js.Value // the module's blurT export
 	err   error    // why it is unavailable
 	runs  int      // products it has computed (tests check it ran)
 	blurs int      // planes it has blurred
 }
 
-func init() { gemmWhole, blurWhole = gemmSIMD, blurSIMD }
+func init() { SetSIMD(true) }
 
 // SIMD loads the WebAssembly SIMD kernel if it has not been tried yet and
 // reports whether convolutions use it; when not, the error says why.
@@ -45,7 +46,7 @@ func SIMD() (bool, error) {
 	simd.once.Do(func() {
 		var exports js.Value
 		if exports, simd.err = loadSIMD(); simd.err == nil {
-			simd.gemm, simd.blur = exports.Get("gemm"), exports.Get("blur")
+			simd.gemm, simd.blur, simd.blurT = exports.Get("gemm"), exports.Get("blur"), exports.Get("blurT")
 		}
 	})
 	return simd.err == nil, simd.err
@@ -55,9 +56,9 @@ func SIMD() (bool, error) {
 // pure-Go kernel) or back on; it exists for comparisons and benchmarks.
 func SetSIMD(on bool) {
 	if on {
-		gemmWhole = gemmSIMD
+		gemmWhole, blurWhole, blurTWhole = gemmSIMD, blurSIMD, blurTSIMD
 	} else {
-		gemmWhole = nil
+		gemmWhole, blurWhole, blurTWhole = nil, nil, nil
 	}
 }
 
@@ -159,6 +160,17 @@ func addr(s []float32) uintptr { return uintptr(unsafe.Pointer(&s[0])) }
 
 // blurSIMD is blurWhole on the SIMD kernel.
 func blurSIMD(s *blurScratch, src, dst, taps []float32) bool {
+	return blurCall(false, s, src, dst, taps)
+}
+
+// blurTSIMD is blurTWhole on the SIMD kernel.
+func blurTSIMD(s *blurScratch, g, dst, taps []float32) bool {
+	return blurCall(true, s, g, dst, taps)
+}
+
+// blurCall runs the kernel's blur, or with transpose its blurT, on one of
+// s's planes.
+func blurCall(transpose bool, s *blurScratch, src, dst, taps []float32) bool {
 	h, w, r := s.h, s.w, len(taps)/2
 	if h*w == 0 {
 		return false
@@ -167,9 +179,13 @@ func blurSIMD(s *blurScratch, src, dst, taps []float32) bool {
 		return false
 	}
 	if len(src) < h*w || len(dst) < h*w || len(s.tmp) < h*w || len(s.row) < w+2*r || len(taps) != 2*r+1 {
-		panic(fmt.Sprintf("cpu: blurSIMD: buffers too short for a %d×%d plane and %d taps", h, w, len(taps)))
+		panic(fmt.Sprintf("cpu: blurCall: buffers too short for a %d×%d plane and %d taps", h, w, len(taps)))
 	}
-	simd.blur.Invoke(addr(src), addr(dst), addr(s.tmp), addr(s.row), h, w, addr(taps), r)
+	fn := simd.blur
+	if transpose {
+		fn = simd.blurT
+	}
+	fn.Invoke(addr(src), addr(dst), addr(s.tmp), addr(s.row), h, w, addr(taps), r)
 	simd.blurs++
 	runtime.KeepAlive(s)
 	runtime.KeepAlive(src)

@@ -136,6 +136,9 @@ func addScaled(out, u []float32, k float32) {
 // gathered from (a row's values scattered by tap t land on the padded row
 // shifted by t, folded back onto the edge pixels at the end).
 func (s *blurScratch) blurT(g, dst []float32, taps []float32) {
+	if blurTWhole != nil && blurTWhole(s, g, dst, taps) { // WebAssembly SIMD (blur_whole.go)
+		return
+	}
 	h, w, r := s.h, s.w, len(taps)/2
 	clear(s.tmp)
 	for y := 0; y < h; y++ {
