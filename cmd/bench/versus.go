@@ -47,7 +47,7 @@ func (b *bench) versus(w io.Writer) error {
 	if torchFwd != nil {
 		torchDetect = torchFwd.ms[1]
 	}
-	b.rows = nil
+	b.rows, b.ratioOfTimes = nil, false // train's ratios are of images/s
 	fmt.Fprintln(w)
 	if err := b.train(w); err != nil {
 		return err
