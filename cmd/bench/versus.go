@@ -47,7 +47,7 @@ func (b *bench) versus(w io.Writer) error {
 	if torchFwd != nil {
 		torchDetect = torchFwd.ms[1]
 	}
-	b.rows = nil
+	b.rows, b.ratioOfTimes = nil, false // train's ratios are of images/s
 	fmt.Fprintln(w)
 	if err := b.train(w); err != nil {
 		return err
@@ -63,17 +63,17 @@ func (b *bench) versus(w io.Writer) error {
 		lines = append(lines, line{fmt.Sprintf("%s, %d runs", r.c.path, r.iters), fmt.Sprintf("%.1f ms", r.oursMS), r.c.peer, fmt.Sprintf("%.1f ms", r.peerMS), r.peerMS / r.oursMS})
 	}
 	if cpuRow != nil && len(b.ort) > 0 {
-		lines = append(lines, line{fmt.Sprintf("native CPU forward, %d threads", b.threads), fmt.Sprintf("%.1f ms", cpuRow.ms[0]),
-			fmt.Sprintf("onnxruntime-node, %d threads", b.threads), fmt.Sprintf("%.1f ms", b.ort[0].ms), b.ort[0].ms / cpuRow.ms[0]})
+		lines = append(lines, line{"native CPU forward, " + threadsText(b.threads), fmt.Sprintf("%.1f ms", cpuRow.ms[0]),
+			"onnxruntime-node, " + threadsText(b.threads), fmt.Sprintf("%.1f ms", b.ort[0].ms), b.ort[0].ms / cpuRow.ms[0]})
 	}
 	if cpuRow != nil && torchFwd != nil {
 		lines = append(lines, line{"native CPU detection (noise + forward + loss map)", fmt.Sprintf("%.1f ms", cpuRow.ms[1]),
-			fmt.Sprintf("PyTorch, %d threads", b.threads), fmt.Sprintf("%.1f ms", torchDetect), torchDetect / cpuRow.ms[1]})
+			"PyTorch, " + threadsText(b.threads), fmt.Sprintf("%.1f ms", torchDetect), torchDetect / cpuRow.ms[1]})
 	}
 	if cpuTrain != nil && torchTrain != nil {
 		ips := func(ms float64) string { return fmt.Sprintf("%.2f images/s", float64(b.batch)*1000/ms) }
 		lines = append(lines, line{fmt.Sprintf("native training step, batch %d", b.batch), ips(cpuTrain.ms[0]),
-			fmt.Sprintf("PyTorch, %d threads", b.threads), ips(torchTrain.ms[0]), torchTrain.ms[0] / cpuTrain.ms[0]})
+			"PyTorch, " + threadsText(b.threads), ips(torchTrain.ms[0]), torchTrain.ms[0] / cpuTrain.ms[0]})
 	}
 	fmt.Fprintf(w, "\nissue 11's table, measured in this run: wf %d, S %d, one image (training: %d), %s; ratio = peer time / ours (above 1: ours is faster)\n", wf, b.size, b.batch, statName)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -114,4 +114,12 @@ func (b *bench) find(who, what string) *row {
 		}
 	}
 	return nil
+}
+
+// threadsText is "1 thread" or "N threads".
+func threadsText(n int) string {
+	if n == 1 {
+		return "1 thread"
+	}
+	return fmt.Sprintf("%d threads", n)
 }
