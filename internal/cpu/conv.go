@@ -130,7 +130,7 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
 	// does the work (conv_whole.go).
 	if b.convWhole(jobs, out.Data, cout, h, wd, wp, act) {
-		return out
+		return
 	}
 
 	// Chunks of at most ncTiles tiles, at least four per goroutine.
