@@ -41,7 +41,8 @@ export const TRAIN_STYLE = `
 .tab[aria-selected=true] { color: var(--fg); border-bottom-color: var(--accent); font-weight: 600; }
 .tab:hover { color: var(--fg); }
 .tab:focus-visible { outline: 2px solid var(--accent); outline-offset: -2px; }
-.train-on .drop:not(.tr-drop), .train-on .examples, .train-on .camrow, .train-on .camera, .train-on .results { display: none !important; }
+.train-on .drop:not(.tr-drop), .train-on .examples, .train-on .camrow, .train-on .camera, .train-on .results,
+  .train-on .msg:not(.trmsg) { display: none !important; }
 .train { display: grid; gap: 14px; }
 .train h3 { font-size: 15px; margin: 0; }
 .train .intro { margin: 0; font-size: 14px; color: var(--muted); }
@@ -96,7 +97,9 @@ canvas.curve { aspect-ratio: 5 / 2; max-height: 260px; }
 .trmsg { white-space: pre-line; }
 @container (max-width: 560px) {
   .presets { grid-template-columns: 1fr; }
-  .thumbs { grid-template-columns: repeat(4, 1fr); }
+  .thumbs { grid-template-columns: repeat(6, 1fr); gap: 5px; }
+  .thumbs .nm { display: none; }
+  .thumbs .rm { width: 22px; height: 22px; line-height: 22px; font-size: 14px; top: 2px; right: 2px; }
 }
 `;
 
@@ -763,7 +766,7 @@ export class TrainMode {
     g.textAlign = "right";
     g.fillText(`step ${n}`, W - R, H - 6);
     g.textAlign = "center";
-    g.fillText("loss", (L + W) / 2, H - 6);
+    g.fillText("training step", (L + W) / 2, H - 6);
     // the continue marks
     g.setLineDash([3, 3]);
     g.strokeStyle = muted;
@@ -831,9 +834,13 @@ export class TrainMode {
     this.el.panel.dataset.state = run.state;
     this.el.cont.hidden = false;
     this.el.cont.textContent = "Continue training";
-    this.drawProgress();
     this.draw();
     this.showDone(run, msg);
+    this.el.pbar.max = 1;
+    this.el.pbar.value = 1;
+    this.el.ptext.textContent = `${msg.stopped ? "Stopped" : "Done"}: ${run.losses.length} steps on ${backendText(msg.backend)}`;
+    this.el.start.textContent = "Start a new training";
+    host.showMessage(`Checking with your model "${entry.name}" now: drop an image${entry.examples.length ? " or click an example" : ""}.`, true);
     if (this.enabled) {
       try {
         await this.save(run, msg, entry);
@@ -873,16 +880,17 @@ export class TrainMode {
     const losses = run.losses.filter((x) => x != null);
     const k = Math.min(5, Math.floor(losses.length / 2));
     const fell = k > 0 ? ` The loss went from ${fmt(mean(losses.slice(0, k)), 4)} (first ${k} steps) to ${fmt(mean(losses.slice(-k)), 4)} (last ${k}).` : "";
-    el.dsum.textContent = `${msg.stopped ? "Stopped" : "Trained"}: ${run.losses.length} steps in all, this part ${msg.steps} steps in ${duration(msg.seconds)} on ${backendText(msg.backend)}, ${fmt(msg.imagesPerSecond, msg.imagesPerSecond < 10 ? 2 : 1)} images/s.${fell} The checker now uses this model.`
+    const part = run.marks.length > 1 ? `${run.losses.length} steps in all; this continuation ${msg.steps}` : `${msg.steps} steps`;
+    el.dsum.textContent = `${msg.stopped ? "Stopped" : "Trained"}: ${part} in ${duration(msg.seconds)} on ${backendText(msg.backend)}, ${fmt(msg.imagesPerSecond, msg.imagesPerSecond < 10 ? 2 : 1)} images/s.${fell} The checker now uses this model.`
       + (msg.fellBack ? ` (${msg.fellBack}; the CPU took over.)` : "");
     let note;
     if (msg.calibration) {
       const h = msg.heldOut;
       note = `Calibrated without defect images: ${h} of your images were held out, and the threshold is the largest score among them. `
         + `So roughly 1 in ${h + 1} new good images will score above it and be called anomalous, and a defect is caught only if it scores higher than every held-out image.`;
-      if (msg.calibrationNote) note += ` ${msg.calibrationNote}`;
+      if (msg.calibrationNote) note += ` ${sentence(msg.calibrationNote)}`;
     } else {
-      note = `Not calibrated${msg.calibrationNote ? `: ${msg.calibrationNote}` : ""}. The checker shows raw scores, with no verdict.`;
+      note = `Not calibrated.${msg.calibrationNote ? ` ${sentence(msg.calibrationNote)}` : ""} The checker shows raw scores, with no verdict.`;
     }
     el.calnote.textContent = note;
     el.calnote.classList.toggle("warn", !msg.calibration || msg.heldOut < 10 || !!msg.calibrationNote);
@@ -1147,6 +1155,9 @@ async function settled(p) {
     return { error };
   }
 }
+
+/** sentence capitalises s and ends it with a full stop. */
+const sentence = (s) => (s.charAt(0).toUpperCase() + s.slice(1)).replace(/([^.!?])$/, "$1.");
 
 const mean = (xs) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
