@@ -1,11 +1,9 @@
 package train
 
 import (
-	"fmt"
 	"path/filepath"
 	"time"
 
-	"github.com/noise2norm/noise2norm/internal/infer"
 	"github.com/noise2norm/noise2norm/internal/model"
 )
 
@@ -35,19 +33,11 @@ func (r *runner) calibrate() error {
 		return err
 	}
 	defer m.Free()
-	train := r.ds.Train[:min(len(r.ds.Train), MaxCalibrationImages)]
-	r.bar.Printf("calibration: maps of %d training and %d validation images (λ %g, seed 0, as detect)", len(train), len(r.ds.Val), m.Cfg.Lambda)
-	stat, err := r.maps(m, train)
+	r.bar.Printf("calibration: maps of %d training and %d validation images (λ %g, seed 0, as detect)",
+		min(len(r.ds.Train), MaxCalibrationImages), len(r.ds.Val), m.Cfg.Lambda)
+	cal, err := calibrateModel(m, r.ds, r.o.Batch, r.deviceError)
 	if err != nil {
 		return err
-	}
-	held, err := r.maps(m, r.ds.Val)
-	if err != nil {
-		return err
-	}
-	cal, err := model.FitCalibration(stat, held, m.Cfg.Size)
-	if err != nil {
-		return fmt.Errorf("calibration: %w", err)
 	}
 	if err := model.WriteCalibrated(path, w, cal); err != nil {
 		return err
@@ -55,19 +45,4 @@ func (r *runner) calibrate() error {
 	r.bar.Printf("calibration: threshold %.4g on the calibrated score (%s), score_min %.4g, score_max %.4g; written to %s in %s",
 		cal.Threshold, cal.Rule, cal.ScoreMin, cal.ScoreMax, path, FormatDuration(time.Since(start)))
 	return nil
-}
-
-// maps are the raw anomaly maps of images, in batches of -batch.
-func (r *runner) maps(m *model.Model, images [][]float32) ([][]float32, error) {
-	var out [][]float32
-	for i := 0; i < len(images); i += r.o.Batch {
-		rs, err := infer.Run(m, images[i:min(i+r.o.Batch, len(images))], m.Cfg.Lambda, 0, nil)
-		if err != nil {
-			return nil, r.deviceError("calibration", err)
-		}
-		for _, res := range rs {
-			out = append(out, res.Map)
-		}
-	}
-	return out, nil
 }

@@ -137,6 +137,11 @@ type checkpoint struct {
 // metadata, "flag.<name>" for each flag, the run state, "data.fingerprint",
 // the parameters and the AdamW moments under their own names.
 func writeLast(path string, c *checkpoint) error {
+	return safetensors.WriteFile(path, lastFile(c))
+}
+
+// lastFile is c as writeLast writes it.
+func lastFile(c *checkpoint) *safetensors.File {
 	meta := c.Weights.Config.Metadata()
 	for k, v := range c.Flags {
 		meta["flag."+k] = v
@@ -150,7 +155,7 @@ func writeLast(path string, c *checkpoint) error {
 			f.Tensors[prefix+p.Name] = safetensors.Tensor{Shape: p.Shape, Data: c.Adam[prefix+p.Name]}
 		}
 	}
-	return safetensors.WriteFile(path, f)
+	return f
 }
 
 // readLast reads a checkpoint that writeLast wrote; errors name the file

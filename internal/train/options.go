@@ -97,6 +97,14 @@ func (o *Options) Validate() error {
 		return errors.New("-data is required")
 	case o.Out == "":
 		return errors.New("-out is required")
+	}
+	return o.validateTraining()
+}
+
+// validateTraining is Validate without the files (-data, -out): what a
+// Session needs.
+func (o *Options) validateTraining() error {
+	switch {
 	case o.Batch < 1:
 		return fmt.Errorf("-batch %d: want at least 1", o.Batch)
 	case o.Epochs < 1:

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
-	"github.com/noise2norm/noise2norm/internal/model"
 )
 
 // Output files besides the checkpoints.
@@ -37,15 +36,10 @@ func noiseSeed(seed uint64, stream uint32, i int) uint32 {
 	return backend.PCGHash(k + uint32(i))
 }
 
-// runner is one training run in progress.
+// runner is one training run in progress: a Session, and the files and
+// progress output of cmd/train.
 type runner struct {
-	o   Options
-	cfg model.Config
-	be  backend.Backend
-	ds  *Dataset
-	m   *model.Model
-	opt *model.AdamW
-	st  state
+	*Session
 	bar *Progress
 	// choice is the λ search that chose this run's λ, or nil.
 	choice *LambdaChoice
@@ -83,7 +77,8 @@ func run(ctx context.Context, be backend.Backend, o Options, logw io.Writer, cho
 	if _, ok := be.(backend.Trainer); !ok {
 		return fmt.Errorf("backend %s cannot train (it has no backward ops)", be.Name())
 	}
-	r := &runner{o: o, cfg: o.Config(), be: be, bar: NewProgress(logw, o.Epochs), choice: choice}
+	cfg := o.Config()
+	r := &runner{bar: NewProgress(logw, o.Epochs), choice: choice}
 	lastPath := filepath.Join(o.Out, LastFile)
 	var ck *checkpoint
 	if o.Resume {
@@ -91,8 +86,8 @@ func run(ctx context.Context, be backend.Backend, o Options, logw io.Writer, cho
 		if ck, err = readLast(lastPath); err != nil {
 			return fmt.Errorf("-resume: %w", err)
 		}
-		if got := ck.Weights.Config; got.WF != r.cfg.WF || got.Depth != r.cfg.Depth || got.Size != r.cfg.Size || got.Attention != r.cfg.Attention {
-			return fmt.Errorf("-resume: %s holds a network with %s, the flags ask for %s", lastPath, got, r.cfg)
+		if got := ck.Weights.Config; !sameShape(got, cfg) {
+			return fmt.Errorf("-resume: %s holds a network with %s, the flags ask for %s", lastPath, got, cfg)
 		}
 	} else if _, err := os.Stat(lastPath); err == nil {
 		return fmt.Errorf("%s exists: continue that run with -resume, or choose another -out", lastPath)
@@ -101,7 +96,6 @@ func run(ctx context.Context, be backend.Backend, o Options, logw io.Writer, cho
 	if err != nil {
 		return err
 	}
-	r.ds = ds
 	fmt.Fprintf(logw, "%d training and %d validation images from %s, decoded at %d² and cached in memory (%.1f MB)\n",
 		len(ds.Train), len(ds.Val), o.Data, o.Size, float64(ds.Bytes())/1e6)
 	if o.Batch > len(ds.Train) {
@@ -110,28 +104,17 @@ func run(ctx context.Context, be backend.Backend, o Options, logw io.Writer, cho
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return err
 	}
-
-	w := &model.Weights{Config: r.cfg, Params: model.InitParams(r.cfg, o.Seed)}
-	r.st = newState()
-	if ck != nil {
-		w.Params = ck.Weights.Params
-		r.st = ck.State
-		if ck.Fingerprint != ds.Fingerprint() {
-			fmt.Fprintf(logw, "note: the training images differ from those of the checkpoint: the run will differ from an unbroken one\n")
-		}
+	if ck != nil && ck.Fingerprint != ds.Fingerprint() {
+		fmt.Fprintf(logw, "note: the training images differ from those of the checkpoint: the run will differ from an unbroken one\n")
 	}
-	if r.m, err = model.New(be, w); err != nil {
-		return err
-	}
-	defer r.m.Free()
-	adam := model.DefaultAdamW()
-	adam.LR = o.LR
-	r.opt = model.NewAdamW(r.m, adam)
-	defer r.opt.Free()
-	if ck != nil {
-		if err := r.opt.LoadState(r.st.Step, ck.Adam); err != nil {
+	if r.Session, err = newSession(be, o, ds, nil, ck); err != nil {
+		if ck != nil {
 			return fmt.Errorf("-resume: %s: %w", lastPath, err)
 		}
+		return err
+	}
+	defer r.Free()
+	if ck != nil {
 		fmt.Fprintf(logw, "resuming after epoch %d, step %d (best validation loss %.6g at epoch %d)\n",
 			r.st.Epoch, r.st.Step, r.st.BestVal, r.st.BestEpoch)
 	}
@@ -157,54 +140,35 @@ func (r *runner) stopped() string {
 
 // loop runs the remaining epochs.
 func (r *runner) loop(ctx context.Context) error {
-	n, bs := len(r.ds.Train), r.o.Batch
-	steps := (n + bs - 1) / bs
+	steps := r.StepsPerEpoch()
 	for r.stopped() == "" {
 		epoch := r.st.Epoch // 0-based index of the epoch under way
-		lr := model.CosineLR(r.o.LR, r.o.EtaMin, r.o.TMax, epoch)
-		order := Shuffle(n, r.o.Seed, epoch)
 		start := time.Now()
 		trained, trainTime := 0, time.Duration(0)
 		r.st.Batch = min(r.st.Batch, steps) // fewer steps if -batch grew on -resume
 		r.bar.StartEpoch(epoch, steps, r.st.Batch)
-		for r.st.Batch < steps {
+		for !r.EpochDone() {
 			if ctx.Err() != nil {
 				return r.interrupt(time.Since(start))
 			}
 			t0 := time.Now()
-			idx := order[r.st.Batch*bs : min((r.st.Batch+1)*bs, n)]
-			x := r.upload(r.ds.Train, idx)
-			loss, grads, err := r.m.LossAndGrads(x, r.cfg.Lambda, noiseSeed(r.o.Seed, trainNoise, r.st.Step))
-			r.be.Free(x)
+			res, err := r.Step()
 			if err != nil {
-				return r.deviceError(fmt.Sprintf("epoch %d, step %d", epoch+1, r.st.Batch+1), err)
+				return err
 			}
-			if !finite(float64(loss)) {
-				for _, g := range grads {
-					r.be.Free(g)
-				}
-				return fmt.Errorf("epoch %d, step %d: the training loss is %g; try a smaller -lr", epoch+1, r.st.Batch+1, loss)
-			}
-			r.opt.Step(grads, lr)
-			r.st.Step++
-			r.st.Batch++
-			r.st.LossSum += float64(loss) * float64(len(idx))
-			r.st.Images += len(idx)
-			trained += len(idx)
+			trained += res.Images
 			trainTime += time.Since(t0)
-			r.bar.Step(len(idx), r.st.LossSum/float64(r.st.Images))
+			r.bar.Step(res.Images, r.st.LossSum/float64(r.st.Images))
 		}
-		val, err := r.validate(ctx)
+		before := r.st.Seconds // of the epoch's part before a resume
+		ep, err := r.EndEpoch(ctx)
 		if errors.Is(err, ErrInterrupted) {
 			return r.interrupt(time.Since(start))
 		}
 		if err != nil {
 			return err
 		}
-		if !finite(val) {
-			return fmt.Errorf("epoch %d: the validation loss is %g; try a smaller -lr", epoch+1, val)
-		}
-		if err := r.endEpoch(lr, val, trained, trainTime, time.Since(start)); err != nil {
+		if err := r.endEpoch(ep, trained, trainTime, before+time.Since(start).Seconds()); err != nil {
 			return err
 		}
 	}
@@ -212,68 +176,11 @@ func (r *runner) loop(ctx context.Context) error {
 	return nil
 }
 
-// upload stacks the images set[idx...] into one (len(idx),3,S,S) tensor.
-func (r *runner) upload(set [][]float32, idx []int) backend.Tensor {
-	plane := 3 * r.o.Size * r.o.Size
-	buf := make([]float32, 0, len(idx)*plane)
-	for _, i := range idx {
-		buf = append(buf, set[i]...)
-	}
-	return r.be.Upload(backend.Shape{N: len(idx), C: 3, H: r.o.Size, W: r.o.Size}, buf)
-}
-
-// validate is the mean loss over the validation images, in batches of
-// -batch with fixed noise seeds. It returns ErrInterrupted if ctx is
-// cancelled first.
-func (r *runner) validate(ctx context.Context) (float64, error) {
-	if len(r.ds.Val) == 0 { // -val 0: the epoch's training loss stands in
-		return r.st.LossSum / float64(r.st.Images), nil
-	}
-	var sum float64
-	for b, i := 0, 0; i < len(r.ds.Val); b, i = b+1, i+r.o.Batch {
-		if ctx.Err() != nil {
-			return 0, ErrInterrupted
-		}
-		idx := make([]int, 0, r.o.Batch)
-		for j := i; j < min(i+r.o.Batch, len(r.ds.Val)); j++ {
-			idx = append(idx, j)
-		}
-		x := r.upload(r.ds.Val, idx)
-		loss, err := r.m.Loss(x, r.cfg.Lambda, noiseSeed(r.o.Seed, valNoise, b))
-		r.be.Free(x)
-		if err != nil {
-			return 0, r.deviceError("validation", err)
-		}
-		sum += float64(loss) * float64(len(idx))
-	}
-	return sum / float64(len(r.ds.Val)), nil
-}
-
-// deviceError names where err happened; on a GPU backend it suggests a
-// smaller batch, the usual reason a step fails there.
-func (r *runner) deviceError(where string, err error) error {
-	if r.be.Name() != "cpu" {
-		return fmt.Errorf("%s: %w (on a GPU this usually means that a batch does not fit the device: try a smaller -batch than %d)", where, err, r.o.Batch)
-	}
-	return fmt.Errorf("%s: %w", where, err)
-}
-
 // endEpoch records a finished epoch: the log line, best.safetensors when
 // the validation loss improved, last.safetensors, the plot and a summary.
-func (r *runner) endEpoch(lr, val float64, trained int, trainTime, elapsed time.Duration) error {
+func (r *runner) endEpoch(ep EpochResult, trained int, trainTime time.Duration, seconds float64) error {
 	st := &r.st
-	trainLoss := st.LossSum / float64(st.Images)
-	seconds := st.Seconds + elapsed.Seconds()
-	st.Epoch++
-	st.Batch, st.LossSum, st.Images, st.Seconds = 0, 0, 0, 0
-	st.TrainLoss = append(st.TrainLoss, trainLoss)
-	st.ValLoss = append(st.ValLoss, val)
-	improved := val < st.BestVal
-	if improved {
-		st.BestVal, st.BestEpoch, st.SinceBest = val, st.Epoch, 0
-	} else {
-		st.SinceBest++
-	}
+	lr, val, trainLoss, improved := ep.LR, ep.ValLoss, ep.TrainLoss, ep.Improved
 	rate := 0.0
 	if trainTime > 0 {
 		rate = float64(trained) / trainTime.Seconds()
@@ -308,23 +215,11 @@ func (r *runner) endEpoch(lr, val float64, trained int, trainTime, elapsed time.
 
 // saveLast writes last.safetensors with params (nil: download them).
 func (r *runner) saveLast(params map[string][]float32) error {
-	if params == nil {
-		var err error
-		if params, err = r.m.HostParams(); err != nil {
-			return r.deviceError("saving", err)
-		}
-	}
-	adam, err := r.opt.State()
+	ck, err := r.checkpoint(params)
 	if err != nil {
-		return r.deviceError("saving", err)
+		return err
 	}
-	return writeLast(filepath.Join(r.o.Out, LastFile), &checkpoint{
-		Weights:     &model.Weights{Config: r.cfg, Params: params},
-		Flags:       r.o.flagValues(),
-		State:       r.st,
-		Adam:        adam,
-		Fingerprint: r.ds.Fingerprint(),
-	})
+	return writeLast(filepath.Join(r.o.Out, LastFile), ck)
 }
 
 // interrupt saves the run in the middle of an epoch that has run for

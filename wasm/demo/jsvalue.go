@@ -192,3 +192,117 @@ func (r resultReply) js(transfer *[]any) map[string]any {
 func post(msg map[string]any, transfer []any) {
 	js.Global().Call("postMessage", msg, transfer)
 }
+
+// decodeEstimate reads an estimateRequest.
+func decodeEstimate(msg js.Value) estimateRequest {
+	return estimateRequest{ID: intField(msg, "id"), Preset: stringField(msg, "preset"), Backend: stringField(msg, "backend")}
+}
+
+// decodeTrain reads a trainRequest; images without bytes keep a nil Bytes
+// (reported as not images).
+func decodeTrain(msg js.Value) trainRequest {
+	r := trainRequest{
+		ID:          intField(msg, "id"),
+		Session:     stringField(msg, "session"),
+		Backend:     stringField(msg, "backend"),
+		Preset:      stringField(msg, "preset"),
+		Steps:       intField(msg, "steps"),
+		Seed:        1,
+		Base:        bytesOf(msg.Get("base")),
+		ValFraction: -1,
+	}
+	if f := msg.Get("seed"); f.Type() == js.TypeNumber && f.Float() >= 0 {
+		r.Seed = uint64(f.Float())
+	}
+	if f := msg.Get("valFraction"); f.Type() == js.TypeNumber {
+		r.ValFraction = f.Float()
+	}
+	if imgs := msg.Get("images"); imgs.Type() == js.TypeObject && imgs.Get("length").Type() == js.TypeNumber {
+		for i := range imgs.Get("length").Int() {
+			im := imgs.Index(i)
+			if im.Type() != js.TypeObject {
+				r.Images = append(r.Images, namedBytes{})
+				continue
+			}
+			r.Images = append(r.Images, namedBytes{Name: stringField(im, "name"), Bytes: bytesOf(im.Get("bytes"))})
+		}
+	}
+	return r
+}
+
+// decodeContinue reads a continueRequest.
+func decodeContinue(msg js.Value) continueRequest {
+	return continueRequest{ID: intField(msg, "id"), Session: stringField(msg, "session"), Steps: intField(msg, "steps"), Backend: stringField(msg, "backend")}
+}
+
+// decodeSession reads a sessionRequest.
+func decodeSession(msg js.Value) sessionRequest {
+	return sessionRequest{ID: intField(msg, "id"), Session: stringField(msg, "session")}
+}
+
+func (c configInfo) js() map[string]any {
+	return map[string]any{"size": c.Size, "wf": c.WF, "depth": c.Depth, "lambda": c.Lambda, "alpha": c.Alpha}
+}
+
+// floats is vs as a JavaScript array of numbers (NaN as null).
+func floats(vs []float64) []any {
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = jsNumber(v)
+	}
+	return out
+}
+
+func (r estimateReply) js() map[string]any {
+	return map[string]any{
+		"v": ProtocolVersion, "type": TypeEstimate, "id": r.ID, "preset": r.Preset,
+		"backend": r.Backend.js(), "secondsPerStep": r.SecondsPerStep, "imagesPerSecond": r.ImagesPerSecond,
+		"memoryBytes": r.MemoryBytes, "batch": r.Batch, "defaultSteps": r.DefaultSteps, "config": r.Config.js(),
+	}
+}
+
+func (r trainStartedReply) js() map[string]any {
+	kept := make([]any, len(r.Kept))
+	for i, k := range r.Kept {
+		kept[i] = k
+	}
+	skipped := make([]any, len(r.Skipped))
+	for i, s := range r.Skipped {
+		skipped[i] = map[string]any{"name": s.Name, "code": s.Code, "message": s.Message}
+	}
+	return map[string]any{
+		"v": ProtocolVersion, "type": TypeTrainStarted, "id": r.ID, "session": r.Session,
+		"kept": kept, "skipped": skipped, "trainImages": r.TrainImages, "heldOut": r.HeldOut,
+		"backend": r.Backend.js(), "config": r.Config.js(), "batch": r.Batch, "steps": r.Steps, "seed": float64(r.Seed),
+	}
+}
+
+func (r trainProgressReply) js() map[string]any {
+	return map[string]any{
+		"v": ProtocolVersion, "type": TypeTrainProgress, "id": r.ID, "session": r.Session,
+		"step": r.Step, "steps": r.Steps, "epoch": r.Epoch, "loss": jsNumber(r.Loss), "valLoss": jsNumber(r.ValLoss),
+		"imagesPerSecond": r.ImagesPerSecond, "etaSeconds": r.ETASeconds, "elapsedSeconds": r.ElapsedSeconds, "phase": r.Phase,
+	}
+}
+
+func (r trainedReply) js() map[string]any {
+	var fellBack any
+	if r.FellBack != "" {
+		fellBack = r.FellBack
+	}
+	return map[string]any{
+		"v": ProtocolVersion, "type": TypeTrained, "id": r.ID, "session": r.Session,
+		"stopped": r.Stopped, "steps": r.Steps, "losses": floats(r.Losses), "valLosses": floats(r.ValLosses),
+		"imagesPerSecond": r.ImagesPerSecond, "seconds": r.Seconds, "backend": r.Backend.js(), "config": r.Config.js(),
+		"calibration": r.Calibration.js(), "calibrationNote": r.CalibrationNote, "heldOut": r.HeldOut, "fellBack": fellBack,
+	}
+}
+
+// js converts r, its weights into a transferred ArrayBuffer.
+func (r exportedReply) js(transfer *[]any) map[string]any {
+	u8 := js.Global().Get("Uint8Array").New(len(r.Weights))
+	js.CopyBytesToJS(u8, r.Weights)
+	buf := u8.Get("buffer")
+	*transfer = append(*transfer, buf)
+	return map[string]any{"v": ProtocolVersion, "type": TypeExported, "id": r.ID, "session": r.Session, "name": r.Name, "weights": buf}
+}

@@ -78,6 +78,14 @@ func (q *queue) pop() js.Value {
 	}
 }
 
+// locked runs f holding the compute lock (a training run may be between
+// two steps).
+func (w *worker) locked(f func()) {
+	w.compute.Lock()
+	defer w.compute.Unlock()
+	f()
+}
+
 // handleSafely handles one request, turning a panic into an error reply so
 // that the worker keeps serving.
 func (w *worker) handleSafely(msg js.Value) {
@@ -97,16 +105,24 @@ func (w *worker) handleSafely(msg js.Value) {
 	}
 	switch t := msg.Get("type").String(); t {
 	case TypeLoad:
-		w.load(decodeLoad(msg))
+		w.locked(func() { w.load(decodeLoad(msg)) })
 	case TypeDetect:
-		w.detect(decodeDetect(msg))
+		w.locked(func() { w.detect(decodeDetect(msg)) })
 	case TypePixels:
-		w.detectPixels(decodePixels(msg))
+		w.locked(func() { w.detectPixels(decodePixels(msg)) })
 	case TypeLoseGPU:
 		w.gpu.destroy()
 		post(map[string]any{"v": ProtocolVersion, "type": TypeDone, "id": id}, nil)
-	case TypeTrainEstimate, TypeTrain, TypeTrainStop, TypeTrainContinue, TypeExport:
-		w.postError(id, CodeInternal, fmt.Sprintf("%s: training in the page is not built into this worker yet", t))
+	case TypeTrainEstimate:
+		w.estimate(decodeEstimate(msg))
+	case TypeTrain:
+		w.startTrain(decodeTrain(msg))
+	case TypeTrainContinue:
+		w.continueTrain(decodeContinue(msg))
+	case TypeTrainStop:
+		w.stopTrain(decodeSession(msg))
+	case TypeExport:
+		w.export(decodeSession(msg))
 	default:
 		w.postError(id, CodeBadInput, fmt.Sprintf("unknown request type %q", t))
 	}

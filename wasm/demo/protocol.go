@@ -184,3 +184,150 @@ type noticeReply struct {
 	Kind    string
 	Message string
 }
+
+// The fewest and most images of a trainRequest (site/protocol.js's
+// TRAIN_MIN_IMAGES and TRAIN_MAX_IMAGES; train.MinTrainImages and
+// train.MaxTrainImages).
+const (
+	trainMinImages = 4
+	trainMaxImages = 200
+)
+
+// estimateRequest times one training step of a preset: {v, type:
+// "train-estimate", id, preset, backend}.
+type estimateRequest struct {
+	ID      int
+	Preset  string
+	Backend string
+}
+
+// estimateReply answers estimateRequest: {v, type: "estimate", id, preset,
+// backend: backendInfo, secondsPerStep, imagesPerSecond, memoryBytes, batch,
+// defaultSteps, config: {size, wf, depth, lambda, alpha}}. memoryBytes is
+// the measured peak of the backend's tensor memory during the step, beyond
+// what it held before (the CPU backend's pool high-water mark; on WebGPU the
+// buffers the pool created).
+type estimateReply struct {
+	ID              int
+	Preset          string
+	Backend         backendInfo
+	SecondsPerStep  float64
+	ImagesPerSecond float64
+	MemoryBytes     int64
+	Batch           int
+	DefaultSteps    int
+	Config          configInfo
+}
+
+// configInfo is a network's configuration: {size, wf, depth, lambda, alpha}.
+type configInfo struct {
+	Size, WF, Depth int
+	Lambda, Alpha   float64
+}
+
+// namedBytes is one image of a trainRequest: {name, bytes: ArrayBuffer}.
+type namedBytes struct {
+	Name  string
+	Bytes []byte
+}
+
+// trainRequest trains a model on normal images: {v, type: "train", id,
+// session, backend, preset, steps, seed, images: [{name, bytes}], base?:
+// ArrayBuffer, valFraction?}. ValFraction is −1 when not given (then 0.2);
+// Steps 0 takes the preset's.
+type trainRequest struct {
+	ID          int
+	Session     string
+	Backend     string
+	Preset      string
+	Steps       int
+	Seed        uint64
+	Images      []namedBytes
+	Base        []byte
+	ValFraction float64
+}
+
+// continueRequest continues a session's run: {v, type: "train-continue",
+// id, session, steps, backend?}.
+type continueRequest struct {
+	ID      int
+	Session string
+	Steps   int
+	Backend string
+}
+
+// sessionRequest is a request naming only a session: train-stop and export,
+// {v, type, id, session}.
+type sessionRequest struct {
+	ID      int
+	Session string
+}
+
+// skippedImage is a file of a trainRequest that was left out: {name, code,
+// message}.
+type skippedImage struct {
+	Name, Code, Message string
+}
+
+// trainStartedReply: {v, type: "train-started", id, session, kept: [names],
+// skipped: [skippedImage], trainImages, heldOut, backend, config, batch,
+// steps, seed}.
+type trainStartedReply struct {
+	ID          int
+	Session     string
+	Kept        []string
+	Skipped     []skippedImage
+	TrainImages int
+	HeldOut     int
+	Backend     backendInfo
+	Config      configInfo
+	Batch       int
+	Steps       int
+	Seed        uint64
+}
+
+// trainProgressReply: {v, type: "train-progress", id, session, step, steps,
+// epoch, loss, valLoss (null before the first epoch ends), imagesPerSecond,
+// etaSeconds, elapsedSeconds, phase: "train" | "calibrate"}.
+type trainProgressReply struct {
+	ID              int
+	Session         string
+	Step, Steps     int
+	Epoch           int
+	Loss            float64
+	ValLoss         float64 // NaN: none yet
+	ImagesPerSecond float64
+	ETASeconds      float64
+	ElapsedSeconds  float64
+	Phase           string
+}
+
+// trainedReply answers trainRequest and continueRequest: {v, type:
+// "trained", id, session, stopped, steps, losses: [per step], valLosses:
+// [per epoch], imagesPerSecond, seconds, backend, config, calibration:
+// calibrationInfo | null, calibrationNote, heldOut, fellBack}.
+type trainedReply struct {
+	ID              int
+	Session         string
+	Stopped         bool
+	Steps           int
+	Losses          []float64
+	ValLosses       []float64
+	ImagesPerSecond float64
+	Seconds         float64
+	Backend         backendInfo
+	Config          configInfo
+	Calibration     *calibrationInfo
+	CalibrationNote string
+	HeldOut         int
+	FellBack        string
+}
+
+// exportedReply answers an export request: {v, type: "exported", id,
+// session, name, weights: ArrayBuffer (transferred)}.
+type exportedReply struct {
+	ID      int
+	Session string
+	Name    string
+	Weights []byte
+}

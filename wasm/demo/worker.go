@@ -9,6 +9,7 @@ import (
 	"image"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
@@ -26,13 +27,17 @@ type worker struct {
 	cpu      backend.Backend
 	gpu      webGPU
 	sessions map[string]*session
+	// compute is held by whatever runs ops on a backend: a request, or a
+	// training run for one step at a time (train.go).
+	compute sync.Mutex
 }
 
 // session is one loaded model on one backend, named by the page.
 type session struct {
 	weights *model.Weights // kept to reload on the CPU after a GPU failure
-	m       *model.Model
+	m       *model.Model   // nil while its first training run is under way
 	info    backendInfo
+	run     *trainRun // the training run that made m, nil for a loaded model
 }
 
 func newWorker() *worker {
@@ -69,7 +74,16 @@ func (w *worker) load(r loadRequest) {
 	be, info := w.choose(pref)
 	opened := time.Now()
 	if old := w.sessions[r.Session]; old != nil {
-		old.m.Free()
+		if old.run != nil && old.run.running {
+			w.postError(r.ID, CodeBadInput, fmt.Sprintf("load: session %q is training; stop it first", r.Session))
+			return
+		}
+		if old.m != nil {
+			old.m.Free()
+		}
+		if old.run != nil {
+			old.run.s.Free()
+		}
 		delete(w.sessions, r.Session)
 	}
 	m, err := model.New(be, weights)
@@ -90,8 +104,8 @@ func (w *worker) load(r loadRequest) {
 // detect runs a session's model on one image file.
 func (w *worker) detect(r detectRequest) {
 	s := w.sessions[r.Session]
-	if s == nil {
-		w.postError(r.ID, CodeBadInput, fmt.Sprintf("detect: no model loaded in session %q", r.Session))
+	if s == nil || s.m == nil {
+		w.postError(r.ID, CodeBadInput, fmt.Sprintf("detect: no model loaded or trained in session %q", r.Session))
 		return
 	}
 	if len(r.Image) == 0 {
@@ -118,8 +132,8 @@ func (w *worker) detect(r detectRequest) {
 // detectPixels runs a session's model on raw RGBA pixels (a camera frame).
 func (w *worker) detectPixels(r pixelsRequest) {
 	s := w.sessions[r.Session]
-	if s == nil {
-		w.postError(r.ID, CodeBadInput, fmt.Sprintf("detect-pixels: no model loaded in session %q", r.Session))
+	if s == nil || s.m == nil {
+		w.postError(r.ID, CodeBadInput, fmt.Sprintf("detect-pixels: no model loaded or trained in session %q", r.Session))
 		return
 	}
 	if r.Width <= 0 || r.Height <= 0 || int64(r.Width)*int64(r.Height) > defaultMaxPixels {
