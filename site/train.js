@@ -476,9 +476,13 @@ export class TrainMode {
     const first = this.preset, other = first === "small" ? "large" : "small";
     for (const [key, p] of this.estimates) if (p.failed) this.estimates.delete(key);
     this.showEstimate();
-    for (const preset of [first, other]) {
-      if (preset === other && this.running()) return; // no second timing while a run trains
-      await settled(this.estimateFor(preset));
+    const e = await settled(this.estimateFor(first));
+    this.showEstimate();
+    // The other preset is timed too where that is quick (WebGPU); on the
+    // CPU its step can take a minute, during which the worker does nothing
+    // else, so it is timed when chosen.
+    if (e.value && e.value.backend.kind === "webgpu" && !this.running()) {
+      await settled(this.estimateFor(other));
       this.showEstimate();
     }
   }
@@ -489,7 +493,7 @@ export class TrainMode {
     for (const span of this.host.shadowRoot.querySelectorAll(".preset .pe")) {
       const p = this.estimates.get(`${span.dataset.preset}|${pref}`);
       const e = p && await settled(p);
-      span.textContent = !e ? "Not measured yet" : e.error ? "Could not be measured"
+      span.textContent = !e ? (span.dataset.preset === this.preset ? "Measuring…" : "Choose it to measure its memory and speed here") : e.error ? "Could not be measured"
         : `Measured: ${mb(e.value.memoryBytes)} of memory, ${e.value.imagesPerSecond.toFixed(1)} images/s on ${e.value.backend.kind === "webgpu" ? "WebGPU" : "the CPU"}`;
     }
     const p = this.estimates.get(`${this.preset}|${pref}`);
@@ -718,6 +722,19 @@ export class TrainMode {
     el.stats.innerHTML = parts.map((p) => `<span>${p}</span>`).join("");
   }
 
+  /** finalStats replaces the progress line by the run's totals. */
+  finalStats(run, msg) {
+    const losses = run.losses.filter((x) => x != null), el = this.el;
+    const parts = [
+      `<b>${run.losses.length}</b> steps`,
+      `<b>${fmt(msg.imagesPerSecond, msg.imagesPerSecond < 10 ? 2 : 1)}</b> images/s`,
+      `last loss <b>${fmt(losses[losses.length - 1], 4)}</b>`,
+    ];
+    const v = run.valLosses.filter(Boolean);
+    if (v.length) parts.push(`held-out loss <b>${fmt(v[v.length - 1].loss, 4)}</b>`);
+    el.stats.innerHTML = parts.map((p) => `<span>${p}</span>`).join("");
+  }
+
   /** draw draws the loss curve: every step's loss, its running mean, the held-out loss per epoch. */
   draw() {
     const run = this.run, c = this.el.curve;
@@ -745,7 +762,10 @@ export class TrainMode {
     const vals = run.valLosses.filter(Boolean);
     const all = losses.concat(vals.map((v) => v.loss));
     let lo = Math.min(...all), hi = Math.max(...all);
-    if (hi - lo < 1e-9) { hi += 1e-3; lo -= 1e-3; }
+    if (hi - lo < 0.05 * Math.abs(hi)) { // a few nearly equal steps: do not magnify their noise
+      const mid = (hi + lo) / 2, half = Math.max(0.025 * Math.abs(hi), 1e-6);
+      lo = mid - half; hi = mid + half;
+    }
     const pad = (hi - lo) * 0.06;
     lo -= pad; hi += pad;
     const n = Math.max(run.totalSteps || 0, run.losses.length, 2);
@@ -840,6 +860,7 @@ export class TrainMode {
     this.el.pbar.value = 1;
     this.el.ptext.textContent = `${msg.stopped ? "Stopped" : "Done"}: ${run.losses.length} steps on ${backendText(msg.backend)}`;
     this.el.start.textContent = "Start a new training";
+    this.finalStats(run, msg);
     host.showMessage(`Checking with your model "${entry.name}" now: drop an image${entry.examples.length ? " or click an example" : ""}.`, true);
     if (this.enabled) {
       try {
