@@ -81,6 +81,11 @@ export const TRAIN_STYLE = `
 .run .stats { display: flex; flex-wrap: wrap; gap: 2px 16px; font-size: 14px; }
 .run .stats b { font-variant-numeric: tabular-nums; }
 canvas.curve { aspect-ratio: 5 / 2; max-height: 260px; }
+.legend { margin: -2px 0 0; font-size: 12px; color: var(--muted); display: flex; flex-wrap: wrap; gap: 2px 14px; }
+.legend span::before { content: ""; display: inline-block; vertical-align: middle; margin-right: 5px; }
+.lg-step::before { width: 16px; height: 0; border-top: 1px solid var(--accent); opacity: .45; }
+.lg-mean::before { width: 16px; height: 0; border-top: 2.5px solid var(--accent); }
+.lg-val::before { width: 8px; height: 8px; border-radius: 50%; background: #f59e0b; }
 .done { border-radius: 12px; padding: 12px 14px; background: var(--good-soft); border: 1px solid var(--good); display: grid; gap: 8px; font-size: 14px; }
 .done.stopped { background: var(--panel); border-color: var(--line); }
 .done p { margin: 0; }
@@ -151,6 +156,8 @@ const PANEL = `
     <div class="progress"><span class="tr-ptext">Starting…</span><progress class="tr-pbar" max="1"></progress></div>
     <div class="stats" aria-live="off"></div>
     <canvas class="curve" role="img" aria-label="Training loss per step"></canvas>
+    <p class="legend" hidden><span class="lg-step">each step's loss</span> <span class="lg-mean">mean of the last 10 steps</span>
+      <span class="lg-val">held-out loss, per epoch</span></p>
   </div>
   <div class="done" hidden>
     <p class="dsum"></p>
@@ -210,7 +217,7 @@ export class TrainMode {
       thumbs: $(".thumbs"), skipped: $(".tr-skipped"), presets: root.querySelectorAll("input[name=tr-preset]"),
       estimate: $(".estimate"), steps: $(".tr-steps"), name: $(".tr-name"), base: $(".tr-base"), baseSel: $(".tr-basesel"),
       start: $(".tr-start"), stop: $(".tr-stop"), cont: $(".tr-continue"), msg: $(".tr-msg"),
-      run: $(".run"), ptext: $(".tr-ptext"), pbar: $(".tr-pbar"), stats: $(".run .stats"), curve: $(".curve"),
+      run: $(".run"), legend: $(".legend"), legendVal: $(".lg-val"), ptext: $(".tr-ptext"), pbar: $(".tr-pbar"), stats: $(".run .stats"), curve: $(".curve"),
       done: $(".done"), dsum: $(".dsum"), calnote: $(".calnote"), check: $(".tr-check"), download: $(".tr-download"),
       none: $(".tr-none"), list: $(".mlist"), upload: $(".tr-upload"), upfile: $(".tr-upfile"),
     };
@@ -750,7 +757,7 @@ export class TrainMode {
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, W, H);
     const css = getComputedStyle(this.host);
-    const fg = css.getPropertyValue("--fg").trim() || "#111", muted = css.getPropertyValue("--muted").trim() || "#666";
+    const muted = css.getPropertyValue("--muted").trim() || "#666";
     const accent = css.getPropertyValue("--accent").trim() || "#4f46e5";
     const L = 52, R = 10, T = 12, B = 24;
     g.font = "11px system-ui, sans-serif";
@@ -816,10 +823,8 @@ export class TrainMode {
     // held-out loss per epoch
     g.fillStyle = "#f59e0b";
     for (const v of vals) { g.beginPath(); g.arc(x(v.step - 1), y(v.loss), 3.5, 0, 2 * Math.PI); g.fill(); }
-    // legend
-    g.textAlign = "right";
-    g.fillStyle = fg;
-    g.fillText(vals.length ? "— loss (mean of 10 steps)   ● held-out loss per epoch" : "— loss (mean of 10 steps)", W - R, T + 2);
+    this.el.legend.hidden = false;
+    this.el.legendVal.hidden = vals.length === 0;
     const first = losses.slice(0, 5), last = losses.slice(-5);
     c.setAttribute("aria-label", `Training loss over ${losses.length} steps: first steps ${fmt(mean(first), 4)}, last steps ${fmt(mean(last), 4)}`);
   }
@@ -901,7 +906,7 @@ export class TrainMode {
     const losses = run.losses.filter((x) => x != null);
     const k = Math.min(5, Math.floor(losses.length / 2));
     const fell = k > 0 ? ` The loss went from ${fmt(mean(losses.slice(0, k)), 4)} (first ${k} steps) to ${fmt(mean(losses.slice(-k)), 4)} (last ${k}).` : "";
-    const part = run.marks.length > 1 ? `${run.losses.length} steps in all; this continuation ${msg.steps}` : `${msg.steps} steps`;
+    const part = run.marks.length > 1 ? `${run.losses.length} steps in all; this continuation ${msg.steps} steps` : `${msg.steps} steps`;
     el.dsum.textContent = `${msg.stopped ? "Stopped" : "Trained"}: ${part} in ${duration(msg.seconds)} on ${backendText(msg.backend)}, ${fmt(msg.imagesPerSecond, msg.imagesPerSecond < 10 ? 2 : 1)} images/s.${fell} The checker now uses this model.`
       + (msg.fellBack ? ` (${msg.fellBack}; the CPU took over.)` : "");
     let note;
