@@ -500,3 +500,62 @@ func pollDownload(t testing.TB, dir, suffix string, limit time.Duration) string 
 	t.Fatalf("no %s file was downloaded into %s within %v", suffix, dir, limit)
 	return ""
 }
+
+// BenchmarkTrainInPage measures training in the page per backend and
+// preset on the bundled sample normals: each iteration is one training
+// step (el.train with b.N steps, after a 2-step warm-up run); images/s is
+// the trained reply's (training steps only), est-images/s and est-MB the
+// train-estimate's for the same preset and backend (one timed step and the
+// backend's measured peak memory). WebGPU runs on SwiftShader, chosen
+// explicitly. `go test -run '^$' -bench TrainInPage -benchtime 10x ./wasm/demotest`.
+func BenchmarkTrainInPage(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		webgpu bool
+		query  string
+	}{
+		{"cpu", false, "?backend=cpu"},
+		{"webgpu-swiftshader", true, "?backend=webgpu"},
+	} {
+		for _, preset := range []string{"small", "large"} {
+			b.Run(c.name+"/"+preset, func(b *testing.B) {
+				srv := newServer(b)
+				br := newBrowser(b, c.webgpu)
+				br.run(b, "opening the page", chromedp.Navigate(srv.URL+"/index.html"+c.query))
+				loadedBackend(b, br)
+				est := evalLong[string](b, br, `(async () => { const d = `+demoJS+`;
+					const e = await d.engine.estimate(`+strconv.Quote(preset)+`, d.backendPref);
+					return JSON.stringify({ips: e.imagesPerSecond, mem: e.memoryBytes, backend: e.backend.kind + " " + e.backend.name}); })()`, 10*time.Minute)
+				var e struct {
+					IPS     float64 `json:"ips"`
+					Mem     float64 `json:"mem"`
+					Backend string  `json:"backend"`
+				}
+				json.Unmarshal([]byte(est), &e)
+				trainJS := func(steps int) string {
+					return fmt.Sprintf(`(async () => { const d = %s;
+						const blobs = await Promise.all(%q.split(",").map(async (n) => (await fetch("examples/train/textile/" + n)).blob()));
+						const r = await d.train(blobs, {preset: %q, steps: %d, seed: 1});
+						return r.imagesPerSecond; })()`, demoJS, sampleNames(b), preset, steps)
+				}
+				evalLong[float64](b, br, trainJS(2), 10*time.Minute) // warm-up: pipelines, first allocations
+				b.ResetTimer()
+				ips := evalLong[float64](b, br, trainJS(b.N), 30*time.Minute)
+				b.StopTimer()
+				b.Logf("%s %s: %.3g images/s training, estimate %.3g images/s, %.1f MB (%s)", c.name, preset, ips, e.IPS, e.Mem/1e6, e.Backend)
+				b.ReportMetric(ips, "images/s")
+				b.ReportMetric(e.IPS, "est-images/s")
+				b.ReportMetric(e.Mem/1e6, "est-MB")
+			})
+		}
+	}
+}
+
+// sampleNames are the bundled sample normals' file names, comma-separated.
+func sampleNames(t testing.TB) string {
+	var names []string
+	for _, f := range trainSamples(t) {
+		names = append(names, filepath.Base(f))
+	}
+	return strings.Join(names, ",")
+}
