@@ -993,7 +993,8 @@ export class TrainMode {
   async downloadCurrent() {
     try {
       const blob = await this.exportWeights();
-      save(blob, blob.name || "model.safetensors");
+      const host = this.host;
+      save(blob, host.model && host.model.user && host.loaded ? fileName({ name: host.model.name, config: host.loaded.config }) : blob.name || "model.safetensors");
     } catch (e) {
       this.showMsg(`The download failed: ${e.message}`);
     }
