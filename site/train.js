@@ -571,6 +571,7 @@ export class TrainMode {
     if (!files || typeof files[Symbol.iterator] !== "function") return Promise.reject(new TypeError("train: want a list of Files or Blobs"));
     files = [...files];
     for (const f of files) if (!(f instanceof Blob)) return Promise.reject(new TypeError("train: every image must be a File or Blob"));
+    if (this.running()) return Promise.reject(new EngineError(ERR.BAD_REQUEST, "a training run is going on: stop it first"));
     this.clearImages();
     for (const f of files) this.images.push(this.thumb({ key: `${f.name}|${Math.random()}`, file: f, name: f.name || `image-${this.images.length + 1}` }));
     this.updateImages();
@@ -1164,6 +1165,7 @@ export class TrainMode {
       this.el.cont.hidden = true;
     }
     if (this.enabled) this.renderList(this.userModels);
+    if (this.active) this.refreshEstimate(); // the backend may have changed
   }
 }
 
