@@ -434,7 +434,7 @@ export class TrainMode {
       : `${n} image${n > 1 ? "s" : ""} (at most ${TRAIN_MAX_IMAGES}).`;
     el.clear.disabled = n === 0 || this.running();
     el.start.disabled = n < TRAIN_MIN_IMAGES || this.running();
-    if (!el.name.value && n > 0 && this.images.every((im) => im.sample)) el.name.placeholder = "Textile samples";
+    el.name.placeholder = n > 0 && this.images.every((im) => im.sample) ? "Textile samples" : `My parts ${this.userModels.length + 1}`;
   }
 
   /** addSamples fetches the bundled synthetic textile normals and adds them. */
@@ -558,7 +558,8 @@ export class TrainMode {
       backend: this.host.backendPref,
     };
     if (el.base.checked && el.baseSel.value) opts.baseModel = el.baseSel.value;
-    this.startRun(this.images.map((im) => im.file), opts, el.name.value.trim() || el.name.placeholder).catch(() => {});
+    const name = el.name.value.trim() || (this.images.every((im) => im.sample) ? "Textile samples" : `My parts ${this.userModels.length + 1}`);
+    this.startRun(this.images.map((im) => im.file), opts, name).catch(() => {});
   }
 
   /**
