@@ -15,7 +15,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/noise2norm/noise2norm/internal/cpu"
+	"github.com/noise2norm/noise2norm/internal/imageio"
 	"github.com/noise2norm/noise2norm/internal/model"
+	"github.com/noise2norm/noise2norm/internal/safetensors"
 	"github.com/noise2norm/noise2norm/internal/train"
 )
 
@@ -91,7 +94,7 @@ func TestTrainAndResume(t *testing.T) {
 		t.Fatalf("resume: exit %d, output:\n%s", code, msg)
 	}
 	// The backend is the checkpoint's too (auto would pick another here).
-	if o, err := parseArgs([]string{"-out", out, "-resume"}, io.Discard); err != nil || o.Backend != "cpu" {
+	if o, _, err := parseArgs([]string{"-out", out, "-resume"}, io.Discard); err != nil || o.Backend != "cpu" {
 		t.Errorf("resume: backend %q (%v), want the checkpoint's cpu", o.Backend, err)
 	}
 	if code, msg := runCmd(ctx, "-out", out, "-resume", "-wf", "8"); code != 2 || !strings.Contains(msg, "-wf 8 (the checkpoint has 4)") {
@@ -144,5 +147,94 @@ func TestResumeOnGPU(t *testing.T) {
 		if errA != nil || errB != nil || !bytes.Equal(a, b) {
 			t.Errorf("%s differs between the unbroken and the resumed run (%v, %v)", f, errA, errB)
 		}
+	}
+}
+
+// pageExport trains as the browser demo does (a train.Session on the
+// images of dir decoded in memory under their file names, no data folder
+// recorded) for one epoch of a tiny network, calibrates, and writes the
+// export to a file, which it returns.
+func pageExport(t *testing.T, dir string) string {
+	t.Helper()
+	paths, err := train.FindImages(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := train.DefaultOptions()
+	o.Data, o.Out = "", ""
+	o.WF, o.Depth, o.Size, o.Batch, o.LR, o.Backend = 4, 2, 16, 2, 3e-3, "cpu"
+	var tensors [][]float32
+	var names []string
+	for _, p := range paths {
+		img, err := imageio.LoadRGB(p, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tensors = append(tensors, imageio.ToTensor(img, o.Size))
+		names = append(names, filepath.Base(p))
+	}
+	ds, err := train.NewDataset(tensors, names, o.Size, o.Val, o.Seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := train.NewSession(cpu.New(), o, ds, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Free()
+	for !s.EpochDone() {
+		if _, err := s.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.EndEpoch(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cal, err := s.Calibrate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := s.Export(cal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "page-wf4-s16.safetensors")
+	if err := safetensors.WriteFile(path, f); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestResumeFromExport: a model trained in the page and exported continues
+// natively with -resume-from on the same images; the refusals name what is
+// wrong.
+func TestResumeFromExport(t *testing.T) {
+	data := t.TempDir()
+	writeImages(t, data, 6)
+	export := pageExport(t, data)
+	ctx := context.Background()
+	out := filepath.Join(t.TempDir(), "run")
+	if code, msg := runCmd(ctx, "-out", out, "-resume-from", export); code != 2 || !strings.Contains(msg, "give -data") {
+		t.Errorf("-resume-from without -data: exit %d, want 2 and a request for -data:\n%s", code, msg)
+	}
+	code, msg := runCmd(ctx, "-data", data, "-out", out, "-resume-from", export, "-epochs", "2")
+	if code != 0 || !strings.Contains(msg, "resuming after epoch 1, step 3") || strings.Contains(msg, "differ from those of the checkpoint") {
+		t.Fatalf("-resume-from: exit %d, want 0, resuming after epoch 1 on the same images:\n%s", code, msg)
+	}
+	f, err := safetensors.ReadFile(filepath.Join(out, train.LastFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Metadata["state.epoch"] != "2" || f.Metadata["state.step"] != "6" {
+		t.Errorf("after -resume-from and one more epoch: state.epoch %q, state.step %q; want 2 and 6", f.Metadata["state.epoch"], f.Metadata["state.step"])
+	}
+	if _, err := model.ReadWeights(filepath.Join(out, train.BestFile)); err != nil {
+		t.Errorf("best.safetensors: %v", err)
+	}
+	if code, msg := runCmd(ctx, "-data", data, "-out", out, "-resume-from", export); code != 2 || !strings.Contains(msg, "exists") {
+		t.Errorf("-resume-from into a folder with a checkpoint: exit %d, want 2 and a refusal:\n%s", code, msg)
+	}
+	if code, msg := runCmd(ctx, "-data", data, "-out", out, "-resume", "-resume-from", export); code != 2 || !strings.Contains(msg, "exclude each other") {
+		t.Errorf("-resume with -resume-from: exit %d, want 2:\n%s", code, msg)
 	}
 }

@@ -52,6 +52,12 @@ type Backend struct {
 	transient  []*wgpu.Buffer
 
 	cpuKernels bool // use the conv kernels tuned for CPU adapters such as lavapipe (see conv.go)
+	// genericWeightGrad computes every convolution's weight gradient with
+	// the generic conv_dw kernel instead of the register-tiled conv_dw3x3
+	// and conv_dw1x1 (conv_backward.go): set in the browser, where
+	// Chromium's SwiftShader never finished running a conv_dw3x3 pipeline
+	// (the device was lost minutes later).
+	genericWeightGrad bool
 
 	taps   []tapRange // Gaussian taps of the loss map per MSSSIMSigmas, in tapBuf
 	tapBuf *Tensor

@@ -77,9 +77,9 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	switch {
 	case k == 1 && hw == 1:
 		convDWFCKernel.run(b, b.grid1D(cout*cin), convDWFCParams{N: uint32(xs.N), Cin: uint32(cin), Cout: uint32(cout)}, g, xt, dwt)
-	case k == 3:
+	case k == 3 && !b.genericWeightGrad:
 		b.weightGrad3x3(g, xt, dwt)
-	case k == 1:
+	case k == 1 && !b.genericWeightGrad:
 		b.weightGrad1x1(g, xt, dwt)
 	default:
 		chunks := (k*k + dwTaps - 1) / dwTaps

@@ -156,7 +156,12 @@ func JSError(v js.Value) error {
 // this device.
 func NewFromJS(device js.Value, adapter string) (*Backend, error) {
 	d := wgpu.NewDevice(device)
-	return newBackend(&d, adapter, false, errorScope{dev: device})
+	b, err := newBackend(&d, adapter, false, errorScope{dev: device})
+	if err != nil {
+		return nil, err
+	}
+	b.genericWeightGrad = true
+	return b, nil
 }
 
 // errorScope holds the GPUDevice whose error scopes are open while open.
