@@ -96,8 +96,8 @@ canvas.curve { aspect-ratio: 5 / 2; max-height: 260px; }
 .mlist { list-style: none; margin: 0; padding: 0; display: grid; gap: 6px; }
 .mlist li { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; padding: 6px 8px; border: 1px solid var(--line); border-radius: 10px; font-size: 13px; }
 .mlist li.current { border-color: var(--accent); }
-.mlist .mname { flex: 1 1 12em; min-width: 8em; }
-.mlist .mmeta { color: var(--muted); }
+.mlist .mname { flex: 0 1 13em; min-width: 8em; }
+.mlist .mmeta { color: var(--muted); flex: 1 1 16em; }
 .mlist .btn { padding: 4px 9px; font-size: 13px; }
 .trmsg { white-space: pre-line; }
 @container (max-width: 560px) {
