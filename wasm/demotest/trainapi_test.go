@@ -347,7 +347,7 @@ func TestTrainAPICPU(t *testing.T) {
 	// without the amd64 assembly matrix product: the sums run in another
 	// order, so the losses agree to float32 rounding, accumulated over the
 	// steps.
-	const cpuRtol = 1e-4
+	const cpuRtol = 1e-5
 	checkLosses(t, "page CPU vs native CPU", r.Trained.Losses, native, cpuRtol)
 	more := evalLong[string](t, b, `(async () => JSON.stringify(await T.engine.continueTraining("cpu", 3)))()`, 2*time.Minute)
 	var cont trained
@@ -418,17 +418,21 @@ func TestTrainAPICPU(t *testing.T) {
 
 // TestTrainAPIWebGPU: the page trains on WebGPU (SwiftShader in Chromium)
 // and natively on lavapipe (Vulkan on the CPU): the same per-step losses
-// over the first 6 steps to a looser tolerance (two GPU implementations
-// with their own float rounding and summation orders), and the export
-// loads natively with the page's map.
+// over the first 4 steps to a looser tolerance (two GPU implementations
+// with their own float rounding and summation orders, and the browser
+// computes weight gradients with the generic kernel), and the export loads
+// natively with the page's map. It trains the test-only preset test-tiny
+// (wf 4, S 16, depth 2, batch 2): SwiftShader here takes about 5 s per step
+// even for it (and minutes to compile the training kernels on first use),
+// and more than 5 minutes per step of the small preset.
 func TestTrainAPIWebGPU(t *testing.T) {
 	if os.Getenv("XDG_RUNTIME_DIR") == "" {
 		t.Setenv("XDG_RUNTIME_DIR", "/tmp")
 	}
 	urls, dir := trainImageDir(t)
 	b := startEngine(t, true)
-	const steps = 6
-	r := pageTrain(t, b, "gpu", urls, "small", "webgpu", steps, 0, 8*time.Minute)
+	const steps = 4
+	r := pageTrain(t, b, "gpu", urls, "test-tiny", "webgpu", steps, 0, 10*time.Minute)
 	if r.Trained.Backend.Kind != "webgpu" || r.Trained.Steps != steps || r.Trained.FellBack != "" {
 		t.Fatalf("trained on %+v (fell back: %q), %d steps; want %d steps on webgpu", r.Trained.Backend, r.Trained.FellBack, r.Trained.Steps, steps)
 	}
@@ -441,8 +445,8 @@ func TestTrainAPIWebGPU(t *testing.T) {
 	for i, u := range urls {
 		names[i] = filepath.Base(u)
 	}
-	_, nat := nativeLosses(t, gpuBe, dir, names, "small", steps)
-	const gpuRtol = 1e-3
+	_, nat := nativeLosses(t, gpuBe, dir, names, "test-tiny", steps)
+	const gpuRtol = 1e-4
 	checkLosses(t, "page WebGPU (SwiftShader) vs native WebGPU (lavapipe)", r.Trained.Losses, nat, gpuRtol)
 
 	raw, name := exportFromPage(t, b, "gpu")
