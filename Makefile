@@ -26,13 +26,18 @@ test: deps
 	$(GO) test -count=1 ./...
 
 ## bench: per-kernel benchmarks, then convs, forward and training on each backend beside PyTorch
-## (the forward also beside onnxruntime-node: needs Debian's nodejs and npm, installs into out/peers/)
+## (the forward also beside onnxruntime-node and, in Chromium, onnxruntime-web: needs Debian's nodejs, npm and
+## chromium, installs into out/peers/); -versus prints issue 11's table
 bench:
 	@.ci/deps --bench
+	@.ci/chromium  # the browser rows (cmd/bench -versus, -browser)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
 	$(GO) run ./cmd/bench -conv
 	$(GO) run ./cmd/bench -peers
 	$(GO) run ./cmd/bench -train
+# issue 11's table in one run; then the browser backends' memory (ours only), wf 16 and 32
+	$(GO) run ./cmd/bench -versus -wf 16 -iters 3
+	$(GO) run ./cmd/bench -browser cpu,webgpu -browser-peers=false -browser-train 1 -wf 16,32 -iters 1
 
 ## ---- browser demo (see docs/serving.md) ----
 SITE ?= site
@@ -76,3 +81,10 @@ dist: deps wasm
 		| xargs -0 -r -n 16 sh -c 'gzip -9 -k -n -f "$$@" && brotli -q 11 -k -f "$$@"' sh
 	@echo "dist: $(DIST) ($$(du -sh $(DIST) | cut -f1)); first load, brotli: wasm $$(stat -c %s $(DIST)/n2n.wasm.br) bytes, models:"; \
 		for m in $(DIST)/models/*.safetensors.br; do echo "  $$m $$(stat -c %s $$m) bytes"; done
+
+## ---- WebAssembly SIMD kernel of the CPU backend (see internal/cpu/gemm_wasm.go) ----
+## simd-kernel: reassemble internal/cpu/gemm_simd.wasm (committed, embedded by the wasm build) from gemm_simd.wat with wabt
+.PHONY: simd-kernel
+simd-kernel: internal/cpu/gemm_simd.wasm
+internal/cpu/gemm_simd.wasm: internal/cpu/gemm_simd.wat
+	wat2wasm $< -o $@

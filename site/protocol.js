@@ -134,6 +134,8 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {string} adapter   the WebGPU adapter seen, "" if none (even on the CPU)
  * @property {boolean} fallbackAdapter  the adapter is a software rasteriser
  * @property {string} reason    why the CPU backend runs, "" on WebGPU
+ * @property {boolean} simd     on the CPU: its convolutions run the WebAssembly SIMD kernel
+ *   (it needs the engine's SIMD and globalThis.wasm, which worker.js sets)
  */
 
 /**

@@ -13,10 +13,16 @@
 //	bench -peers ...              the forward pass, also beside onnxruntime-node
 //	                              (see peers.go): same weights and input, the
 //	                              outputs compared, time ratios printed
+//	bench -versus ...             every row of issue 11's table in one run
+//	                              (see versus.go)
+//	bench -browser cpu,webgpu ... this project's wasm builds beside
+//	                              onnxruntime-web in headless Chromium (see
+//	                              browser.go)
 //
-// The CPU backend's rows also give the peak memory of its tensors and op
-// scratch (weights, input and output included) during one forward, one
-// detection or one training step.
+// The backends' rows also give the peak memory of their tensors (the CPU
+// backend's with op scratch, the WebGPU backend's as its pooled buffers;
+// weights, input and output included) during one forward, one detection or
+// one training step.
 package main
 
 import (
@@ -37,6 +43,7 @@ import (
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/cpu"
+	"github.com/noise2norm/noise2norm/internal/gpu"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/native"
 )
@@ -45,20 +52,28 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 // bench holds the flags every mode shares.
 type bench struct {
-	stderr         io.Writer
-	backends       []string
-	iters, threads int
-	python, script string
-	widths         []int
-	size, batch    int
-	logf           func(format string, args ...any)
-	rows           []row
-	peer           string            // the peer's name in rows: "pytorch"
-	ratioOfTimes   bool              // ratios are time/peer time (else peer time/time)
-	peers          bool              // also run onnxruntime-node (-peers)
-	peersDir       string            // where the peers' packages and files go
-	node, npm      string            // Debian's node and npm
-	outputs        map[int][]float32 // the CPU backend's forward output per wf, for the peers
+	stderr             io.Writer
+	backends           []string
+	iters, threads     int
+	python, script     string
+	widths             []int
+	size, batch        int
+	logf               func(format string, args ...any)
+	rows               []row
+	peer               string            // the peer's name in rows: "pytorch"
+	ratioOfTimes       bool              // ratios are time/peer time (else peer time/time)
+	peers              bool              // also run onnxruntime-node (-peers)
+	peersDir           string            // where the peers' packages and files go
+	node, npm          string            // Debian's node and npm
+	outputs            map[int][]float32 // the CPU backend's forward output per wf, for the peers
+	browserRows        []string          // -browser: cpu, webgpu (browser.go)
+	browserTrain       int               // -browser-train: images per training step in the page (0: none)
+	browserPeers       bool              // -browser-peers: also time onnxruntime-web (else ours only)
+	browserTrainWebGPU bool              // -browser-train-webgpu: the training step on the WebGPU rows too
+	webgpuIters        int               // -browser-webgpu-iters: timed runs of the browser WebGPU rows
+	ort                []peerResult      // onnxruntime-node's forwards, by forward with -peers
+	browserTimeout     time.Duration     // -browser-timeout: per page
+	ortWebGPUBuild     string            // -ort-webgpu-build: onnxruntime-web's build for the webgpu row
 }
 
 // row is one measured configuration: who ran it, what (a label such as
@@ -87,9 +102,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 	peersDir := fs.String("peers-dir", filepath.Join("out", "peers"), "folder for the peers' npm packages, ONNX files and data")
 	node := fs.String("node", "node", "Node.js for the onnxruntime-node peer")
 	npm := fs.String("npm", "npm", "npm that installs onnxruntime-node into -peers-dir")
+	browserRows := fs.String("browser", "", "time this project's wasm builds beside onnxruntime-web in headless Chromium instead: cpu (Go wasm vs the wasm build, SIMD, 1 thread), webgpu (on SwiftShader, vs the WebGPU build), comma-separated (see browser.go)")
+	browserTrain := fs.Int("browser-train", 0, "with -browser: also one training step of this many images in the page on the CPU rows (peak memory)")
+	webgpuIters := fs.Int("browser-webgpu-iters", 2, "with -browser webgpu or -versus: timed runs of the browser WebGPU rows, at most -iters (SwiftShader takes 5–60 s a forward)")
+	browserTrainWebGPU := fs.Bool("browser-train-webgpu", false, "with -browser-train: the training step on the WebGPU rows too (SwiftShader's GPU process grew past 9 GiB in a wf 16 step of one image here)")
+	browserPeers := fs.Bool("browser-peers", true, "with -browser: also time onnxruntime-web (false: ours only, for the memory figures)")
+	versus := fs.Bool("versus", false, "every row of issue 11's table in one run, at the first width of -wf: browser WebGPU and CPU beside onnxruntime-web, the native CPU forward beside onnxruntime-node, detection and a training step beside PyTorch (versus.go)")
+	browserTimeout := fs.Duration("browser-timeout", 30*time.Minute, "with -browser: the longest one page may take")
+	ortWebGPUBuild := fs.String("ort-webgpu-build", "webgpu", "with -browser webgpu: onnxruntime-web's build, webgpu (dist/ort.webgpu.min.js) or jsep (dist/ort.min.js)")
 	stat := fs.String("stat", "median", "how timed runs are summarised: median or min")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		os.Setenv("XDG_RUNTIME_DIR", "/tmp") // quiets Mesa's lavapipe, as the GPU tests do
 	}
 	switch *stat {
 	case "median":
@@ -104,7 +130,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		stderr: stderr, iters: *iters, threads: *threads, python: *python, script: *script,
 		size: *size, batch: *batch, peer: "pytorch",
 		peers: *peers, peersDir: *peersDir, node: *node, npm: *npm, outputs: map[int][]float32{},
-		logf: func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
+		logf:         func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
+		browserTrain: *browserTrain, browserPeers: *browserPeers, browserTrainWebGPU: *browserTrainWebGPU, webgpuIters: *webgpuIters, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
+	}
+	if *browserRows != "" {
+		for _, s := range strings.Split(*browserRows, ",") {
+			b.browserRows = append(b.browserRows, strings.TrimSpace(s))
+		}
 	}
 	for _, s := range strings.Split(*backends, ",") {
 		b.backends = append(b.backends, strings.TrimSpace(s))
@@ -119,6 +151,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch {
+	case *versus:
+		err = b.versus(stdout)
+	case len(b.browserRows) > 0:
+		err = b.browser(stdout)
 	case *convMode:
 		err = b.conv(stdout)
 	case *trainMode:
@@ -161,22 +197,22 @@ func (b *bench) addPeak(peak ...int64) {
 	b.rows[len(b.rows)-1].peak = peak
 }
 
-// memMeter is a backend that counts its tensor memory (the CPU backend).
-type memMeter interface {
-	MemStats() cpu.MemStats
-	ResetPeak()
-}
-
-// peakOf runs f once and returns the backend's peak bytes during it, or −1
-// when be does not count them.
+// peakOf runs f once and returns the backend's peak bytes of tensors (and,
+// on the CPU backend, op scratch) during it, or −1 when be does not count
+// them. The WebGPU backend counts its tensor buffers (sizes rounded up to
+// 256 bytes).
 func peakOf(be backend.Backend, f func() error) (int64, error) {
-	mm, ok := be.(memMeter)
-	if !ok {
-		return -1, nil
+	switch m := be.(type) {
+	case *cpu.Backend:
+		m.ResetPeak()
+		err := f()
+		return m.MemStats().Peak, err
+	case *gpu.Backend:
+		m.ResetPeak()
+		err := f()
+		return m.MemStats().Peak, err
 	}
-	mm.ResetPeak()
-	err := f()
-	return mm.MemStats().Peak, err
+	return -1, nil
 }
 
 // torch runs the PyTorch peer script with args and decodes its JSON line
@@ -232,25 +268,25 @@ func (b *bench) forward(w io.Writer) error {
 		}
 		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Forward), summary(r.Detect))
 	}
-	var ort []peerResult
+	b.ort = nil
 	if b.peers {
 		for _, wf := range b.widths {
 			r, err := b.runORT(b.config(wf))
 			if err != nil {
 				return err
 			}
-			ort = append(ort, r)
+			b.ort = append(b.ort, r)
 		}
 	}
 	b.ratioOfTimes = true
-	fmt.Fprintf(w, "S %d, batch 1, %s ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d; peak = the CPU backend's tensors and scratch at once during one forward / detect\n", b.size, statName, b.threads)
+	fmt.Fprintf(w, "S %d, batch 1, %s ms; forward = network only, detect = noise + network + MS-SSIM/L1 map; CPU threads %d; peak = the backend's tensors at once (CPU: with op scratch; WebGPU: tensor buffers) during one forward / detect\n", b.size, statName, b.threads)
 	b.table(w, []string{"forward ms", "detect ms"}, "forward", func(r row) string {
 		var wf int
 		fmt.Sscanf(r.what, "wf=%d", &wf)
 		return fmt.Sprintf("%.1f GFLOP/s", float64(model.FLOPs(b.config(wf)))/(r.ms[0]*1e6))
 	})
 	if b.peers {
-		return b.peerTable(w, ort)
+		return b.peerTable(w, b.ort)
 	}
 	return nil
 }
@@ -280,7 +316,7 @@ func (b *bench) train(w io.Writer) error {
 		}
 		b.add(b.peer, fmt.Sprintf("wf=%d", wf), summary(r.Step))
 	}
-	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, %s; CPU threads %d; ratio of images/s; peak = the CPU backend's tensors and scratch at once during one step (weights and AdamW state included)\n", b.size, b.batch, statName, b.threads)
+	fmt.Fprintf(w, "training step (noise + forward + loss + backward + AdamW), S %d, batch %d, %s; CPU threads %d; ratio of images/s; peak = the backend's tensors at once (CPU: with op scratch; WebGPU: tensor buffers) during one step (weights and AdamW state included)\n", b.size, b.batch, statName, b.threads)
 	b.table(w, []string{"ms/step"}, "throughput", func(r row) string {
 		return fmt.Sprintf("%.2f images/s", float64(b.batch)*1000/r.ms[0])
 	})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/noise2norm/noise2norm/internal/model"
@@ -36,25 +37,58 @@ type peerResult struct {
 	normErr float64 // ‖ours − peer‖/‖peer‖ against the CPU backend's output
 }
 
-// setupPeers installs onnxruntime-node into b.peersDir with npm unless it is
-// there. ONNXRUNTIME_NODE_INSTALL=skip keeps its install script from
-// fetching CUDA binaries from outside the npm registry; the CPU build is in
-// the package itself.
+// setupPeers installs onnxruntime-node and onnxruntime-web into
+// b.peersDir with npm unless they are there. ONNXRUNTIME_NODE_INSTALL=skip
+// keeps onnxruntime-node's install script from fetching CUDA binaries from
+// outside the npm registry; the CPU build is in the package itself.
 func (b *bench) setupPeers() error {
-	if _, err := os.Stat(filepath.Join(b.peersDir, "node_modules", "onnxruntime-node", "package.json")); err == nil {
+	var missing []string
+	for _, pkg := range []string{"onnxruntime-node", "onnxruntime-web"} {
+		if _, err := os.Stat(filepath.Join(b.peersDir, "node_modules", pkg, "package.json")); err != nil {
+			missing = append(missing, pkg+"@"+ortVersion)
+		}
+	}
+	if len(missing) == 0 {
 		return nil
 	}
 	if err := os.MkdirAll(b.peersDir, 0o755); err != nil {
 		return err
 	}
-	b.logf("installing onnxruntime-node@%s into %s", ortVersion, b.peersDir)
-	cmd := exec.Command(b.npm, "install", "--prefix", b.peersDir, "--no-audit", "--no-fund", "--no-save", "onnxruntime-node@"+ortVersion)
+	b.logf("installing %s into %s", strings.Join(missing, ", "), b.peersDir)
+	cmd := exec.Command(b.npm, append([]string{"install", "--prefix", b.peersDir, "--no-audit", "--no-fund", "--no-save"}, missing...)...)
 	cmd.Env = append(os.Environ(), "ONNXRUNTIME_NODE_INSTALL=skip")
 	cmd.Stdout, cmd.Stderr = b.stderr, b.stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("peers: %s install onnxruntime-node (needs Debian's nodejs and npm and the npm registry): %w", b.npm, err)
+		return fmt.Errorf("peers: %s install %s (needs Debian's nodejs and npm and the npm registry): %w", b.npm, strings.Join(missing, " "), err)
 	}
 	return nil
+}
+
+// prepareONNX writes, into b.peersDir/wf<wf>-s<S>/, the bench's weights of
+// cfg, their ONNX export (n2n.onnx) and the bench's input (input.f32,
+// little-endian float32), and returns the paths of the last two.
+func (b *bench) prepareONNX(cfg model.Config) (onnx, in string, err error) {
+	dir, err := filepath.Abs(filepath.Join(b.peersDir, fmt.Sprintf("wf%d-s%d", cfg.WF, cfg.Size)))
+	if err != nil {
+		return "", "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", "", err
+	}
+	weights, onnx := filepath.Join(dir, "weights.safetensors"), filepath.Join(dir, "n2n.onnx")
+	in = filepath.Join(dir, "input.f32")
+	w := &model.Weights{Config: cfg, Params: model.InitParams(cfg, 1)}
+	if err := w.WriteFile(weights); err != nil {
+		return "", "", err
+	}
+	if b.python == "" {
+		return "", "", fmt.Errorf("peers: the ONNX export needs -python (Debian's python3-torch)")
+	}
+	export := filepath.Join(filepath.Dir(b.script), "onnx_export.py")
+	if err := b.runJSON(nil, b.python, export, weights, onnx); err != nil {
+		return "", "", fmt.Errorf("peers: ONNX export: %w", err)
+	}
+	return onnx, in, writeFloats(in, inputData(cfg, 1))
 }
 
 // runORT exports cfg's network with the bench's weights to ONNX, times
@@ -62,29 +96,11 @@ func (b *bench) setupPeers() error {
 // CPU backend's.
 func (b *bench) runORT(cfg model.Config) (peerResult, error) {
 	r := peerResult{wf: cfg.WF}
-	dir, err := filepath.Abs(filepath.Join(b.peersDir, fmt.Sprintf("wf%d-s%d", cfg.WF, cfg.Size)))
+	onnx, in, err := b.prepareONNX(cfg)
 	if err != nil {
 		return r, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return r, err
-	}
-	weights, onnx := filepath.Join(dir, "weights.safetensors"), filepath.Join(dir, "n2n.onnx")
-	in, out := filepath.Join(dir, "input.f32"), filepath.Join(dir, "output.f32")
-	w := &model.Weights{Config: cfg, Params: model.InitParams(cfg, 1)}
-	if err := w.WriteFile(weights); err != nil {
-		return r, err
-	}
-	if b.python == "" {
-		return r, fmt.Errorf("peers: the ONNX export needs -python (Debian's python3-torch)")
-	}
-	export := filepath.Join(filepath.Dir(b.script), "onnx_export.py")
-	if err := b.runJSON(nil, b.python, export, weights, onnx); err != nil {
-		return r, fmt.Errorf("peers: ONNX export: %w", err)
-	}
-	if err := writeFloats(in, inputData(cfg, 1)); err != nil {
-		return r, err
-	}
+	out := filepath.Join(filepath.Dir(onnx), "output.f32")
 	var res struct{ Forward []float64 }
 	script := filepath.Join(filepath.Dir(b.script), "ort_bench.js")
 	peers, err := filepath.Abs(b.peersDir)
@@ -185,8 +201,17 @@ func readFloats(path string) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	v, err := floatsOf(buf)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return v, nil
+}
+
+// floatsOf decodes little-endian float32s.
+func floatsOf(buf []byte) ([]float32, error) {
 	if len(buf)%4 != 0 {
-		return nil, fmt.Errorf("%s: %d bytes, not float32s", path, len(buf))
+		return nil, fmt.Errorf("%d bytes, not float32s", len(buf))
 	}
 	v := make([]float32, len(buf)/4)
 	for i := range v {

@@ -107,6 +107,12 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 		}
 	}
 
+	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
+	// does the work (conv_whole.go).
+	if b.convWhole(jobs, out.Data, cout, h, wd, wp, act) {
+		return out
+	}
+
 	// Chunks of at most ncTiles tiles, at least four per goroutine.
 	tiles := (g.cols + nr - 1) / nr
 	threads := max(1, b.Threads)

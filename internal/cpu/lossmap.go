@@ -83,6 +83,9 @@ func newBlurScratch(tmp []float32, h, w int) *blurScratch {
 // whole shifted rows weighted by a tap pair, k·(u+v), so the inner loops
 // are independent multiply-adds along a row.
 func (s *blurScratch) blur(src, dst []float32, taps []float32) {
+	if blurWhole != nil && blurWhole(s, src, dst, taps) { // WebAssembly SIMD (blur_whole.go)
+		return
+	}
 	h, w, r := s.h, s.w, len(taps)/2
 	row := s.row[:w+2*r]
 	for y := 0; y < h; y++ {
@@ -133,6 +136,9 @@ func addScaled(out, u []float32, k float32) {
 // gathered from (a row's values scattered by tap t land on the padded row
 // shifted by t, folded back onto the edge pixels at the end).
 func (s *blurScratch) blurT(g, dst []float32, taps []float32) {
+	if blurTWhole != nil && blurTWhole(s, g, dst, taps) { // WebAssembly SIMD (blur_whole.go)
+		return
+	}
 	h, w, r := s.h, s.w, len(taps)/2
 	clear(s.tmp)
 	for y := 0; y < h; y++ {

@@ -38,6 +38,8 @@ type Backend struct {
 	kernels map[string]*Kernel
 	pool    map[uint64][]*wgpu.Buffer // free storage buffers by byte size
 	created uint64                    // bytes of tensor buffers created: the pool never shrinks, so its high-water mark
+	live    uint64                    // bytes of the buffers tensors hold now (mem.go)
+	peak    uint64                    // high-water mark of live since ResetPeak
 	staging map[uint64][]*wgpu.Buffer // free MAP_READ buffers by byte size
 
 	// The batch being recorded: one encoder, one open compute pass, the
@@ -147,6 +149,7 @@ func (b *Backend) newTensor(s backend.Shape) *Tensor {
 	if free := b.pool[size]; len(free) > 0 {
 		buf := free[len(free)-1]
 		b.pool[size] = free[:len(free)-1]
+		b.hold(size)
 		return &Tensor{s: s, buf: buf, cap: size}
 	}
 	b.begin()
@@ -160,6 +163,7 @@ func (b *Backend) newTensor(s backend.Shape) *Tensor {
 		return &Tensor{s: s, invalid: true}
 	}
 	b.created += size
+	b.hold(size)
 	return &Tensor{s: s, buf: buf, cap: size}
 }
 
@@ -214,6 +218,7 @@ func (b *Backend) Free(t backend.Tensor) {
 	g := tensorOf(t)
 	if g.buf != nil {
 		b.pool[g.cap] = append(b.pool[g.cap], g.buf)
+		b.live -= g.cap
 	}
 	g.buf, g.invalid = nil, false
 }

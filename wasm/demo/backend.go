@@ -95,7 +95,7 @@ func (g *webGPU) isLost() (string, bool) {
 func (w *worker) choose(pref string) (backend.Backend, backendInfo) {
 	g := &w.gpu
 	cpuInfo := func(reason string) (backend.Backend, backendInfo) {
-		return w.cpu, backendInfo{Kind: "cpu", Name: "CPU", Adapter: g.name, FallbackAdapter: g.software, Reason: reason}
+		return w.cpu, backendInfo{Kind: "cpu", Name: "CPU", Adapter: g.name, FallbackAdapter: g.software, Reason: reason, SIMD: cpuSIMD()}
 	}
 	if pref == PrefCPU {
 		return cpuInfo("chosen")
@@ -114,6 +114,13 @@ func (w *worker) choose(pref string) (backend.Backend, backendInfo) {
 		return cpuInfo(fmt.Sprintf("opening the WebGPU device failed: %v", err))
 	}
 	return g.be, backendInfo{Kind: "webgpu", Name: g.name, Adapter: g.name, FallbackAdapter: g.software}
+}
+
+// cpuSIMD reports whether the CPU backend's convolutions run the
+// WebAssembly SIMD kernel (which needs globalThis.wasm, set by worker.js).
+func cpuSIMD() bool {
+	ok, _ := cpu.SIMD()
+	return ok
 }
 
 // newCPU is the CPU backend.

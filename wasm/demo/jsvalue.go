@@ -114,6 +114,7 @@ func (b backendInfo) js() map[string]any {
 		"adapter":         b.Adapter,
 		"fallbackAdapter": b.FallbackAdapter,
 		"reason":          b.Reason,
+		"simd":            b.SIMD,
 	}
 }
 

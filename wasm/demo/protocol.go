@@ -99,6 +99,7 @@ type backendInfo struct {
 	Adapter         string
 	FallbackAdapter bool
 	Reason          string
+	SIMD            bool // on the CPU: its convolutions run the WebAssembly SIMD kernel (internal/cpu/gemm_wasm.go)
 }
 
 // calibrationInfo is the weights' calibration (model.Calibration):

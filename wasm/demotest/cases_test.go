@@ -87,6 +87,9 @@ func TestCPUFallback(t *testing.T) {
 	if info.Kind != "cpu" || !strings.Contains(info.Reason, "adapter") && !strings.Contains(info.Reason, "WebGPU") {
 		t.Fatalf("backend %+v, want cpu with the reason that there is no WebGPU adapter", info)
 	}
+	if !info.SIMD { // Chromium has WebAssembly SIMD, and worker.js publishes the Go memory
+		t.Errorf("backend %+v: the CPU backend runs the pure-Go kernel, want the WebAssembly SIMD one", info)
+	}
 	file := example("scratch")
 	r := upload(t, b, file)
 	checkSameAsNative(t, r, file)

@@ -445,6 +445,7 @@ type backendInfo struct {
 	Adapter         string `json:"adapter"`
 	FallbackAdapter bool   `json:"fallbackAdapter"`
 	Reason          string `json:"reason"`
+	SIMD            bool   `json:"simd"`
 }
 
 // pageResult is the part of a ResultReply the tests check.

@@ -8,6 +8,7 @@
 package browser
 
 import (
+	"errors"
 	"os/exec"
 	"testing"
 
@@ -17,13 +18,22 @@ import (
 // Chromium returns the path of Chromium, failing t if there is none.
 func Chromium(t testing.TB) string {
 	t.Helper()
+	path, err := Find()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Find returns the path of Chromium on PATH (cmd/bench's browser rows use
+// it outside tests).
+func Find() (string, error) {
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if path, err := exec.LookPath(name); err == nil {
-			return path
+			return path, nil
 		}
 	}
-	t.Fatal("no chromium on PATH: run .ci/chromium (as root it installs Debian's chromium and chromium-driver)")
-	return ""
+	return "", errors.New("no chromium on PATH: run .ci/chromium (as root it installs Debian's chromium and chromium-driver)")
 }
 
 // Options are the allocator options for headless Chromium at path with its

@@ -1,0 +1,361 @@
+;; The CPU backend's hot loops in WebAssembly SIMD (128-bit), for the browser
+;; build (GOOS=js GOARCH=wasm; see gemm_wasm.go): gemm, the convolutions'
+;; matrix product, and blur and blurT, the loss map's separable Gaussian
+;; blur and its transpose (at the end of the file). Assembled into
+;; gemm_simd.wasm with wabt: `make simd-kernel` (wat2wasm gemm_simd.wat -o
+;; gemm_simd.wasm); TestSIMDModuleMatchesSource checks the committed binary.
+;;
+;; The module imports the Go program's linear memory: every pointer below is a
+;; byte address of a Go slice, nothing is copied in or out.
+;;
+;; gemm computes C = act(A·B + bias) as gemm.go's gemmJob.tiles does, with the
+;; same sums in the same order (bias first, then k = 0, 1, …, each product
+;; rounded then added, no fused multiply-add), so results are bit-identical to
+;; the pure-Go kernel:
+;;   A    mpad×K, packed by packA into 4-row panels, k-major: A[m][k] at
+;;        a + 4·((m/4)·4K + 4k + m%4)
+;;   B    K×cols, never stored: row k is the window of cols floats at
+;;        b + offs[k] (offs: K int32 byte offsets)
+;;   C    mpad×cols at c, row stride ldc floats
+;;   bias mpad floats; relu ≠ 0 clamps C at zero (f32x4.pmax(v, 0) keeps NaN,
+;;        as Go's `if v < 0 { v = 0 }` does)
+;; Columns are taken in blocks of jb (a multiple of 8, chosen so that a block
+;; of B stays in L2 while every panel of A sweeps it); within a block, 4×8
+;; tiles (eight accumulators: the register file of x86-64 without AVX-512
+;; holds them with the two B vectors and the broadcast A value), then 4×4
+;; tiles; the last 4×4 tile of a block ends at the block's end, recomputing
+;; columns already written with the same result. cols ≥ 4 is required.
+(module
+  (import "go" "mem" (memory 0))
+  ;; $tile8: the 4×8 tile at c (row stride $ldc bytes) =
+  ;; act(bias[i] + Σ_k a[k·4+i] · b[offs[k]/4 + j]), i < 4, j < 8.
+  (func $tile8 (param $a i32) (param $b i32) (param $offs i32) (param $end i32)
+      (param $c i32) (param $ldc i32) (param $bias i32) (param $relu i32)
+    (local $p i32) (local $x v128)
+    (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128)
+    (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128)
+    (local $c30 v128) (local $c31 v128)
+    (local.set $x (v128.load32_splat offset=0 (local.get $bias)))
+    (local.set $c00 (local.get $x))
+    (local.set $c01 (local.get $x))
+    (local.set $x (v128.load32_splat offset=4 (local.get $bias)))
+    (local.set $c10 (local.get $x))
+    (local.set $c11 (local.get $x))
+    (local.set $x (v128.load32_splat offset=8 (local.get $bias)))
+    (local.set $c20 (local.get $x))
+    (local.set $c21 (local.get $x))
+    (local.set $x (v128.load32_splat offset=12 (local.get $bias)))
+    (local.set $c30 (local.get $x))
+    (local.set $c31 (local.get $x))
+    (loop $k
+      (local.set $p (i32.add (local.get $b) (i32.load offset=0 (local.get $offs))))
+      (local.set $b0 (v128.load offset=0 (local.get $p)))
+      (local.set $b1 (v128.load offset=16 (local.get $p)))
+      (local.set $x (v128.load32_splat offset=0 (local.get $a)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $x (v128.load32_splat offset=4 (local.get $a)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $x (v128.load32_splat offset=8 (local.get $a)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $x (v128.load32_splat offset=12 (local.get $a)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $offs (i32.add (local.get $offs) (i32.const 4)))
+      (br_if $k (i32.ne (local.get $offs) (local.get $end))))
+    (if (local.get $relu) (then
+      (local.set $x (v128.const i32x4 0 0 0 0))
+      (local.set $c00 (f32x4.pmax (local.get $c00) (local.get $x)))
+      (local.set $c01 (f32x4.pmax (local.get $c01) (local.get $x)))
+      (local.set $c10 (f32x4.pmax (local.get $c10) (local.get $x)))
+      (local.set $c11 (f32x4.pmax (local.get $c11) (local.get $x)))
+      (local.set $c20 (f32x4.pmax (local.get $c20) (local.get $x)))
+      (local.set $c21 (f32x4.pmax (local.get $c21) (local.get $x)))
+      (local.set $c30 (f32x4.pmax (local.get $c30) (local.get $x)))
+      (local.set $c31 (f32x4.pmax (local.get $c31) (local.get $x)))
+    ))
+    (v128.store offset=0 (local.get $c) (local.get $c00))
+    (v128.store offset=16 (local.get $c) (local.get $c01))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store offset=0 (local.get $c) (local.get $c10))
+    (v128.store offset=16 (local.get $c) (local.get $c11))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store offset=0 (local.get $c) (local.get $c20))
+    (v128.store offset=16 (local.get $c) (local.get $c21))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store offset=0 (local.get $c) (local.get $c30))
+    (v128.store offset=16 (local.get $c) (local.get $c31))
+  )
+  ;; $tile4: the 4×4 tile at c (row stride $ldc bytes) =
+  ;; act(bias[i] + Σ_k a[k·4+i] · b[offs[k]/4 + j]), i < 4, j < 4.
+  (func $tile4 (param $a i32) (param $b i32) (param $offs i32) (param $end i32)
+      (param $c i32) (param $ldc i32) (param $bias i32) (param $relu i32)
+    (local $p i32) (local $x v128)
+    (local $b0 v128)
+    (local $c00 v128)
+    (local $c10 v128)
+    (local $c20 v128)
+    (local $c30 v128)
+    (local.set $x (v128.load32_splat offset=0 (local.get $bias)))
+    (local.set $c00 (local.get $x))
+    (local.set $x (v128.load32_splat offset=4 (local.get $bias)))
+    (local.set $c10 (local.get $x))
+    (local.set $x (v128.load32_splat offset=8 (local.get $bias)))
+    (local.set $c20 (local.get $x))
+    (local.set $x (v128.load32_splat offset=12 (local.get $bias)))
+    (local.set $c30 (local.get $x))
+    (loop $k
+      (local.set $p (i32.add (local.get $b) (i32.load offset=0 (local.get $offs))))
+      (local.set $b0 (v128.load offset=0 (local.get $p)))
+      (local.set $x (v128.load32_splat offset=0 (local.get $a)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $x (v128.load32_splat offset=4 (local.get $a)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $x (v128.load32_splat offset=8 (local.get $a)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $x (v128.load32_splat offset=12 (local.get $a)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $offs (i32.add (local.get $offs) (i32.const 4)))
+      (br_if $k (i32.ne (local.get $offs) (local.get $end))))
+    (if (local.get $relu) (then
+      (local.set $x (v128.const i32x4 0 0 0 0))
+      (local.set $c00 (f32x4.pmax (local.get $c00) (local.get $x)))
+      (local.set $c10 (f32x4.pmax (local.get $c10) (local.get $x)))
+      (local.set $c20 (f32x4.pmax (local.get $c20) (local.get $x)))
+      (local.set $c30 (f32x4.pmax (local.get $c30) (local.get $x)))
+    ))
+    (v128.store offset=0 (local.get $c) (local.get $c00))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store offset=0 (local.get $c) (local.get $c10))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store offset=0 (local.get $c) (local.get $c20))
+    (local.set $c (i32.add (local.get $c) (local.get $ldc)))
+    (v128.store offset=0 (local.get $c) (local.get $c30))
+  )
+  ;; gemm: C = act(A·B + bias), all of it (see the top of the file); byte
+  ;; addresses a, b, offs, c, bias; sizes K, mpad, cols, ldc and jb in elements.
+  (func (export "gemm") (param $a i32) (param $b i32) (param $offs i32) (param $K i32)
+      (param $mpad i32) (param $cols i32) (param $c i32) (param $ldc i32)
+      (param $bias i32) (param $relu i32) (param $jb i32)
+    (local $j0 i32) (local $jend i32) (local $j i32) (local $m i32)
+    (local $ap i32) (local $cm i32) (local $bm i32) (local $end i32) (local $ldcb i32) (local $panel i32)
+    (local.set $ldcb (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $panel (i32.shl (local.get $K) (i32.const 4)))
+    (local.set $end (i32.add (local.get $offs) (i32.shl (local.get $K) (i32.const 2))))
+    (loop $blocks
+      (local.set $jend (select (local.get $cols) (i32.add (local.get $j0) (local.get $jb))
+        (i32.lt_u (local.get $cols) (i32.add (local.get $j0) (local.get $jb)))))
+      (local.set $m (i32.const 0))
+      (local.set $ap (local.get $a))
+      (local.set $cm (local.get $c))
+      (local.set $bm (local.get $bias))
+      (loop $panels
+        (local.set $j (local.get $j0))
+        (block $wide_done (loop $wide
+          (br_if $wide_done (i32.gt_u (i32.add (local.get $j) (i32.const 8)) (local.get $jend)))
+          (call $tile8 (local.get $ap) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (local.get $offs) (local.get $end)
+            (i32.add (local.get $cm) (i32.shl (local.get $j) (i32.const 2))) (local.get $ldcb) (local.get $bm) (local.get $relu))
+          (local.set $j (i32.add (local.get $j) (i32.const 8)))
+          (br $wide)))
+        (block $narrow_done (loop $narrow
+          (br_if $narrow_done (i32.ge_u (local.get $j) (local.get $jend)))
+          ;; the last 4 columns of the block end at jend, overlapping computed ones
+          (if (i32.gt_u (i32.add (local.get $j) (i32.const 4)) (local.get $jend))
+            (then (local.set $j (i32.sub (local.get $jend) (i32.const 4)))))
+          (call $tile4 (local.get $ap) (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))) (local.get $offs) (local.get $end)
+            (i32.add (local.get $cm) (i32.shl (local.get $j) (i32.const 2))) (local.get $ldcb) (local.get $bm) (local.get $relu))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br $narrow)))
+        (local.set $ap (i32.add (local.get $ap) (local.get $panel)))
+        (local.set $cm (i32.add (local.get $cm) (i32.shl (local.get $ldcb) (i32.const 2))))
+        (local.set $bm (i32.add (local.get $bm) (i32.const 16)))
+        (local.set $m (i32.add (local.get $m) (i32.const 4)))
+        (br_if $panels (i32.lt_u (local.get $m) (local.get $mpad))))
+      (local.set $j0 (local.get $jend))
+      (br_if $blocks (i32.lt_u (local.get $j0) (local.get $cols))))
+  )
+  ;; $scale: out[i] = k · src[i] for i < n (byte addresses).
+  (func $scale (param $out i32) (param $src i32) (param $n i32) (param $k f32)
+    (local $end i32) (local $kv v128)
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone (loop $v
+      (br_if $vdone (i32.ge_u (local.get $out) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.mul (local.get $kv) (v128.load (local.get $src))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (br $v)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sdone (loop $s
+      (br_if $sdone (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.mul (local.get $k) (f32.load (local.get $src))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (br $s))))
+  ;; $addpair: out[i] += k · (u[i] + v[i]) for i < n (byte addresses), as
+  ;; lossmap.go's addPair rounds it.
+  (func $addpair (param $out i32) (param $u i32) (param $v i32) (param $n i32) (param $k f32)
+    (local $end i32) (local $kv v128)
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone (loop $vl
+      (br_if $vdone (i32.ge_u (local.get $out) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.add (v128.load (local.get $out))
+        (f32x4.mul (local.get $kv) (f32x4.add (v128.load (local.get $u)) (v128.load (local.get $v))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (local.set $v (i32.add (local.get $v) (i32.const 16)))
+      (br $vl)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sdone (loop $s
+      (br_if $sdone (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $out))
+        (f32.mul (local.get $k) (f32.add (f32.load (local.get $u)) (f32.load (local.get $v))))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $u (i32.add (local.get $u) (i32.const 4)))
+      (local.set $v (i32.add (local.get $v) (i32.const 4)))
+      (br $s))))
+  ;; $clamp: min(max(i, 0), n−1).
+  (func $clamp (param $i i32) (param $n i32) (result i32)
+    (select (i32.sub (local.get $n) (i32.const 1))
+      (select (i32.const 0) (local.get $i) (i32.lt_s (local.get $i) (i32.const 0)))
+      (i32.ge_s (local.get $i) (local.get $n))))
+  ;; blur: dst = the separable blur of the h×w plane src with the 2r+1
+  ;; symmetric taps, edge-replicate padding, as lossmap.go's blurScratch.blur
+  ;; computes it (same operations in the same order): rows into tmp (h×w),
+  ;; each from a copy padded by r on each side in row (w+2r floats), then
+  ;; columns into dst with the row index clamped. Byte addresses src, dst,
+  ;; tmp, row, taps.
+  (func (export "blur") (param $src i32) (param $dst i32) (param $tmp i32) (param $row i32)
+      (param $h i32) (param $w i32) (param $taps i32) (param $r i32)
+    (local $y i32) (local $t i32) (local $i i32) (local $in i32) (local $out i32)
+    (local $wb i32) (local $kc f32) (local $first f32) (local $last f32)
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $kc (f32.load (i32.add (local.get $taps) (i32.shl (local.get $r) (i32.const 2)))))
+    (local.set $y (i32.const 0))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $y) (local.get $h)))
+      (local.set $in (i32.add (local.get $src) (i32.mul (local.get $y) (local.get $wb))))
+      (memory.copy (i32.add (local.get $row) (i32.shl (local.get $r) (i32.const 2))) (local.get $in) (local.get $wb))
+      (local.set $first (f32.load (local.get $in)))
+      (local.set $last (f32.load (i32.sub (i32.add (local.get $in) (local.get $wb)) (i32.const 4))))
+      (local.set $i (i32.const 0))
+      (block $pad_done (loop $pad
+        (br_if $pad_done (i32.ge_u (local.get $i) (local.get $r)))
+        (f32.store (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2))) (local.get $first))
+        (f32.store (i32.add (i32.add (local.get $row) (local.get $wb))
+          (i32.shl (i32.add (local.get $r) (local.get $i)) (i32.const 2))) (local.get $last))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $pad)))
+      (local.set $out (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $wb))))
+      (call $scale (local.get $out) (i32.add (local.get $row) (i32.shl (local.get $r) (i32.const 2))) (local.get $w) (local.get $kc))
+      (local.set $t (i32.const 0))
+      (block $taps_done (loop $tapl
+        (br_if $taps_done (i32.ge_u (local.get $t) (local.get $r)))
+        (call $addpair (local.get $out)
+          (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 2)))
+          (i32.add (local.get $row) (i32.shl (i32.sub (i32.shl (local.get $r) (i32.const 1)) (local.get $t)) (i32.const 2)))
+          (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $tapl)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $rows)))
+    (local.set $y (i32.const 0))
+    (block $cols_done (loop $cols
+      (br_if $cols_done (i32.ge_u (local.get $y) (local.get $h)))
+      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $wb))))
+      (call $scale (local.get $out) (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $wb))) (local.get $w) (local.get $kc))
+      (local.set $t (i32.const 0))
+      (block $ctaps_done (loop $ctaps
+        (br_if $ctaps_done (i32.ge_u (local.get $t) (local.get $r)))
+        (call $addpair (local.get $out)
+          (i32.add (local.get $tmp) (i32.mul (call $clamp (i32.sub (i32.add (local.get $y) (local.get $t)) (local.get $r)) (local.get $h)) (local.get $wb)))
+          (i32.add (local.get $tmp) (i32.mul (call $clamp (i32.sub (i32.add (local.get $y) (local.get $r)) (local.get $t)) (local.get $h)) (local.get $wb)))
+          (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $ctaps)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $cols)))
+  )
+  ;; $addscaled: out[i] += k · u[i] for i < n (byte addresses), as
+  ;; lossmap.go's addScaled rounds it.
+  (func $addscaled (param $out i32) (param $u i32) (param $n i32) (param $k f32)
+    (local $end i32) (local $kv v128)
+    (local.set $kv (f32x4.splat (local.get $k)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vdone (loop $vl
+      (br_if $vdone (i32.ge_u (local.get $out) (local.get $end)))
+      (v128.store (local.get $out) (f32x4.add (v128.load (local.get $out))
+        (f32x4.mul (local.get $kv) (v128.load (local.get $u)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (local.set $u (i32.add (local.get $u) (i32.const 16)))
+      (br $vl)))
+    (local.set $end (i32.add (local.get $end) (i32.shl (i32.and (local.get $n) (i32.const 3)) (i32.const 2))))
+    (block $sdone (loop $s
+      (br_if $sdone (i32.ge_u (local.get $out) (local.get $end)))
+      (f32.store (local.get $out) (f32.add (f32.load (local.get $out))
+        (f32.mul (local.get $k) (f32.load (local.get $u)))))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (local.set $u (i32.add (local.get $u) (i32.const 4)))
+      (br $s))))
+  ;; blurT: dst = the transpose of blur applied to the h×w plane g, as
+  ;; lossmap.go's blurScratch.blurT computes it (same operations in the same
+  ;; order): columns scattered into tmp (cleared first) onto the clamped rows
+  ;; they were gathered from, then each row scattered into row (cleared, w+2r
+  ;; floats) and folded back onto the edge pixels. Byte addresses g, dst,
+  ;; tmp, row, taps.
+  (func (export "blurT") (param $g i32) (param $dst i32) (param $tmp i32) (param $row i32)
+      (param $h i32) (param $w i32) (param $taps i32) (param $r i32)
+    (local $y i32) (local $t i32) (local $i i32) (local $in i32) (local $out i32)
+    (local $wb i32) (local $n2 i32) (local $last i32)
+    (local.set $wb (i32.shl (local.get $w) (i32.const 2)))
+    (local.set $n2 (i32.shl (local.get $r) (i32.const 1)))
+    (memory.fill (local.get $tmp) (i32.const 0) (i32.mul (local.get $h) (local.get $wb)))
+    (local.set $y (i32.const 0))
+    (block $cols_done (loop $cols
+      (br_if $cols_done (i32.ge_u (local.get $y) (local.get $h)))
+      (local.set $in (i32.add (local.get $g) (i32.mul (local.get $y) (local.get $wb))))
+      (local.set $t (i32.const 0))
+      (block $ctaps_done (loop $ctaps
+        (br_if $ctaps_done (i32.gt_u (local.get $t) (local.get $n2)))
+        (call $addscaled
+          (i32.add (local.get $tmp) (i32.mul (call $clamp (i32.sub (i32.add (local.get $y) (local.get $t)) (local.get $r)) (local.get $h)) (local.get $wb)))
+          (local.get $in) (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $ctaps)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $cols)))
+    (local.set $y (i32.const 0))
+    (block $rows_done (loop $rows
+      (br_if $rows_done (i32.ge_u (local.get $y) (local.get $h)))
+      (memory.fill (local.get $row) (i32.const 0) (i32.add (local.get $wb) (i32.shl (local.get $n2) (i32.const 2))))
+      (local.set $in (i32.add (local.get $tmp) (i32.mul (local.get $y) (local.get $wb))))
+      (local.set $t (i32.const 0))
+      (block $rtaps_done (loop $rtaps
+        (br_if $rtaps_done (i32.gt_u (local.get $t) (local.get $n2)))
+        (call $addscaled (i32.add (local.get $row) (i32.shl (local.get $t) (i32.const 2)))
+          (local.get $in) (local.get $w) (f32.load (i32.add (local.get $taps) (i32.shl (local.get $t) (i32.const 2)))))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $rtaps)))
+      (local.set $out (i32.add (local.get $dst) (i32.mul (local.get $y) (local.get $wb))))
+      (memory.copy (local.get $out) (i32.add (local.get $row) (i32.shl (local.get $r) (i32.const 2))) (local.get $wb))
+      (local.set $last (i32.sub (i32.add (local.get $out) (local.get $wb)) (i32.const 4)))
+      (local.set $i (i32.const 0))
+      (block $fold_done (loop $fold
+        (br_if $fold_done (i32.ge_u (local.get $i) (local.get $r)))
+        (f32.store (local.get $out) (f32.add (f32.load (local.get $out))
+          (f32.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2))))))
+        (f32.store (local.get $last) (f32.add (f32.load (local.get $last))
+          (f32.load (i32.add (i32.add (local.get $row) (local.get $wb)) (i32.shl (i32.add (local.get $r) (local.get $i)) (i32.const 2))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $fold)))
+      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+      (br $rows)))
+  )
+)

@@ -1,0 +1,195 @@
+//go:build js && wasm
+
+package cpu
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"syscall/js"
+	"unsafe"
+)
+
+// The convolution's matrix product and the loss map's Gaussian blur in
+// WebAssembly SIMD. Go's wasm compiler emits no SIMD, so they run in a
+// small hand-written module, gemm_simd.wat (assembled into gemm_simd.wasm
+// by `make simd-kernel`, which runs wabt's wat2wasm;
+// TestSIMDModuleMatchesSource checks the two agree). The module imports the
+// Go program's own linear memory, so it reads the packed weights and the
+// (padded) input and writes C in place: a call passes addresses, nothing is
+// copied. It needs the Go instance's memory, which the demo's worker
+// publishes as globalThis.wasm (the WebAssembly.instantiate result;
+// site/worker.js); where that is missing or the engine has no SIMD, the
+// pure-Go code runs instead.
+
+//go:embed gemm_simd.wasm
+var simdModule []byte
+
+// simd is the kernel module, loaded on the first convolution.
+var simd struct {
+	once  sync.Once
+	gemm  js.Value // the module's gemm export; undefined when unavailable
+	blur  js.Value // the module's blur export
+	blurT js.Value // the module's blurT export
+	err   error    // why it is unavailable
+	runs  int      // products it has computed (tests check it ran)
+	blurs int      // planes it has blurred
+}
+
+func init() { SetSIMD(true) }
+
+// SIMD loads the WebAssembly SIMD kernel if it has not been tried yet and
+// reports whether convolutions use it; when not, the error says why.
+func SIMD() (bool, error) {
+	simd.once.Do(func() {
+		var exports js.Value
+		if exports, simd.err = loadSIMD(); simd.err == nil {
+			simd.gemm, simd.blur, simd.blurT = exports.Get("gemm"), exports.Get("blur"), exports.Get("blurT")
+		}
+	})
+	return simd.err == nil, simd.err
+}
+
+// SetSIMD turns the SIMD kernel off (false: every convolution runs the
+// pure-Go kernel) or back on; it exists for comparisons and benchmarks.
+func SetSIMD(on bool) {
+	if on {
+		gemmWhole, blurWhole, blurTWhole = gemmSIMD, blurSIMD, blurTSIMD
+	} else {
+		gemmWhole, blurWhole, blurTWhole = nil, nil, nil
+	}
+}
+
+// loadSIMD validates the kernel module (engines without SIMD reject it),
+// finds the Go instance's memory and instantiates the module on it.
+func loadSIMD() (exports js.Value, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a JavaScript exception
+			err = fmt.Errorf("cpu: loading the SIMD kernel: %v", r)
+		}
+	}()
+	wa := js.Global().Get("WebAssembly")
+	if wa.Type() != js.TypeObject {
+		return js.Undefined(), errors.New("cpu: no WebAssembly object")
+	}
+	bytes := js.Global().Get("Uint8Array").New(len(simdModule))
+	js.CopyBytesToJS(bytes, simdModule)
+	if !wa.Call("validate", bytes).Bool() {
+		return js.Undefined(), errors.New("cpu: this engine has no WebAssembly SIMD")
+	}
+	mem, err := goMemory(wa)
+	if err != nil {
+		return js.Undefined(), err
+	}
+	imports := map[string]any{"go": map[string]any{"mem": mem}}
+	inst := wa.Get("Instance").New(wa.Get("Module").New(bytes), imports)
+	return inst.Get("exports"), nil
+}
+
+// goMemory returns this Go program's WebAssembly.Memory, read from
+// globalThis.wasm.instance.exports.mem and checked to be ours: a pattern
+// written at a Go address must read back through it.
+func goMemory(wa js.Value) (js.Value, error) {
+	missing := errors.New("cpu: globalThis.wasm.instance.exports.mem (the Go program's memory) is not set")
+	v := js.Global().Get("wasm")
+	for _, key := range []string{"instance", "exports", "mem"} {
+		if v.Type() != js.TypeObject && v.Type() != js.TypeFunction {
+			return js.Undefined(), missing
+		}
+		v = v.Get(key)
+	}
+	if !v.InstanceOf(wa.Get("Memory")) {
+		return js.Undefined(), missing
+	}
+	marker := make([]byte, 64)
+	for i := range marker {
+		marker[i] = byte(i*37 + 11)
+	}
+	addr := uintptr(unsafe.Pointer(&marker[0]))
+	view := js.Global().Get("Uint8Array").New(v.Get("buffer"), addr, len(marker))
+	got := make([]byte, len(marker))
+	js.CopyBytesToGo(got, view)
+	runtime.KeepAlive(marker)
+	if string(got) != string(marker) {
+		return js.Undefined(), errors.New("cpu: globalThis.wasm.instance.exports.mem is not this program's memory")
+	}
+	return v, nil
+}
+
+// simdBlockBytes bounds one column block of B (K rows × jb columns) that the
+// kernel sweeps with every 4-row panel of A: it stays in L2.
+const simdBlockBytes = 128 << 10
+
+// gemmSIMD is gemmWhole on the SIMD kernel.
+func gemmSIMD(g *gemmJob, c []float32, ldc int) bool {
+	K := len(g.offs)
+	// The kernel's last 4-column tile ends at cols: it needs at least 4.
+	if g.cols < 4 || K == 0 {
+		return false
+	}
+	if ok, _ := SIMD(); !ok {
+		return false
+	}
+	// Bounds the kernel relies on (it sees raw addresses).
+	if len(g.ap) < g.mpad*K || len(g.bias) < g.mpad || g.maxOff+g.cols > len(g.b) ||
+		ldc < g.cols || len(c) < (g.mpad-1)*ldc+g.cols {
+		panic(fmt.Sprintf("cpu: gemmSIMD: buffers too short for %d×%d·%d×%d", g.mpad, K, K, g.cols))
+	}
+	offs := make([]int32, K) // byte offsets in b of the rows of B
+	for k, o := range g.offs {
+		offs[k] = int32(4 * o)
+	}
+	jb := max(8, simdBlockBytes/(4*K)&^7)
+	relu := 0
+	if g.relu {
+		relu = 1
+	}
+	simd.gemm.Invoke(addr(g.ap), addr(g.b), uintptr(unsafe.Pointer(&offs[0])), K, g.mpad, g.cols,
+		addr(c), ldc, addr(g.bias), relu, jb)
+	simd.runs++
+	runtime.KeepAlive(g)
+	runtime.KeepAlive(offs)
+	runtime.KeepAlive(c)
+	return true
+}
+
+// addr is the linear-memory address of s[0].
+func addr(s []float32) uintptr { return uintptr(unsafe.Pointer(&s[0])) }
+
+// blurSIMD is blurWhole on the SIMD kernel.
+func blurSIMD(s *blurScratch, src, dst, taps []float32) bool {
+	return blurCall(false, s, src, dst, taps)
+}
+
+// blurTSIMD is blurTWhole on the SIMD kernel.
+func blurTSIMD(s *blurScratch, g, dst, taps []float32) bool {
+	return blurCall(true, s, g, dst, taps)
+}
+
+// blurCall runs the kernel's blur, or with transpose its blurT, on one of
+// s's planes.
+func blurCall(transpose bool, s *blurScratch, src, dst, taps []float32) bool {
+	h, w, r := s.h, s.w, len(taps)/2
+	if h*w == 0 {
+		return false
+	}
+	if ok, _ := SIMD(); !ok {
+		return false
+	}
+	if len(src) < h*w || len(dst) < h*w || len(s.tmp) < h*w || len(s.row) < w+2*r || len(taps) != 2*r+1 {
+		panic(fmt.Sprintf("cpu: blurCall: buffers too short for a %d×%d plane and %d taps", h, w, len(taps)))
+	}
+	fn := simd.blur
+	if transpose {
+		fn = simd.blurT
+	}
+	fn.Invoke(addr(src), addr(dst), addr(s.tmp), addr(s.row), h, w, addr(taps), r)
+	simd.blurs++
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(src)
+	runtime.KeepAlive(dst)
+	runtime.KeepAlive(taps)
+	return true
+}
