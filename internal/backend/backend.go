@@ -37,6 +37,24 @@ func ShapeOf(dims []int) (Shape, error) {
 	return Shape{}, fmt.Errorf("shape %v: want 1 to 4 dims", dims)
 }
 
+// ChannelWriter is implemented by backends whose convolutions can write
+// their output into a channel range of a larger tensor, so that a
+// concatenation of convolution outputs costs no copy. The graph uses it in
+// inference (batch 1) where the backend has it; Concat stays the portable
+// way.
+type ChannelWriter interface {
+	// Alloc returns a tensor of shape s with unspecified contents, for
+	// Conv2DInto to fill.
+	Alloc(s Shape) Tensor
+	// ChannelView returns channels [c0,c1) of x (N = 1), (1,c1−c0,H,W),
+	// as a tensor sharing x's memory: ops read it, Conv2DInto writes it.
+	// Freeing the view releases the view only; x must outlive it.
+	ChannelView(x Tensor, c0, c1 int) Tensor
+	// Conv2DInto is Conv2D writing its output (N,Cout,H,W) into dst, a
+	// tensor (or view) of that shape.
+	Conv2DInto(dst, x, w, b Tensor, act Activation)
+}
+
 // Tensor is a float32 NCHW tensor living on some backend.
 type Tensor interface {
 	Shape() Shape

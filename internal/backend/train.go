@@ -33,6 +33,11 @@ type Trainer interface {
 	// scale·Σ LossMap(x0, xhat, alpha) (sum over every element of the map);
 	// scale = 1/(N·H·W) gives the gradient of the training loss, the map's mean.
 	LossMapBackward(x0, xhat Tensor, alpha, scale float32) Tensor
+	// LossMapAndBackward returns LossMap(x0, xhat, alpha) (N,1,H,W) and
+	// LossMapBackward(x0, xhat, alpha, scale) (N,3,H,W) at once: a training
+	// step needs both, and the gradient computes the map's MS-SSIM factors
+	// anyway.
+	LossMapAndBackward(x0, xhat Tensor, alpha, scale float32) (lossMap, dxhat Tensor)
 	// AdamW updates param in place from grad with the moment estimates m and
 	// v (same shape, updated in place): decoupled weight decay, then Adam
 	// with bias correction for step t ≥ 1 (PyTorch's torch.optim.AdamW).

@@ -26,7 +26,28 @@ const ncTiles = 10
 // sigmoid as C is written out. Goroutines take chunks of columns of any image
 // as they become free.
 func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
-	xt, wt := host(x), host(w)
+	out := b.alloc(convShape(host(x).S, host(w).S))
+	b.conv2D(out, host(x), host(w), bias, act)
+	return out
+}
+
+// Conv2DInto is Conv2D writing into dst, which has the output's shape (see
+// backend.ChannelWriter).
+func (b *Backend) Conv2DInto(dst, x, w, bias backend.Tensor, act backend.Activation) {
+	out, xt, wt := host(dst), host(x), host(w)
+	if want := convShape(xt.S, wt.S); out.S != want {
+		panic(fmt.Sprintf("cpu: Conv2DInto: destination %v, want %v", out.S, want))
+	}
+	b.conv2D(out, xt, wt, bias, act)
+}
+
+// convShape is the output shape of Conv2D of x by weights w.
+func convShape(xs, ws backend.Shape) backend.Shape {
+	return backend.Shape{N: xs.N, C: ws.N, H: xs.H, W: xs.W}
+}
+
+// conv2D writes Conv2D(x, w, bias, act) into out.
+func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.Activation) {
 	xs, ws := xt.S, wt.S
 	k := ws.H
 	if ws.W != k || k%2 == 0 || ws.C != xs.C {
@@ -43,9 +64,8 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 		copy(bv, bt.Data)
 	}
 	// out is (N,Cout,H,W), every element written below
-	out := b.alloc(backend.Shape{N: xs.N, C: cout, H: h, W: wd})
 	if out.S.Len() == 0 {
-		return out
+		return
 	}
 
 	K := cin * k * k
@@ -62,7 +82,7 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	ap := b.scratch(mpad * K)
 	defer b.release(ap)
 	g := gemmJob{ap: packA(ap, wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
-		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K)}
+		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K), packB: r == 0 && plane%1024 == 0}
 	for ci := 0; ci < cin; ci++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
@@ -110,7 +130,7 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
 	// does the work (conv_whole.go).
 	if b.convWhole(jobs, out.Data, cout, h, wd, wp, act) {
-		return out
+		return
 	}
 
 	// Chunks of at most ncTiles tiles, at least four per goroutine.
@@ -154,7 +174,6 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 	for _, s := range scratch {
 		s.release(b)
 	}
-	return out
 }
 
 // dynamicParallel runs work(i) for every i in [0, n) on at most threads

@@ -15,6 +15,9 @@ import (
 type Tensor struct {
 	S    backend.Shape
 	Data []float32
+	// view marks a ChannelView: Data belongs to another tensor, and Free
+	// does not return it to the pool.
+	view bool
 }
 
 // Shape returns the tensor's NCHW shape.

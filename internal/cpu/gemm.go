@@ -20,7 +20,10 @@ const (
 	mr    = 4   // rows of C (output channels) per micro-tile
 	nr    = 24  // columns of C (pixels) per micro-tile
 	kcMax = 256 // K block: an nr-column window of B over kcMax rows fits in L1
-	mcMax = 128 // M block: mcMax×kcMax floats of packed A stay in L2
+	// kcWide is the K block with the wide kernel: its 2nr-column window
+	// over kcWide rows (24 KiB) fits in L1 with room for A's panel.
+	kcWide = 128
+	mcMax  = 128 // M block: mcMax×kcMax floats of packed A stay in L2
 )
 
 // Micro-kernel flags.
@@ -39,6 +42,13 @@ type microKernel func(kc int, a, b []float32, offs []int, c []float32, ldc int, 
 // kernel is the fastest micro-kernel this machine runs; an init function in a
 // platform file may replace the portable one.
 var kernel microKernel = kernelGo
+
+// wideKernel, when a platform file sets it, computes two adjacent tiles at
+// once: the mr×2nr tile c[i*ldc+j] (j < 2nr) under microKernel's contract
+// with nr replaced by 2nr (offs[k]+2nr ≤ len(b)). It suits wider registers
+// (AVX-512: twelve zmm accumulators of 16 floats) without changing the tile
+// every other kernel and the packing use.
+var wideKernel microKernel
 
 // kernelGo is the portable micro-kernel: plain Go, four rows of nr scalar
 // accumulators.
@@ -105,6 +115,11 @@ type gemmJob struct {
 	bias     []float32 // mpad values added to the rows of C
 	relu     bool      // clamp C at zero (else no activation)
 	tailOffs []int     // k·nr for k < K: the offsets of a gathered tile
+	// packB has the wide kernel read each K block of a tile pair's B rows
+	// from a contiguous copy: for rows a power-of-two plane apart (a 1×1
+	// convolution's input planes), which fall into the same L1 sets and
+	// evict each other while the kernel sweeps the A panels.
+	packB bool
 }
 
 // gemmScratch is one goroutine's scratch for gemmJob.tiles.
@@ -112,13 +127,27 @@ type gemmScratch struct {
 	tail []float32 // K×nr: the last tile's rows of B, gathered
 	edge []float32 // mpad×nr: the last tile of C when it is partial
 	c    []float32 // the block of C a convolution writes out from, if any
+	pack []float32 // kcWide×2nr: a K block of a tile pair's B rows (packB)
 }
+
+// packOffs are the row offsets k·2nr of a packed tile pair.
+var packOffs = func() []int {
+	o := make([]int, kcWide)
+	for k := range o {
+		o[k] = k * 2 * nr
+	}
+	return o
+}()
 
 // newScratch takes from the pool of b the scratch one goroutine needs for g
 // (tiles writes both buffers before reading them); give it back with
 // release.
 func (g *gemmJob) newScratch(b *Backend) *gemmScratch {
-	return &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr)}
+	s := &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr)}
+	if g.packB && wideKernel != nil {
+		s.pack = b.scratch(kcWide * 2 * nr)
+	}
+	return s
 }
 
 // release gives s's buffers back to the pool of b.
@@ -126,6 +155,7 @@ func (s *gemmScratch) release(b *Backend) {
 	b.release(s.tail)
 	b.release(s.edge)
 	b.release(s.c)
+	b.release(s.pack)
 }
 
 // tiles computes columns [t0·nr, min(t1·nr, cols)) of C into c (row stride
@@ -147,8 +177,12 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 	}
 	// A partial last tile of C is computed in s.edge and copied out at the end.
 	partial := t1*nr > g.cols
-	for k0 := 0; k0 < K; k0 += kcMax {
-		kc := min(kcMax, K-k0)
+	kcb := kcMax
+	if wideKernel != nil {
+		kcb = kcWide
+	}
+	for k0 := 0; k0 < K; k0 += kcb {
+		kc := min(kcb, K-k0)
 		flags := 0
 		if k0 > 0 {
 			flags |= accumulate
@@ -159,6 +193,22 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 		for m0 := 0; m0 < g.mpad; m0 += mcMax {
 			m1 := min(g.mpad, m0+mcMax)
 			for t := t0; t < t1; t++ {
+				// Two regular tiles (B in range, C full) go to the wide
+				// kernel together.
+				if wideKernel != nil && t+1 < last && !(partial && t+1 == t1-1) {
+					bt, ot, ct := g.b[t*nr:], g.offs[k0:], c[(t-t0)*nr:]
+					if s.pack != nil {
+						for k, o := range ot[:kc] {
+							copy(s.pack[k*2*nr:(k+1)*2*nr], bt[o:o+2*nr])
+						}
+						bt, ot = s.pack, packOffs
+					}
+					for m := m0; m < m1; m += mr {
+						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldc:], ldc, g.bias[m:], flags)
+					}
+					t++
+					continue
+				}
 				bt, ot := g.b[t*nr:], g.offs[k0:]
 				if t >= last {
 					bt, ot = s.tail, g.tailOffs[k0:]

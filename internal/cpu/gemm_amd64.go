@@ -8,6 +8,9 @@ func init() {
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		kernel = kernelAVX2
 	}
+	if cpu.X86.HasAVX512F {
+		wideKernel = kernelAVX512
+	}
 }
 
 // kernel4x24AVX2 is the micro-kernel in AVX2+FMA assembly (gemm_amd64.s):
@@ -21,4 +24,17 @@ func kernel4x24AVX2(kc int, a, b *float32, offs *int, c *float32, ldc int, bias 
 func kernelAVX2(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
 	_, _, _, _ = a[kc*mr-1], offs[kc-1], c[(mr-1)*ldc+nr-1], bias[mr-1]
 	kernel4x24AVX2(kc, &a[0], &b[0], &offs[0], &c[0], ldc, &bias[0], flags)
+}
+
+// kernel4x48AVX512 is the wide micro-kernel in AVX-512 assembly
+// (gemm_amd64.s): twelve zmm accumulators hold the 4×48 tile.
+//
+//go:noescape
+func kernel4x48AVX512(kc int, a, b *float32, offs *int, c *float32, ldc int, bias *float32, flags int)
+
+// kernelAVX512 is a wide microKernel (mr×2nr) that checks the bounds it can
+// check cheaply and runs kernel4x48AVX512.
+func kernelAVX512(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
+	_, _, _, _ = a[kc*mr-1], offs[kc-1], c[(mr-1)*ldc+2*nr-1], bias[mr-1]
+	kernel4x48AVX512(kc, &a[0], &b[0], &offs[0], &c[0], ldc, &bias[0], flags)
 }

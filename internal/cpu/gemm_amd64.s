@@ -125,3 +125,125 @@ nomax:
 	STOREROW(Y9, Y10, Y11)
 	VZEROUPPER
 	RET
+
+// The AVX-512 wide micro-kernel: a 4×48 tile (two adjacent 4×24 tiles) in
+// twelve zmm accumulators, Z0–Z2 row 0 … Z9–Z11 row 3. WSTEP does one k: B
+// row k is the 48 floats at SI + 4·offs[k], A column k the 4 floats at
+// DI + 16·k; it prefetches the next pair's part of the row (the 192 bytes
+// that follow).
+#define WSTEP(ko, ao) \
+	MOVQ ko(R8), R9; \
+	VMOVUPS (SI)(R9*4), Z12; \
+	VMOVUPS 64(SI)(R9*4), Z13; \
+	VMOVUPS 128(SI)(R9*4), Z14; \
+	PREFETCHT0 192(SI)(R9*4); \
+	PREFETCHT0 256(SI)(R9*4); \
+	PREFETCHT0 320(SI)(R9*4); \
+	VBROADCASTSS ao(DI), Z15; \
+	VBROADCASTSS ao+4(DI), Z16; \
+	VBROADCASTSS ao+8(DI), Z17; \
+	VBROADCASTSS ao+12(DI), Z18; \
+	VFMADD231PS Z12, Z15, Z0; \
+	VFMADD231PS Z13, Z15, Z1; \
+	VFMADD231PS Z14, Z15, Z2; \
+	VFMADD231PS Z12, Z16, Z3; \
+	VFMADD231PS Z13, Z16, Z4; \
+	VFMADD231PS Z14, Z16, Z5; \
+	VFMADD231PS Z12, Z17, Z6; \
+	VFMADD231PS Z13, Z17, Z7; \
+	VFMADD231PS Z14, Z17, Z8; \
+	VFMADD231PS Z12, Z18, Z9; \
+	VFMADD231PS Z13, Z18, Z10; \
+	VFMADD231PS Z14, Z18, Z11
+
+#define WLOADROW(r0, r1, r2) \
+	VMOVUPS (DX), r0; \
+	VMOVUPS 64(DX), r1; \
+	VMOVUPS 128(DX), r2; \
+	ADDQ R10, DX
+
+#define WBIASROW(r0, r1, r2) \
+	VBROADCASTSS (BX), r0; \
+	VMOVAPS r0, r1; \
+	VMOVAPS r0, r2; \
+	ADDQ $4, BX
+
+#define WMAXROW(r0, r1, r2) \
+	VMAXPS Z12, r0, r0; \
+	VMAXPS Z12, r1, r1; \
+	VMAXPS Z12, r2, r2
+
+#define WSTOREROW(r0, r1, r2) \
+	VMOVUPS r0, (DX); \
+	VMOVUPS r1, 64(DX); \
+	VMOVUPS r2, 128(DX); \
+	ADDQ R10, DX
+
+// func kernel4x48AVX512(kc int, a, b *float32, offs *int, c *float32, ldc int, bias *float32, flags int)
+TEXT ·kernel4x48AVX512(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), DI
+	MOVQ b+16(FP), SI
+	MOVQ offs+24(FP), R8
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R10
+	SHLQ $2, R10
+	MOVQ bias+48(FP), BX
+	MOVQ flags+56(FP), AX
+	TESTQ $1, AX
+	JEQ  winitbias
+	WLOADROW(Z0, Z1, Z2)
+	WLOADROW(Z3, Z4, Z5)
+	WLOADROW(Z6, Z7, Z8)
+	WLOADROW(Z9, Z10, Z11)
+	MOVQ c+32(FP), DX
+	JMP  wkloop
+
+winitbias:
+	WBIASROW(Z0, Z1, Z2)
+	WBIASROW(Z3, Z4, Z5)
+	WBIASROW(Z6, Z7, Z8)
+	WBIASROW(Z9, Z10, Z11)
+
+wkloop:
+	CMPQ CX, $4
+	JLT  wtail
+
+wloop4:
+	WSTEP(0, 0)
+	WSTEP(8, 16)
+	WSTEP(16, 32)
+	WSTEP(24, 48)
+	ADDQ $32, R8
+	ADDQ $64, DI
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  wloop4
+
+wtail:
+	TESTQ CX, CX
+	JEQ   wstore
+
+wloop1:
+	WSTEP(0, 0)
+	ADDQ $8, R8
+	ADDQ $16, DI
+	DECQ CX
+	JNE  wloop1
+
+wstore:
+	TESTQ $2, AX
+	JEQ   wnomax
+	VPXORD Z12, Z12, Z12
+	WMAXROW(Z0, Z1, Z2)
+	WMAXROW(Z3, Z4, Z5)
+	WMAXROW(Z6, Z7, Z8)
+	WMAXROW(Z9, Z10, Z11)
+
+wnomax:
+	WSTOREROW(Z0, Z1, Z2)
+	WSTOREROW(Z3, Z4, Z5)
+	WSTOREROW(Z6, Z7, Z8)
+	WSTOREROW(Z9, Z10, Z11)
+	VZEROUPPER
+	RET

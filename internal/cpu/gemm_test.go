@@ -8,12 +8,22 @@ import (
 	"github.com/noise2norm/noise2norm/internal/testutil"
 )
 
-// TestMicroKernels checks the portable micro-kernel and the one this machine
-// selected (assembly on amd64 with AVX2+FMA) against the tile formula in
-// float64, on random kc, scattered B offsets and row strides, with every
-// combination of flags.
+// TestMicroKernels checks the portable micro-kernel, the one this machine
+// selected (assembly on amd64 with AVX2+FMA) and the wide one if any (AVX-512)
+// against the tile formula in float64, on random kc, scattered B offsets and
+// row strides, with every combination of flags.
 func TestMicroKernels(t *testing.T) {
 	kernels := map[string]microKernel{"go": kernelGo, "selected": kernel}
+	testMicroKernels(t, kernels, nr)
+	if wideKernel == nil {
+		t.Log("no wide micro-kernel on this machine")
+		return
+	}
+	testMicroKernels(t, map[string]microKernel{"wide": wideKernel}, 2*nr)
+}
+
+// testMicroKernels checks kernels computing mr×nr tiles.
+func testMicroKernels(t *testing.T, kernels map[string]microKernel, nr int) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for trial := 0; trial < 40; trial++ {
 		kc := 1 + rng.IntN(300)
@@ -55,6 +65,14 @@ func TestMicroKernels(t *testing.T) {
 // BenchmarkMicroKernel times the selected micro-kernel on L1-resident
 // operands (kc = 256, contiguous B rows): the ceiling for the convolution.
 func BenchmarkMicroKernel(b *testing.B) {
+	b.Run("selected", func(b *testing.B) { benchMicroKernel(b, kernel, nr) })
+	if wideKernel != nil {
+		b.Run("wide", func(b *testing.B) { benchMicroKernel(b, wideKernel, 2*nr) })
+	}
+}
+
+// benchMicroKernel times kern, which computes mr×nr tiles.
+func benchMicroKernel(b *testing.B, kern microKernel, nr int) {
 	const kc = 256
 	a := testutil.Random(1, kc*mr, -1, 1)
 	bm := testutil.Random(2, kc*nr, -1, 1)
@@ -65,7 +83,7 @@ func BenchmarkMicroKernel(b *testing.B) {
 	c := make([]float32, mr*nr)
 	bias := make([]float32, mr)
 	for b.Loop() {
-		kernel(kc, a, bm, offs, c, nr, bias, 0)
+		kern(kc, a, bm, offs, c, nr, bias, 0)
 	}
-	b.ReportMetric(2*mr*nr*kc*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(float64(2*mr*nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

@@ -26,17 +26,44 @@ import (
 // transpose scatter onto clamped positions), then through b², ab; the L1
 // term adds −(1−α)·scale/3·sign(a−b)·G_8ᵀ∗1. Finally ∂/∂xhat = ½·∂/∂b.
 func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32) backend.Tensor {
+	_, dxhat := b.lossMapGrad("LossMapBackward", x0, xhat, alpha, scale, false)
+	return dxhat
+}
+
+// LossMapAndBackward returns LossMap(x0, xhat, alpha) (N,1,H,W) and
+// LossMapBackward(x0, xhat, alpha, scale) (N,3,H,W) of x0 and xhat
+// (N,3,H,W) in one pass: the map's MS-SSIM factors are the ones the
+// gradient computes anyway, so only the L1 term's blur is added (per
+// channel plane: G_8∗mean_c|a−b| = mean_c G_8∗|a−b|).
+func (b *Backend) LossMapAndBackward(x0, xhat backend.Tensor, alpha, scale float32) (lossMap, dxhat backend.Tensor) {
+	return b.lossMapGrad("LossMapAndBackward", x0, xhat, alpha, scale, true)
+}
+
+// lossMapGrad computes the loss map's gradient and, if withMap, the map
+// (else lossMap is nil); op names the caller in panics.
+func (b *Backend) lossMapGrad(op string, x0, xhat backend.Tensor, alpha, scale float32, withMap bool) (lossMap, dxhat backend.Tensor) {
 	xa, xb := host(x0), host(xhat)
 	s := xa.S
-	mustSameShape("LossMapBackward", s, xb.S)
+	mustSameShape(op, s, xb.S)
 	if s.C != 3 {
-		panic(fmt.Sprintf("cpu: LossMapBackward of %v: want 3 channels", s))
+		panic(fmt.Sprintf("cpu: %s of %v: want 3 channels", op, s))
 	}
-	// dxhat is (N,3,H,W), every element written by grad
-	dxhat := b.alloc(s)
+	// dx is (N,3,H,W), every element written by grad
+	dx := b.alloc(s)
+	// ms and l1 are (N,3,H,W), each plane's MS-SSIM and G_8∗|a−b|, written
+	// by grad when the map is wanted
+	var ms, l1 []float32
+	var out *Tensor
+	if withMap {
+		ms, l1 = b.scratch(s.Len()), b.scratch(s.Len())
+		defer b.release(ms)
+		defer b.release(l1)
+		out = b.alloc(backend.Shape{N: s.N, C: 1, H: s.H, W: s.W}) // every element written below
+		lossMap = out
+	}
 	plane := s.H * s.W
 	if plane == 0 {
-		return dxhat
+		return lossMap, dx
 	}
 	sigmas := backend.MSSSIMSigmas
 	taps := make([][]float32, len(sigmas))
@@ -69,13 +96,32 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 		mu.Unlock()
 		return func(nc int) {
 			off := nc * plane
-			p.grad(xa.Data[off:off+plane], xb.Data[off:off+plane], dxhat.Data[off:off+plane], taps, u, l1w)
+			var msp, l1p []float32
+			if withMap {
+				msp, l1p = ms[off:off+plane], l1[off:off+plane]
+			}
+			p.grad(xa.Data[off:off+plane], xb.Data[off:off+plane], dx.Data[off:off+plane], taps, u, l1w, msp, l1p)
 		}
 	})
 	for _, buf := range bufs {
 		b.release(buf)
 	}
-	return dxhat
+	if withMap {
+		// the map is α·(1 − mean_c ms) + (1−α)·mean_c l1, as in LossMap
+		parallel(b.Threads, s.N*plane, func(lo, hi int) {
+			for q := lo; q < hi; q++ {
+				nn, p := q/plane, q%plane
+				var m, d float32
+				for c := 0; c < s.C; c++ {
+					i := (nn*s.C+c)*plane + p
+					m += ms[i]
+					d += l1[i]
+				}
+				out.Data[q] = alpha*(1-m/float32(s.C)) + (1-alpha)*(d/float32(s.C))
+			}
+		})
+	}
+	return lossMap, dx
 }
 
 // ssimPlane is the scratch of one channel plane's loss-map gradient.
@@ -114,8 +160,10 @@ func (b *Backend) newSSIMPlane(h, w, scales int) (*ssimPlane, []float32) {
 }
 
 // grad writes to dst the loss-map gradient with respect to xhat of one
-// channel plane (x0p, xhatp): see LossMapBackward.
-func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32, l1w []float32) {
+// channel plane (x0p, xhatp): see LossMapBackward. If ms and l1 are not nil
+// it also writes the plane's MS-SSIM l·Π_j cs_j to ms and G_8∗|a−b| (the
+// last σ's blur) to l1.
+func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32, l1w, ms, l1 []float32) {
 	const c1, c2 = float32(backend.SSIMC1), float32(backend.SSIMC2)
 	for i := range p.a {
 		av, bv := (x0p[i]+1)/2, (xhatp[i]+1)/2
@@ -135,6 +183,20 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 			cab := p.eab[i] - ma[i]*mb[i]
 			den[i] = va + vb + c2
 			cs[i] = (2*cab + c2) / den[i]
+		}
+	}
+	if ms != nil {
+		for i := range p.aa { // a² is read no more: |a−b| takes its place
+			p.aa[i] = abs32(p.a[i] - p.b[i])
+		}
+		p.blur.blur(p.aa, l1, taps[last])
+		ml, mb := p.ma[last], p.mb[last]
+		for i := range ms {
+			v := float32(1)
+			for _, c := range p.cs {
+				v *= c[i]
+			}
+			ms[i] = v * (2*ml[i]*mb[i] + c1) / (ml[i]*ml[i] + mb[i]*mb[i] + c1)
 		}
 	}
 	clear(p.gb)

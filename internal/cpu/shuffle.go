@@ -32,12 +32,17 @@ func shuffle(threads int, big, small *Tensor, toBig bool) {
 			sp := small.Data[nc*ss.H*ss.W:]
 			bp := big.Data[(n*bs.C+bc)*bs.H*bs.W:]
 			for y := 0; y < ss.H; y++ {
-				for x := 0; x < ss.W; x++ {
-					bi := (2*y+dy)*bs.W + 2*x + dx
-					if toBig {
-						bp[bi] = sp[y*ss.W+x]
-					} else {
-						sp[y*ss.W+x] = bp[bi]
+				// row y of the small plane is every other value of row
+				// 2y+dy of the big one, from dx
+				srow := sp[y*ss.W : (y+1)*ss.W]
+				brow := bp[(2*y+dy)*bs.W+dx : (2*y+dy+1)*bs.W]
+				if toBig {
+					for x, v := range srow {
+						brow[2*x] = v
+					}
+				} else {
+					for x := range srow {
+						srow[x] = brow[2*x]
 					}
 				}
 			}

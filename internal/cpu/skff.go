@@ -7,6 +7,9 @@ import (
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
+// skffRun is the length of the runs SKFFFuse sums over the maps.
+const skffRun = 2048
+
 // SKFFFuse: os[i] (N,C,H,W), logits[i] (N,C,1,1) → (N,C,H,W),
 // out = Σ_i softmax_i(logits)[n,c] · os[i] (softmax over i per channel).
 func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
@@ -18,18 +21,29 @@ func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
 		mustSameShape("SKFFFuse", os[i].Shape(), s)
 		mustSameShape("SKFFFuse", logits[i].Shape(), backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	}
-	// out is (N,C,H,W), accumulated into
-	out := b.zeros(s)
+	// out is (N,C,H,W), every element written by the first map's term
+	out := b.alloc(s)
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		wts := make([]float32, len(os))
 		for nc := lo; nc < hi; nc++ {
 			softmaxAt(logits, nc, wts)
-			dst := out.Data[nc*plane : (nc+1)*plane]
-			for i, o := range os {
-				src := host(o).Data[nc*plane:]
-				for p := range dst {
-					dst[p] += wts[i] * src[p]
+			// in runs of skffRun values, so that the run of out being
+			// summed into stays in L1
+			for p0 := nc * plane; p0 < (nc+1)*plane; p0 += skffRun {
+				p1 := min(p0+skffRun, (nc+1)*plane)
+				dst := out.Data[p0:p1]
+				src := host(os[0]).Data[p0:p1]
+				for p, v := range src {
+					dst[p] = wts[0] * v
+				}
+				for i, o := range os[1:] {
+					w := wts[i+1]
+					src := host(o).Data[p0:p1]
+					src = src[:len(dst)]
+					for p, v := range src {
+						dst[p] += w * v
+					}
 				}
 			}
 		}

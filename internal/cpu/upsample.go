@@ -25,17 +25,32 @@ func (b *Backend) UpsampleBilinear(x backend.Tensor, f int) backend.Tensor {
 	s := in.S
 	os := backend.UpsampleShape(s, f)
 	out := b.alloc(os)
+	// The column taps are the same for every row; each input row is
+	// interpolated along x once (into rows, H×fW) and each output row
+	// blends two of those, in the order of the formula
+	// (1−ly)·((1−lx)·a + lx·b) + ly·((1−lx)·c + lx·d).
+	x0s, x1s, lxs := make([]int, os.W), make([]int, os.W), make([]float32, os.W)
+	for ox := range x0s {
+		x0s[ox], x1s[ox], lxs[ox] = BilinearTap(ox, f, s.W)
+	}
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		rows := b.scratch(s.H * os.W)
+		defer b.release(rows)
 		for nc := lo; nc < hi; nc++ {
-			src := in.Data[nc*s.H*s.W:]
-			dst := out.Data[nc*os.H*os.W:]
+			src := in.Data[nc*s.H*s.W : (nc+1)*s.H*s.W]
+			dst := out.Data[nc*os.H*os.W : (nc+1)*os.H*os.W]
+			for y := 0; y < s.H; y++ {
+				sr, hr := src[y*s.W:(y+1)*s.W], rows[y*os.W:(y+1)*os.W]
+				for ox, lx := range lxs {
+					hr[ox] = (1-lx)*sr[x0s[ox]] + lx*sr[x1s[ox]]
+				}
+			}
 			for oy := 0; oy < os.H; oy++ {
 				y0, y1, ly := BilinearTap(oy, f, s.H)
-				for ox := 0; ox < os.W; ox++ {
-					x0, x1, lx := BilinearTap(ox, f, s.W)
-					top := (1-lx)*src[y0*s.W+x0] + lx*src[y0*s.W+x1]
-					bot := (1-lx)*src[y1*s.W+x0] + lx*src[y1*s.W+x1]
-					dst[oy*os.W+ox] = (1-ly)*top + ly*bot
+				top, bot := rows[y0*os.W:(y0+1)*os.W], rows[y1*os.W:(y1+1)*os.W]
+				d := dst[oy*os.W : (oy+1)*os.W]
+				for ox := range d {
+					d[ox] = (1-ly)*top[ox] + ly*bot[ox]
 				}
 			}
 		}

@@ -62,8 +62,19 @@ func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor
 		lossmapVKernel.run(b, b.grid1D(n/s.H*((s.H+7)/8)), v, moments, b.tapBuf, acc)
 	}
 	b.Free(moments)
+	out := b.lossMapOut(at, bt, acc, alpha)
+	b.Free(acc)
+	return out
+}
 
-	t8 := taps[last]
+// lossMapOut returns the loss map (N,1,H,W) from a and b (N,3,H,W) and
+// acc, each channel's MS-SSIM product (N,3,H,W): the L1 term's blur
+// (lossmap_l1h, lossmap_out) and the combination.
+func (b *Backend) lossMapOut(at, bt, acc *Tensor, alpha float32) backend.Tensor {
+	s := at.s
+	h, w := uint32(s.H), uint32(s.W)
+	taps := b.gaussTaps()
+	t8 := taps[len(taps)-1]
 	ps := backend.Shape{N: s.N, C: 1, H: s.H, W: s.W}
 	np := ps.Len()
 	d := b.newTensor(ps)
@@ -72,7 +83,6 @@ func (b *Backend) LossMap(x0, xhat backend.Tensor, alpha float32) backend.Tensor
 	out := b.newTensor(ps)
 	p := lossmapOutParams{N: blur8.N, H: h, W: w, R: blur8.R, TapOff: blur8.TapOff, Alpha: alpha}
 	lossmapOutKernel.run(b, b.grid1D(np/s.H*((s.H+7)/8)), p, acc, d, b.tapBuf, out)
-	b.Free(acc)
 	b.Free(d)
 	return out
 }

@@ -25,11 +25,28 @@ import (
 // transposed blur computes a run of 8 outputs per invocation along its
 // direction (as LossMap's do); lossmap_grad_v one per pixel.
 func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32) backend.Tensor {
+	_, dx := b.lossMapGrad("LossMapBackward", x0, xhat, alpha, scale, false)
+	return dx
+}
+
+// LossMapAndBackward returns LossMap(x0, xhat, alpha) (N,1,H,W) and
+// LossMapBackward(x0, xhat, alpha, scale) (N,3,H,W) of x0 and xhat
+// (N,3,H,W). The map's MS-SSIM factors are the ones the gradient's first
+// sweep stores: lossmap_prod multiplies them per channel (in lossmap_v's
+// order), and LossMap's lossmap_l1h and lossmap_out add the L1 term, 3
+// dispatches instead of LossMap's 2·len(σ)+2.
+func (b *Backend) LossMapAndBackward(x0, xhat backend.Tensor, alpha, scale float32) (lossMap, dxhat backend.Tensor) {
+	return b.lossMapGrad("LossMapAndBackward", x0, xhat, alpha, scale, true)
+}
+
+// lossMapGrad computes the loss map's gradient and, if withMap, the map
+// (else lossMap is nil); op names the caller in panics.
+func (b *Backend) lossMapGrad(op string, x0, xhat backend.Tensor, alpha, scale float32, withMap bool) (lossMap, dxhat backend.Tensor) {
 	at, bt := tensorOf(x0), tensorOf(xhat)
 	s := at.s
-	mustSameShape("LossMapBackward", s, bt.s)
+	mustSameShape(op, s, bt.s)
 	if s.C != 3 {
-		panic(fmt.Sprintf("gpu: LossMapBackward of %v: want 3 channels", s))
+		panic(fmt.Sprintf("gpu: %s of %v: want 3 channels", op, s))
 	}
 	taps := b.gaussTaps()
 	h, w := uint32(s.H), uint32(s.W)
@@ -53,6 +70,13 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 		lossmapCSKernel.run(b, vgrid, p, moments, b.tapBuf, cs, mv[j])
 	}
 	b.Free(moments)
+	if withMap {
+		// acc is (P,H,W), every channel's MS-SSIM product
+		acc := b.newTensor(s)
+		lossmapProdKernel.run(b, grid, lossmapProdParams{N: uint32(n), Scales: uint32(scales)}, cs, acc)
+		lossMap = b.lossMapOut(at, bt, acc, alpha)
+		b.Free(acc)
+	}
 
 	// gf and gt are (3,P,H,W)
 	fs := backend.Shape{N: 3 * s.N, C: 3, H: s.H, W: s.W}
@@ -76,7 +100,7 @@ func (b *Backend) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	b.Free(cols)
 	b.Free(gf)
 	b.Free(gt)
-	return dx
+	return lossMap, dx
 }
 
 // colSums returns, for each position q of a line of n values, the sum of
@@ -101,6 +125,7 @@ func colSums(g []float32, n int) []float32 {
 // Params of the loss map's backward kernels, as in their shaders.
 type (
 	lossmapCSParams    struct{ N, H, W, R, TapOff, J, Lum, Scales uint32 }
+	lossmapProdParams  struct{ N, Scales uint32 }
 	lossmapVTParams    struct{ N, H, W, R, TapOff, CumOff uint32 }
 	lossmapGradVParams struct {
 		N, J, Lum, Scales uint32
@@ -114,6 +139,7 @@ type (
 
 var (
 	lossmapCSKernel    = defineKernel[lossmapCSParams]("lossmap_cs", Read, Read, ReadWrite, ReadWrite)
+	lossmapProdKernel  = defineKernel[lossmapProdParams]("lossmap_prod", Read, ReadWrite)
 	lossmapGradVKernel = defineKernel[lossmapGradVParams]("lossmap_grad_v", Read, Read, ReadWrite)
 	lossmapVTKernel    = defineKernel[lossmapVTParams]("lossmap_vt", Read, Read, ReadWrite)
 	lossmapHTKernel    = defineKernel[lossmapHTParams]("lossmap_ht", Read, Read, Read, Read, Read, ReadWrite)

@@ -180,6 +180,13 @@ func (c *checked) LossMapBackward(x0, xhat backend.Tensor, alpha, scale float32)
 	return c.made(c.be.LossMapBackward(x0, xhat, alpha, scale))
 }
 
+func (c *checked) LossMapAndBackward(x0, xhat backend.Tensor, alpha, scale float32) (lossMap, dxhat backend.Tensor) {
+	c.use("LossMapAndBackward", x0, xhat)
+	lossMap, dxhat = c.be.LossMapAndBackward(x0, xhat, alpha, scale)
+	c.made(lossMap, dxhat)
+	return lossMap, dxhat
+}
+
 func (c *checked) AdamW(param, grad, m, v backend.Tensor, h backend.AdamWParams) {
 	c.use("AdamW", param, grad, m, v)
 	c.be.AdamW(param, grad, m, v, h)

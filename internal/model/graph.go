@@ -43,11 +43,14 @@ func (tp *Tape) Free() {
 }
 
 // graph runs the network's modules on be with parameters p, keeping
-// activations on tp when it is not nil.
+// activations on tp when it is not nil. cw, when not nil, is be as a
+// backend.ChannelWriter: then convolutions whose outputs are concatenated
+// write them straight into the concatenation (inference at batch 1 only).
 type graph struct {
 	be backend.Backend
 	p  Params
 	tp *Tape
+	cw backend.ChannelWriter
 }
 
 // out registers t, a new activation: kept on the tape when training.
@@ -83,6 +86,18 @@ func (g *graph) conv(name string, x backend.Tensor, act backend.Activation) (bac
 	return y, ConvCache{Name: name, X: x, Y: y, Act: act}
 }
 
+// convInto applies the convolution name with act to x (not consumed),
+// writing its output into channels [c0, c0+Cout) of dst (with g.cw only).
+func (g *graph) convInto(name string, x backend.Tensor, act backend.Activation, dst backend.Tensor, c0 int) {
+	w, ok := g.p[name+".weight"]
+	if !ok {
+		panic("model: no parameter " + name + ".weight")
+	}
+	view := g.cw.ChannelView(dst, c0, c0+w.Shape().N)
+	g.cw.Conv2DInto(view, x, w, g.p[name+".bias"], act)
+	g.be.Free(view)
+}
+
 // BlockCache is what BlockBackward needs of one Block.
 type BlockCache struct{ Conv1, Conv2 ConvCache }
 
@@ -93,6 +108,17 @@ func (g *graph) block(name string, x backend.Tensor) (backend.Tensor, BlockCache
 	out, c2 := g.conv(name+".conv2", h, backend.ReLU)
 	g.done(h)
 	return out, BlockCache{c1, c2}
+}
+
+// blockInto is block writing its output into channels [c0, c0+C) of dst
+// (with g.cw only) and returning that channel view (the caller frees it).
+func (g *graph) blockInto(name string, x backend.Tensor, dst backend.Tensor, c0 int) backend.Tensor {
+	h, _ := g.conv(name+".conv1", x, backend.ReLU)
+	g.done(x)
+	c := h.Shape().C
+	g.convInto(name+".conv2", h, backend.ReLU, dst, c0)
+	g.done(h)
+	return g.cw.ChannelView(dst, c0, c0+c)
 }
 
 // RAMCache is what RAMBackward needs of one RAM: the convolutions'
@@ -185,6 +211,9 @@ func (m *Model) graph(x backend.Tensor, tp *Tape) (backend.Tensor, *netCache) {
 		panic(fmt.Sprintf("model: input %v, want (N,3,%d,%d)", s, c.Size, c.Size))
 	}
 	g := &graph{be: be, p: m.params, tp: tp}
+	if cw, ok := be.(backend.ChannelWriter); ok && tp == nil && s.N == 1 {
+		g.cw = cw
+	}
 	n := c.Depth
 	nc := &netCache{
 		stem: make([]ConvCache, n), down: make([]ConvCache, n), up: make([]ConvCache, n), side: make([]ConvCache, n),
@@ -196,31 +225,62 @@ func (m *Model) graph(x backend.Tensor, tp *Tape) (backend.Tensor, *netCache) {
 		xs = append(xs, g.out(be.AvgPool2(xs[i-1]))) // (N,3,S/2^i,S/2^i)
 	}
 	E := make([]backend.Tensor, n)
+	// With g.cw, E_i (i < n−1) is written into the second half of the
+	// decoder's concatenation dcat[i] (N,2C_i,·,·), allocated here, and
+	// E[i] is a view of it; the decoder writes up_i into the first half.
+	dcat := make([]backend.Tensor, n)
+	eblock := func(i int, r backend.Tensor) {
+		name := fmt.Sprintf("eblock.%d", i)
+		if g.cw == nil || i == n-1 {
+			E[i], nc.eblock[i] = g.block(name, r)
+			return
+		}
+		ci, side := c.Channels(i), c.Size>>i
+		dcat[i] = g.cw.Alloc(backend.Shape{N: s.N, C: 2 * ci, H: side, W: side})
+		E[i] = g.blockInto(name, r, dcat[i], ci)
+	}
 	stem0, sc := g.conv("stem.0", x, backend.Linear)
 	nc.stem[0] = sc
-	E[0], nc.eblock[0] = g.block("eblock.0", stem0)
+	eblock(0, stem0)
 	for i := 1; i < n; i++ {
-		var down, stem, r backend.Tensor
-		pu := g.out(be.PixelUnshuffle(E[i-1]))                                   // (N,4C_{i−1},·,·)
-		down, nc.down[i] = g.conv(fmt.Sprintf("down.%d", i), pu, backend.Linear) // (N,C_i,·,·)
-		g.done(pu)
-		stem, nc.stem[i] = g.conv(fmt.Sprintf("stem.%d", i), xs[i], backend.Linear) // (N,wf,·,·)
-		g.done(xs[i])
-		cat := g.out(be.Concat(down, stem)) // (N,C_i+wf,·,·)
-		g.done(down, stem)
+		var r backend.Tensor
+		pu := g.out(be.PixelUnshuffle(E[i-1])) // (N,4C_{i−1},·,·)
+		var cat backend.Tensor                 // (N,C_i+wf,·,·)
+		if g.cw != nil {
+			side := c.Size >> i
+			cat = g.cw.Alloc(backend.Shape{N: s.N, C: c.Channels(i) + c.WF, H: side, W: side})
+			g.convInto(fmt.Sprintf("down.%d", i), pu, backend.Linear, cat, 0)
+			g.convInto(fmt.Sprintf("stem.%d", i), xs[i], backend.Linear, cat, c.Channels(i))
+			g.done(pu, xs[i])
+		} else {
+			var down, stem backend.Tensor
+			down, nc.down[i] = g.conv(fmt.Sprintf("down.%d", i), pu, backend.Linear) // (N,C_i,·,·)
+			g.done(pu)
+			stem, nc.stem[i] = g.conv(fmt.Sprintf("stem.%d", i), xs[i], backend.Linear) // (N,wf,·,·)
+			g.done(xs[i])
+			cat = g.out(be.Concat(down, stem))
+			g.done(down, stem)
+		}
 		r, nc.eram[i] = g.ram(fmt.Sprintf("eram.%d", i), cat, c.Attention)
-		E[i], nc.eblock[i] = g.block(fmt.Sprintf("eblock.%d", i), r)
+		eblock(i, r)
 	}
 	// Decoder D_i; E_i is released once D_i's concat has read it.
 	D := make([]backend.Tensor, n)
 	D[n-1] = E[n-1]
 	for i := n - 2; i >= 0; i-- {
-		var up, r backend.Tensor
-		ps := g.out(be.PixelShuffle(D[i+1]))                               // (N,C_{i+1}/4,·,·)
-		up, nc.up[i] = g.conv(fmt.Sprintf("up.%d", i), ps, backend.Linear) // (N,C_i,·,·)
-		g.done(ps)
-		cat := g.out(be.Concat(up, E[i])) // (N,2C_i,·,·)
-		g.done(up, E[i])
+		var r, cat backend.Tensor            // cat (N,2C_i,·,·)
+		ps := g.out(be.PixelShuffle(D[i+1])) // (N,C_{i+1}/4,·,·)
+		if g.cw != nil {
+			cat = dcat[i]
+			g.convInto(fmt.Sprintf("up.%d", i), ps, backend.Linear, cat, 0)
+			g.done(ps, E[i])
+		} else {
+			var up backend.Tensor
+			up, nc.up[i] = g.conv(fmt.Sprintf("up.%d", i), ps, backend.Linear) // (N,C_i,·,·)
+			g.done(ps)
+			cat = g.out(be.Concat(up, E[i]))
+			g.done(up, E[i])
+		}
 		r, nc.dram[i] = g.ram(fmt.Sprintf("dram.%d", i), cat, c.Attention)
 		D[i], nc.dblock[i] = g.block(fmt.Sprintf("dblock.%d", i), r)
 	}

@@ -171,10 +171,12 @@ func (m *Model) LossAndGrads(x0 backend.Tensor, lambda float32, seed uint32) (fl
 		tp.keep(x)
 	}
 	xhat, nc := m.graph(x, tp)
-	perImage := m.imageLosses(x0, xhat)
-	defer be.Free(perImage)
 	s := xhat.Shape()
-	dxhat := be.LossMapBackward(x0, xhat, m.Cfg.Alpha, 1/float32(s.N*s.H*s.W)) // (N,3,S,S)
+	// one pass for the map (N,1,S,S) and its gradient (N,3,S,S)
+	amap, dxhat := be.LossMapAndBackward(x0, xhat, m.Cfg.Alpha, 1/float32(s.N*s.H*s.W))
+	perImage := be.GlobalAvgPool(amap) // (N,1,1,1)
+	be.Free(amap)
+	defer be.Free(perImage)
 	grads := m.backward(be, nc, dxhat)
 	loss, err := m.meanLoss(perImage)
 	if err != nil {

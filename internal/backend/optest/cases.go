@@ -189,6 +189,17 @@ func lossGrad(name string, s backend.Shape, alpha, scale float32, prep func(in [
 		}}
 }
 
+// lossBoth is LossMapAndBackward on x0, xhat (N,3,H,W): outputs the map
+// (Loss tolerance) and the gradient (LossGrad tolerance).
+func lossBoth(name string, s backend.Shape, alpha, scale float32, prep func(in [][]float32), bench []backend.Shape) Case {
+	return Case{Op: "LossMapAndBackward", Backward: true, Name: "lossmap_and_backward/" + name, In: []Input{{s, -1, 1}, {s, -1, 1}}, Prep: prep,
+		Tol: LossGrad, OutTol: []Tolerance{Loss, LossGrad}, Bench: bench,
+		Run: func(b backend.Trainer, t []backend.Tensor) []backend.Tensor {
+			m, g := b.LossMapAndBackward(t[0], t[1], alpha, scale)
+			return []backend.Tensor{m, g}
+		}}
+}
+
 // adamw is one AdamW step: inputs param, grad, m, v (v ≥ 0); outputs the
 // updated param, m and v.
 func adamw(s backend.Shape, h backend.AdamWParams) Case {
@@ -307,6 +318,10 @@ var Cases = []Case{
 	lossGrad("near", Sh(2, 3, 21, 27), 0.84, 1, NearCopy, nil),
 	lossGrad("smooth", Sh(1, 3, 53, 36), 0.5, 1.0/(53*36), func(in [][]float32) { Smooth(in); NearCopy(in) }, nil),
 	lossGrad("tiny", Sh(1, 3, 5, 4), 0.84, 1, nil, nil),
+	lossBoth("unrelated", Sh(2, 3, 21, 27), 0.84, 1.0/(2*21*27), nil, []backend.Shape{image, image}),
+	lossBoth("near", Sh(2, 3, 21, 27), RefAlpha, 1, NearCopy, nil),
+	lossBoth("smooth", Sh(1, 3, 53, 36), 0.5, 1.0/(53*36), func(in [][]float32) { Smooth(in); NearCopy(in) }, nil),
+	lossBoth("tiny", Sh(1, 3, 5, 4), 0.84, 1, nil, nil),
 
 	adamw(Sh(2, 5, 7, 9), backend.AdamWParams{LR: 1e-3, Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Step: 1}),
 	adamw(Sh(1, 3, 1, 37), backend.AdamWParams{LR: 1e-4, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, WeightDecay: 0.01, Step: 7}),

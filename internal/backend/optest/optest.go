@@ -50,6 +50,9 @@ type Case struct {
 	// updates in place).
 	Run func(b backend.Trainer, in []backend.Tensor) []backend.Tensor
 	Tol Tolerance
+	// OutTol, if set, is the tolerance of each output in Run's order (for
+	// an op whose outputs are of different kinds); Tol applies otherwise.
+	OutTol []Tolerance
 	// Backward marks an op of backend.Trainer (a gradient or AdamW).
 	Backward bool
 	// Ref, if set, is the case's PyTorch reference; Run applies to its
@@ -160,7 +163,11 @@ func (c Case) CompareOutputs(got, want []Output) (problems []string, diffs []Dif
 			problems = append(problems, fmt.Sprintf("%s: shape %v, want %v", what, got[k].Shape, want[k].Shape))
 			continue
 		}
-		d := Compare(got[k].Values, want[k].Values, c.Tol)
+		tol := c.Tol
+		if k < len(c.OutTol) {
+			tol = c.OutTol[k]
+		}
+		d := Compare(got[k].Values, want[k].Values, tol)
 		diffs = append(diffs, d)
 		if !d.OK() {
 			problems = append(problems, d.Error(what))

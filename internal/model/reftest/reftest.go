@@ -50,6 +50,11 @@ func Network(t *testing.T, be backend.Backend, name string) {
 		}
 	}
 	compare(t, be, io, "xhat", xhat)
+	// Forward runs the graph without a tape (at batch 1 on the CPU, with
+	// convolutions writing into their concatenations): the same x̂.
+	xf := m.Forward(x)
+	defer be.Free(xf)
+	compare(t, be, io, "xhat", xf)
 	amap := be.LossMap(x0, xhat, m.Cfg.Alpha)
 	defer be.Free(amap)
 	compare(t, be, io, "map", amap)
