@@ -132,10 +132,6 @@ func tensorOf(t backend.Tensor) *Tensor {
 	return g
 }
 
-// CreatedBytes is the bytes of tensor buffers the backend has created: the
-// high-water mark of its pool, which never shrinks.
-func (b *Backend) CreatedBytes() uint64 { return b.created }
-
 // newTensor returns an uninitialised tensor of shape s from the pool.
 func (b *Backend) newTensor(s backend.Shape) *Tensor {
 	if s.Len() <= 0 {

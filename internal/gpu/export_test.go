@@ -37,3 +37,7 @@ func KernelParams() map[string]reflect.Type {
 func (b *Backend) CompileKernel(name string) {
 	b.kernel(name, kernels[name].access...)
 }
+
+// CreatedBytes is the bytes of tensor buffers the backend has created: the
+// high-water mark of its pool, which never shrinks.
+func (b *Backend) CreatedBytes() uint64 { return b.created }

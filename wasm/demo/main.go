@@ -13,9 +13,19 @@
 // the raw score and map equal detect's (to float32 rounding across
 // backends).
 //
+// It also trains (protocol version 3, train.go): a train request's normal
+// images are decoded as detect decodes them and trained on with
+// internal/train's Session, the code cmd/train runs, for a preset of
+// train.Presets, in a goroutine of its own that yields to the event loop
+// after every step, so that train-stop and detect requests are answered
+// meanwhile; the result is calibrated on held-out images, detects at once,
+// and exports as one safetensors file (weights, calibration, checkpoint)
+// that cmd/detect, cmd/eval and cmd/train -resume-from read.
+//
 // Waiting on the GPU blocks on JavaScript promises, which must never happen
 // inside a js.Func callback: n2nHandle only queues the request, and one
-// goroutine handles the queue in order.
+// goroutine handles the queue in order. Whatever runs ops on a backend (a
+// request, or one training step) holds worker.compute.
 package main
 
 import (

@@ -205,9 +205,9 @@ type estimateRequest struct {
 // estimateReply answers estimateRequest: {v, type: "estimate", id, preset,
 // backend: backendInfo, secondsPerStep, imagesPerSecond, memoryBytes, batch,
 // defaultSteps, config: {size, wf, depth, lambda, alpha}}. memoryBytes is
-// the measured peak of the backend's tensor memory during the step, beyond
-// what it held before (the CPU backend's pool high-water mark; on WebGPU the
-// buffers the pool created).
+// the measured high-water mark of the backend's live tensor bytes during
+// the steps, beyond what it held before (parameters, AdamW moments,
+// activations and gradients).
 type estimateReply struct {
 	ID              int
 	Preset          string

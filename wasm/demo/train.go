@@ -107,14 +107,13 @@ func (w *worker) estimate(r estimateRequest) {
 	}.js(), nil)
 }
 
-// memMark is a backend's memory count at one moment.
+// memMark is a backend's live tensor bytes at one moment.
 type memMark struct {
-	be      backend.Backend
-	live    int64  // CPU: the bytes live then (the high-water mark restarted there)
-	created uint64 // WebGPU: the bytes of buffers created until then
+	be   backend.Backend
+	live int64
 }
 
-// memoryMark records be's memory now and, on the CPU, restarts its
+// memoryMark records be's live tensor bytes now and restarts its
 // high-water mark.
 func memoryMark(be backend.Backend) memMark {
 	m := memMark{be: be}
@@ -123,21 +122,21 @@ func memoryMark(be backend.Backend) memMark {
 		b.ResetPeak()
 		m.live = b.MemStats().Live
 	case *gpu.Backend:
-		m.created = b.CreatedBytes()
+		b.ResetPeak()
+		m.live = b.MemStats().Live
 	}
 	return m
 }
 
-// peakSince is the peak memory the backend needed beyond what it held at
-// the mark: the CPU pool's high-water mark above the live bytes then; on
-// WebGPU the bytes of the buffers its pool created since (buffers it reused
-// are not counted, so on a fresh worker this is the whole).
+// peakSince is the backend's high-water mark of live tensor bytes since
+// the mark, beyond what was live then: on the CPU the buffer pool's count,
+// on WebGPU the tensor buffers' (each rounded up to 256 bytes).
 func (m memMark) peakSince() int64 {
 	switch b := m.be.(type) {
 	case *cpu.Backend:
 		return b.MemStats().Peak - m.live
 	case *gpu.Backend:
-		return int64(b.CreatedBytes() - m.created)
+		return b.MemStats().Peak - m.live
 	}
 	return 0
 }
@@ -263,7 +262,7 @@ func (w *worker) startTrain(r trainRequest) {
 	s, err := train.NewSession(be, p.Options(r.Seed, val), ds, base)
 	if err != nil && info.Kind == "webgpu" {
 		why := fmt.Sprintf("WebGPU failed (%v)", err)
-		be, info = w.cpu, backendInfo{Kind: "cpu", Name: "CPU", Adapter: info.Adapter, FallbackAdapter: info.FallbackAdapter, Reason: why}
+		be, info = w.cpu, backendInfo{Kind: "cpu", Name: "CPU", Adapter: info.Adapter, FallbackAdapter: info.FallbackAdapter, Reason: why, SIMD: cpuSIMD()}
 		s, err = train.NewSession(be, p.Options(r.Seed, val), ds, base)
 	}
 	w.compute.Unlock()
@@ -443,7 +442,7 @@ func (w *worker) trainStep(run *trainRun) (res train.StepResult, ep *train.Epoch
 			return res, ep, "", 0, fmt.Errorf("%s, and moving the run to the CPU failed: %v", why, merr)
 		}
 		run.s, fellBack = s, why
-		run.info = backendInfo{Kind: "cpu", Name: "CPU", Adapter: run.info.Adapter, FallbackAdapter: run.info.FallbackAdapter, Reason: why}
+		run.info = backendInfo{Kind: "cpu", Name: "CPU", Adapter: run.info.Adapter, FallbackAdapter: run.info.FallbackAdapter, Reason: why, SIMD: cpuSIMD()}
 		t0 = time.Now()
 		res, err = run.s.Step()
 	}
