@@ -27,9 +27,22 @@
 // camera's other frames are dropped. element.camera is that session's state
 // ({running, paused, frames, flagged, fps, alarms, skipped, frame: the
 // ImageData of the frame shown}).
+//
+// The `train` attribute adds the "Train your own" mode (train.js): the
+// visitor trains a model on their own normal images in the worker, and
+// the element then detects with it; such models are kept in IndexedDB
+// (store.js) and listed in the picker under "Your models".
+// element.train(filesOrBlobs, {preset, steps, seed, backend}) resolves with
+// {losses, imagesPerSecond, backend, calibration, stopped, …} when the run
+// ends, firing "noise2norm-train-progress" (detail: each train-progress
+// message) and "noise2norm-trained" (detail: the trained message);
+// element.stopTraining() ends it after its current step;
+// element.exportWeights() resolves with the current model as a
+// .safetensors Blob. These work without the attribute too.
 import { sharedEngine, models, missingFeature, EngineError } from "./client.js";
 import { registerOffline } from "./offline.js";
 import { ERR, BACKENDS } from "./protocol.js";
+import { TrainMode } from "./train.js";
 
 const BASE = new URL(".", import.meta.url);
 /** The largest image accepted, in pixels (the worker checks the header before decoding). */
@@ -283,11 +296,11 @@ const mb = (n) => (n / 1e6).toFixed(1) + " MB";
 const msText = (x) => (x >= 1000 ? (x / 1000).toFixed(2) + " s" : Math.round(x) + " ms");
 
 export class Noise2NormDemo extends HTMLElement {
-  static observedAttributes = ["model", "backend", "controls"];
+  static observedAttributes = ["model", "backend", "controls", "train"];
 
   constructor() {
     super();
-    this.session = `e${++sessions}`;
+    this.session = this.baseSession = `e${++sessions}`;
     const root = this.attachShadow({ mode: "open" });
     root.innerHTML = `<style>${STYLE}</style>${TEMPLATE}`;
     const $ = (s) => root.querySelector(s);
@@ -310,6 +323,7 @@ export class Noise2NormDemo extends HTMLElement {
       root.getElementById(id).addEventListener("change", (e) => this.setAttribute("backend", e.target.value));
     }
     this.bindInputs();
+    this.training = new TrainMode(this);
     /** @type {import("./protocol.js").ResultReply|null} */
     this.lastResult = null;
     this.loaded = null;
@@ -337,6 +351,11 @@ export class Noise2NormDemo extends HTMLElement {
       for (const c of this.shadowRoot.querySelectorAll(".ctl")) c.hidden = value === null;
       return;
     }
+    if (name === "train") {
+      this.training.setEnabled(value !== null);
+      return;
+    }
+    if (this.quietAttributes) return; // train.js names the model the element already runs
     if (this.started && old !== value) this.reload(true);
   }
 
@@ -366,9 +385,28 @@ export class Noise2NormDemo extends HTMLElement {
       this.fatal(`The model list could not be read (${e.message}).`);
       return;
     }
-    this.el.model.replaceChildren(...this.models.map((m) => new Option(`${m.name} (${m.size}×${m.size})`, m.id)));
     this.el.model.addEventListener("change", () => this.setAttribute("model", this.el.model.value));
+    if (this.training.enabled) await this.training.refreshModels(); // "Your models" in the picker
+    this.renderPicker();
+    this.training.afterModels();
     this.reload(false);
+  }
+
+  /** renderPicker lists the shipped models, and those kept in this browser under "Your models". */
+  renderPicker() {
+    const opt = (m) => new Option(`${m.name} (${m.size}×${m.size})`, m.id);
+    const shipped = this.models.filter((m) => !m.user), own = this.models.filter((m) => m.user);
+    if (!own.length) {
+      this.el.model.replaceChildren(...shipped.map(opt));
+    } else {
+      const a = document.createElement("optgroup"), b = document.createElement("optgroup");
+      a.label = "Shipped models";
+      b.label = "Your models";
+      a.append(...shipped.map(opt));
+      b.append(...own.map(opt));
+      this.el.model.replaceChildren(a, b);
+    }
+    if (this.model) this.el.model.value = this.model.id;
   }
 
   /** fatal shows a message and disables the inputs: the element cannot work. */
@@ -424,7 +462,8 @@ export class Noise2NormDemo extends HTMLElement {
     this.el.chip.className = "chip";
     this.showProgress();
     const t0 = performance.now();
-    const p = this.engine.load(this.session, model, this.backendPref, (pr) => this.showProgress(pr))
+    this.training.sessionReplaced(this.session);
+    const p = (model.user ? this.training.loadStored(this.session, model, this.backendPref) : this.engine.load(this.session, model, this.backendPref, (pr) => this.showProgress(pr)))
       .then((loaded) => {
         this.loaded = loaded;
         this.el.progress.hidden = true;
@@ -516,6 +555,10 @@ export class Noise2NormDemo extends HTMLElement {
     card.addEventListener("drop", (e) => {
       e.preventDefault();
       drop.classList.remove("over");
+      if (this.training.active) {
+        this.training.takeDrop(e.dataTransfer ? [...e.dataTransfer.files] : []);
+        return;
+      }
       const f = e.dataTransfer && e.dataTransfer.files[0];
       if (f) this.runDetect(f, f.name);
       else this.showMessage("Nothing to read in what was dropped: drop an image file.");
@@ -539,6 +582,11 @@ export class Noise2NormDemo extends HTMLElement {
 
   onPaste(e) {
     if (e.__n2nHandled) return;
+    if (this.training.active) {
+      e.__n2nHandled = true;
+      this.training.takePaste(e);
+      return;
+    }
     const items = e.clipboardData ? [...e.clipboardData.items] : [];
     const item = items.find((i) => i.kind === "file");
     if (!item) return;
@@ -611,6 +659,26 @@ export class Noise2NormDemo extends HTMLElement {
     } finally {
       this.el.card.classList.remove("busy");
     }
+  }
+
+  /** train trains a model on normal images in the worker; the element then detects with it (see the file comment). */
+  train(filesOrBlobs, opts) {
+    return this.training.train(filesOrBlobs, opts);
+  }
+
+  /** stopTraining stops the running training after its current step; train()'s promise resolves with stopped: true. */
+  stopTraining() {
+    return this.training.stopTraining();
+  }
+
+  /** continueTraining trains the last run (stopped or finished) for steps more, with its optimiser state. */
+  continueTraining(steps) {
+    return this.training.continueTraining(steps);
+  }
+
+  /** exportWeights resolves with the element's current model as a .safetensors Blob (File). */
+  exportWeights() {
+    return this.training.exportWeights();
   }
 
   /** cameraError is the sentence for a getUserMedia failure (or a browser without it). */

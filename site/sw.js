@@ -1,6 +1,7 @@
 // The demo's service worker: makes the demo work without a network once
-// visited. It precaches the page, its scripts, wasm_exec.js, n2n.wasm and
-// every model of models.json with its examples into a cache named after the
+// visited. It precaches the page, its scripts, wasm_exec.js, n2n.wasm,
+// every model of models.json with its examples, and the training mode's
+// sample images into a cache named after the
 // site's version, and answers the demo's requests from that cache (the
 // network for anything else). Its scope is its own folder, so the demo can
 // sit under any sub-path; every URL here is relative to this file.
@@ -24,8 +25,10 @@ const CACHE = PREFIX + version;
 const CORE = [
   "./", "index.html", "style.css", "app.js", "embed.js", "client.js", "protocol.js", "worker.js", "offline.js",
   "wasm_exec.js", "n2n.wasm", "models.json", "manifest.webmanifest", "icons/icon-192.png", "icons/icon-512.png",
-  "frame.html", "embed.html",
+  "frame.html", "embed.html", "train.js", "store.js",
 ];
+/** The training mode's bundled sample images (about 250 kB), listed in this file. */
+const TRAIN_SAMPLES = "examples/train/textile/list.json";
 
 /** precache fills the version's cache; the install fails (and is retried on the next visit) if a file cannot be had. */
 async function precache() {
@@ -40,6 +43,10 @@ async function precache() {
     for (const ex of m.examples || []) files.add(ex.file);
   }
   await cache.addAll([...files].map(get));
+  await cache.add(get(TRAIN_SAMPLES));
+  const samples = await (await cache.match(get(TRAIN_SAMPLES))).json();
+  const dir = TRAIN_SAMPLES.replace(/[^/]*$/, "");
+  await cache.addAll([...samples.normals, ...samples.checks.map((c) => c.file)].map((f) => get(dir + f)));
 }
 
 self.addEventListener("install", (ev) => ev.waitUntil(precache()));
