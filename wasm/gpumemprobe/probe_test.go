@@ -1,0 +1,219 @@
+//go:build !js
+
+package gpumemprobe
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
+)
+
+// The probe's training run: small enough that a step takes seconds on
+// SwiftShader.
+const probeConfig = `{"WF":4,"Size":32,"Batch":1,"Steps":3}`
+
+// gpuProcessLimit bounds the resident memory of Chromium's GPU process
+// during the run. The run peaks near 200 MiB with the kernels the browser
+// uses now; compiling conv_dw3x3 on SwiftShader (what the browser did
+// before it switched to the generic conv_dw) passed 1 GiB within 15 s.
+const gpuProcessLimit = 1 << 30
+
+// stepGrowthLimit bounds how much the GPU process may grow from the end of
+// the first training step to the end of the last (a per-step leak).
+const stepGrowthLimit = 64 << 20
+
+// counts mirrors globalThis.probeCounts (testdata/index.html).
+type counts struct {
+	Buffers        int      `json:"buffers"`        // GPUDevice.createBuffer calls
+	BufferBytes    float64  `json:"bufferBytes"`    // their sizes
+	Destroyed      int      `json:"destroyed"`      // GPUBuffer.destroy calls (first per buffer)
+	DestroyedBytes float64  `json:"destroyedBytes"` // their sizes
+	BindGroups     int      `json:"bindGroups"`
+	Encoders       int      `json:"encoders"`
+	Pipelines      int      `json:"pipelines"`
+	Submits        int      `json:"submits"`
+	Uncaptured     []string `json:"uncaptured"` // WebGPU errors no error scope caught
+}
+
+// gpuProcessRSS returns the resident bytes (VmRSS) of the GPU process of
+// the Chromium running with profile, 0 if there is none.
+func gpuProcessRSS(profile string) int64 {
+	pids, _ := filepath.Glob("/proc/[0-9]*")
+	var rss int64
+	for _, dir := range pids {
+		raw, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+		if err != nil {
+			continue
+		}
+		// Chromium's child processes rewrite their command line as one
+		// space-separated string.
+		args := strings.Fields(strings.ReplaceAll(string(raw), "\x00", " "))
+		if !slices.Contains(args, "--type=gpu-process") || !slices.Contains(args, "--user-data-dir="+profile) {
+			continue
+		}
+		status, err := os.ReadFile(filepath.Join(dir, "status"))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+				rss = max(rss, kb*1024)
+			}
+		}
+	}
+	return rss
+}
+
+var stepLine = regexp.MustCompile(`probe step (\d+) ms (\d+) live (\d+) created (\d+)`)
+
+// TestTrainingGPUProcessMemory trains a few steps on WebGPU in headless
+// Chromium and asserts that Chromium's GPU process stays under
+// gpuProcessLimit, does not grow by more than stepGrowthLimit from the
+// first step to the last, and that every GPU buffer the page created was
+// destroyed when the backend closed.
+func TestTrainingGPUProcessMemory(t *testing.T) {
+	chromium := browserutil.Chromium(t)
+	dir := t.TempDir()
+	wasm := filepath.Join(dir, "probe.wasm")
+	build := exec.Command("go", "build", "-o", wasm, "github.com/noise2norm/noise2norm/wasm/gpumemprobe")
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building wasm/gpumemprobe: %v\n%s", err, out)
+	}
+	root, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	files := map[string]string{
+		"/":             filepath.Join("testdata", "index.html"),
+		"/probe.wasm":   wasm,
+		"/wasm_exec.js": filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js"),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	for path, file := range files {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != path {
+				http.NotFound(w, r)
+				return
+			}
+			http.ServeFile(w, r, file)
+		})
+	}
+	srv := httptest.NewServer(mux) // listens on 127.0.0.1 only
+	defer srv.Close()
+
+	profile := filepath.Join(dir, "profile")
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserutil.Options(chromium, profile, true)...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+
+	var (
+		mu       sync.Mutex
+		peak     int64   // the GPU process's largest VmRSS seen
+		stepRSS  []int64 // its VmRSS as each step was logged
+		console  []string
+		overSeen bool
+	)
+	messages := chromedp.Console(ctx) // starts the browser
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			rss := gpuProcessRSS(profile)
+			mu.Lock()
+			console = append(console, m.String())
+			if stepLine.MatchString(m.String()) {
+				stepRSS = append(stepRSS, rss)
+				t.Logf("%s; GPU process %d MiB", m.String(), rss>>20)
+			}
+			mu.Unlock()
+		}
+	}()
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+			rss := gpuProcessRSS(profile)
+			mu.Lock()
+			peak = max(peak, rss)
+			over := rss > gpuProcessLimit
+			overSeen = overSeen || over
+			mu.Unlock()
+			if over { // stop before it takes the machine's memory
+				cancel()
+				return
+			}
+		}
+	}()
+
+	start := time.Now()
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/#"+probeConfig)); err != nil {
+		t.Fatalf("chromium (%s) did not open the page: %v (run .ci/chromium)", chromium, err)
+	}
+	done, err := chromedp.Run(ctx, chromedp.Poll[string]("globalThis.probeDone",
+		chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(10*time.Minute)))
+	close(stop)
+	<-sampled
+	mu.Lock()
+	defer mu.Unlock()
+	t.Logf("%v; GPU process peak VmRSS %d MiB (sampled every 0.5 s)", time.Since(start).Round(time.Second), peak>>20)
+	if overSeen {
+		t.Fatalf("Chromium's GPU process passed %d MiB (its VmRSS reached %d MiB); stopped", gpuProcessLimit>>20, peak>>20)
+	}
+	if err != nil || done != "ok" {
+		for _, line := range console {
+			t.Logf("console %s", line)
+		}
+		t.Fatalf("the probe did not finish: %q (%v)", done, err)
+	}
+	c, err := chromedp.Run(ctx, chromedp.Evaluate[counts]("globalThis.probeCounts"))
+	if err != nil {
+		t.Fatalf("reading probeCounts: %v", err)
+	}
+	t.Logf("page: %d buffers created (%.1f MiB), %d destroyed (%.1f MiB); %d bind groups, %d command encoders, %d pipelines, %d submits",
+		c.Buffers, c.BufferBytes/(1<<20), c.Destroyed, c.DestroyedBytes/(1<<20), c.BindGroups, c.Encoders, c.Pipelines, c.Submits)
+	for _, e := range c.Uncaptured {
+		t.Errorf("a WebGPU error escaped the error scopes: %s", e)
+	}
+	if c.Buffers == 0 || c.Destroyed != c.Buffers || c.DestroyedBytes != c.BufferBytes {
+		t.Errorf("the page created %d GPU buffers (%.0f bytes) and destroyed %d (%.0f bytes) by the time the backend closed; want all destroyed",
+			c.Buffers, c.BufferBytes, c.Destroyed, c.DestroyedBytes)
+	}
+	var cfg struct{ Steps int }
+	if err := json.Unmarshal([]byte(probeConfig), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if len(stepRSS) != cfg.Steps {
+		t.Fatalf("%d steps logged, want %d", len(stepRSS), cfg.Steps)
+	}
+	if grow := stepRSS[len(stepRSS)-1] - stepRSS[0]; grow > stepGrowthLimit {
+		t.Errorf("the GPU process grew by %d MiB from step 1 to step %d (%s); want at most %d MiB",
+			grow>>20, cfg.Steps, fmt.Sprint(stepRSS), stepGrowthLimit>>20)
+	}
+}
