@@ -14,7 +14,9 @@ import (
 // back) of the default network at wf 16, S 256 on one image with the
 // GPU-path convolution kernels forced (UseCPUKernels(false)), with Conv2D's
 // repack cache off (a weight repack per convolution, as before the cache)
-// and on, and reports the kernel dispatches and weight repacks per pass.
+// and on, and reports the kernel dispatches and weight repacks per pass and
+// the device memory the cached repacks hold (live tensor bytes after the
+// first pass beyond the parameters and the input).
 // The first pass (kernel compilation, and with the cache the repacks)
 // runs before the timer.
 func BenchmarkForwardRepackCache(b *testing.B) {
@@ -42,7 +44,9 @@ func BenchmarkForwardRepackCache(b *testing.B) {
 				}
 				dev.Free(out)
 			}
+			loaded := dev.MemStats().Live
 			forward()
+			held := dev.MemStats().Live - loaded // the cached repacks
 			dispatches, repacks := dev.DispatchCount(), dev.RepackCount()
 			b.ResetTimer()
 			for range b.N {
@@ -51,6 +55,7 @@ func BenchmarkForwardRepackCache(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(dev.DispatchCount()-dispatches)/float64(b.N), "dispatches/op")
 			b.ReportMetric(float64(dev.RepackCount()-repacks)/float64(b.N), "repacks/op")
+			b.ReportMetric(float64(held)/(1<<10), "cache-KiB")
 		})
 	}
 }
