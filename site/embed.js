@@ -42,7 +42,7 @@
 import { sharedEngine, models, missingFeature, EngineError } from "./client.js";
 import { registerOffline } from "./offline.js";
 import { ERR, BACKENDS } from "./protocol.js";
-import { TrainMode } from "./train.js";
+import { TrainMode, saveBlob } from "./train.js";
 
 const BASE = new URL(".", import.meta.url);
 /** The largest image accepted, in pixels (the worker checks the header before decoding). */
@@ -566,8 +566,8 @@ export class Noise2NormDemo extends HTMLElement {
     this.addEventListener("paste", (e) => this.onPaste(e));
     opacity.addEventListener("input", () => this.drawHeat());
     sens.addEventListener("input", () => { this.drawHeat(); this.drawScore(); });
-    dlPng.addEventListener("click", () => this.el.heat.toBlob((b) => b && save(b, `${this.baseName()}_overlay.png`), "image/png"));
-    dlNpy.addEventListener("click", () => this.lastResult && save(npy(this.lastResult.map, this.lastResult.size), `${this.baseName()}_map.npy`));
+    dlPng.addEventListener("click", () => this.el.heat.toBlob((b) => b && saveBlob(b, `${this.baseName()}_overlay.png`), "image/png"));
+    dlNpy.addEventListener("click", () => this.lastResult && saveBlob(npy(this.lastResult.map, this.lastResult.size), `${this.baseName()}_map.npy`));
     const el = this.el;
     el.camStart.addEventListener("click", () => this.startCamera());
     el.camStop.addEventListener("click", () => this.stopCamera());
@@ -1019,7 +1019,7 @@ export class Noise2NormDemo extends HTMLElement {
     const verdict = r.calibrated ? `${r.normalizedScore >= 1 - Number(this.el.sens.value) ? "anomalous" : "normal"}, score ${fmt(r.normalizedScore)}` : `raw score ${fmt(r.score, 4)} (uncalibrated)`;
     g.fillText(`noise2norm · ${this.model ? this.model.id : ""} · ${verdict} · ${new Date().toISOString().slice(0, 19).replace("T", " ")}`, 10, D + 24);
     const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
-    c.toBlob((b) => b && save(b, `camera_${stamp}_heatmap.png`), "image/png");
+    c.toBlob((b) => b && saveBlob(b, `camera_${stamp}_heatmap.png`), "image/png");
   }
 
   render() {
@@ -1141,16 +1141,6 @@ function offscreen(rgba, S) {
   const c = document.createElement("canvas");
   putRGBA(c, rgba, S);
   return c;
-}
-
-function save(blob, name) {
-  const a = document.createElement("a");
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
 }
 
 if (!customElements.get("noise2norm-demo")) customElements.define("noise2norm-demo", Noise2NormDemo);

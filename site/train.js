@@ -996,7 +996,7 @@ export class TrainMode {
     try {
       const blob = await this.exportWeights();
       const host = this.host;
-      save(blob, host.model && host.model.user && host.loaded ? fileName({ name: host.model.name, config: host.loaded.config }) : blob.name || "model.safetensors");
+      saveBlob(blob, host.model && host.model.user && host.loaded ? fileName({ name: host.model.name, config: host.loaded.config }) : blob.name || "model.safetensors");
     } catch (e) {
       this.showMsg(`The download failed: ${e.message}`);
     }
@@ -1073,7 +1073,7 @@ export class TrainMode {
       const use = button("Use", `Use ${r.name}`, () => host.setAttribute("model", m.id));
       const dl = button("Download", `Download ${r.name}`, async () => {
         const rec = await getModel(r.id);
-        if (rec) save(new Blob([rec.bytes], { type: "application/octet-stream" }), fileName(rec));
+        if (rec) saveBlob(new Blob([rec.bytes], { type: "application/octet-stream" }), fileName(rec));
       });
       const del = button("Delete", `Delete ${r.name}`, async () => {
         if (!confirm(`Delete the model "${r.name}" from this browser? This cannot be undone (download it first to keep a copy).`)) return;
@@ -1208,7 +1208,8 @@ function fileName(rec) {
   return `${slug}-wf${cfg.wf}-s${cfg.size}.safetensors`;
 }
 
-function save(blob, name) {
+/** saveBlob offers blob to the visitor as a download named name. */
+export function saveBlob(blob, name) {
   const a = document.createElement("a");
   a.href = URL.createObjectURL(blob);
   a.download = name;

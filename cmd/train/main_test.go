@@ -15,11 +15,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/noise2norm/noise2norm/internal/cpu"
-	"github.com/noise2norm/noise2norm/internal/imageio"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/safetensors"
 	"github.com/noise2norm/noise2norm/internal/train"
+	"github.com/noise2norm/noise2norm/internal/train/traintest"
 )
 
 // writeImages writes n small gradient PNGs into dir.
@@ -150,59 +149,15 @@ func TestResumeOnGPU(t *testing.T) {
 	}
 }
 
-// pageExport trains as the browser demo does (a train.Session on the
+// pageExport trains as the browser demo does (traintest.PageExport: the
 // images of dir decoded in memory under their file names, no data folder
 // recorded) for one epoch of a tiny network, calibrates, and writes the
 // export to a file, which it returns.
 func pageExport(t *testing.T, dir string) string {
 	t.Helper()
-	paths, err := train.FindImages(dir, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := train.DefaultOptions()
-	o.Data, o.Out = "", ""
-	o.WF, o.Depth, o.Size, o.Batch, o.LR, o.Backend = 4, 2, 16, 2, 3e-3, "cpu"
-	var tensors [][]float32
-	var names []string
-	for _, p := range paths {
-		img, err := imageio.LoadRGB(p, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tensors = append(tensors, imageio.ToTensor(img, o.Size))
-		names = append(names, filepath.Base(p))
-	}
-	ds, err := train.NewDataset(tensors, names, o.Size, o.Val, o.Seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := train.NewSession(cpu.New(), o, ds, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Free()
-	for !s.EpochDone() {
-		if _, err := s.Step(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.EndEpoch(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	cal, err := s.Calibrate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := s.Export(cal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "page-wf4-s16.safetensors")
-	if err := safetensors.WriteFile(path, f); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	o := traintest.TinyOptions()
+	tensors, names := traintest.FolderImages(t, dir, o.Size)
+	return traintest.PageExport(t, o, tensors, names, t.TempDir(), "page-wf4-s16.safetensors").Path
 }
 
 // TestResumeFromExport: a model trained in the page and exported continues
