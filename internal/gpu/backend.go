@@ -20,7 +20,7 @@ type Tensor struct {
 	invalid bool   // buf could not be created: the device error says why
 	// version identifies the tensor's contents: set from the backend's
 	// counter when the tensor is created and whenever a recorded command
-	// writes into it (written, in kernel.go), so that two equal versions
+	// writes into it (written, in repack.go), so that two equal versions
 	// mean the same contents. The repack cache (repack.go) keys on it.
 	version uint64
 }
