@@ -18,6 +18,11 @@ type Tensor struct {
 	buf     *wgpu.Buffer
 	cap     uint64 // byte size of buf, its pool key
 	invalid bool   // buf could not be created: the device error says why
+	// version identifies the tensor's contents: set from the backend's
+	// counter when the tensor is created and whenever a recorded command
+	// writes into it (written, in repack.go), so that two equal versions
+	// mean the same contents. The repack cache (repack.go) keys on it.
+	version uint64
 }
 
 // Shape returns the tensor's NCHW shape.
@@ -64,6 +69,14 @@ type Backend struct {
 	taps   []tapRange // Gaussian taps of the loss map per MSSSIMSigmas, in tapBuf
 	tapBuf *Tensor
 
+	versions uint64 // the last tensor version handed out
+	// repacked holds each weight tensor's conv_repack layout while the
+	// weights are unchanged (repack.go); noRepackCache disables it.
+	repacked      map[*Tensor]repackEntry
+	noRepackCache bool
+	repacks       uint64 // conv_repack dispatches recorded, for tests
+	dispatches    uint64 // kernel dispatches recorded, for tests and benchmarks
+
 	err   error // the first device error; sticky
 	scope errorScope
 }
@@ -88,6 +101,7 @@ func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope
 		kernels:    map[string]*Kernel{},
 		pool:       map[uint64][]*wgpu.Buffer{},
 		staging:    map[uint64][]*wgpu.Buffer{},
+		repacked:   map[*Tensor]repackEntry{},
 		scope:      scope,
 	}
 	if b.limits.MinUniformBufferOffsetAlignment > slotBytes {
@@ -146,7 +160,7 @@ func (b *Backend) newTensor(s backend.Shape) *Tensor {
 		buf := free[len(free)-1]
 		b.pool[size] = free[:len(free)-1]
 		b.hold(size)
-		return &Tensor{s: s, buf: buf, cap: size}
+		return &Tensor{s: s, buf: buf, cap: size, version: b.nextVersion()}
 	}
 	b.begin()
 	buf, err := b.dev.CreateBuffer(&wgpu.BufferDescriptor{
@@ -160,7 +174,7 @@ func (b *Backend) newTensor(s backend.Shape) *Tensor {
 	}
 	b.created += size
 	b.hold(size)
-	return &Tensor{s: s, buf: buf, cap: size}
+	return &Tensor{s: s, buf: buf, cap: size, version: b.nextVersion()}
 }
 
 // Upload copies data into a new tensor of shape s: the data goes into a
@@ -182,6 +196,7 @@ func (b *Backend) Upload(s backend.Shape, data []float32) backend.Tensor {
 		return t
 	}
 	b.endPass()
+	b.written(t)
 	if err := b.encoder().CopyBufferToBuffer(src, 0, t.buf, 0, t.bytes()); err != nil {
 		b.fail(fmt.Errorf("gpu: upload %v: %w", s, err))
 	}
@@ -212,6 +227,7 @@ func (b *Backend) Free(t backend.Tensor) {
 		return
 	}
 	g := tensorOf(t)
+	b.dropRepack(g)
 	if g.buf != nil {
 		b.pool[g.cap] = append(b.pool[g.cap], g.buf)
 		b.live -= g.cap
@@ -338,6 +354,7 @@ func (b *Backend) Close() {
 	if b.tapBuf != nil {
 		b.Free(b.tapBuf)
 	}
+	b.DropRepackedWeights()
 	for _, m := range []map[uint64][]*wgpu.Buffer{b.pool, b.staging} {
 		for _, bufs := range m {
 			for _, buf := range bufs {

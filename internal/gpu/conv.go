@@ -21,15 +21,24 @@ const (
 // padding k/2.
 //
 // Kernels: 1×1 on 1×1 planes is conv_fc (one invocation per output, w as
-// given); other 1×1 and 3×3 convolutions first repack w for vec4 loads over
-// output channels (conv_repack, into a scratch tensor freed once recorded:
-// a weight is a fraction of a percent of the conv's work, and nothing needs
-// invalidating when a weight tensor changes), then run the register-tiled
-// conv1x1 or conv3x3; any other odd k runs the plain conv_direct. On a CPU
-// adapter (lavapipe), where each loaded scalar costs several multiply-adds,
-// 1×1 and 3×3 run conv1x1_cpu and conv3x3_cpu instead: larger tiles that
-// read w as given (no repack), too large for a GPU's registers.
+// given); other 1×1 and 3×3 convolutions read w repacked for vec4 loads
+// over output channels (conv_repack) and run the register-tiled conv1x1 or
+// conv3x3; any other odd k runs the plain conv_direct. The repack is
+// cached per weight tensor (repack.go): recorded on w's first use and
+// again only after something has written into w (AdamW's update, any
+// kernel or copy writing it), freed with w, by DropRepackedWeights or by
+// Close. The cache holds about one padded copy of each such weight tensor
+// on the device. On a CPU adapter (lavapipe), where each loaded scalar
+// costs several multiply-adds, 1×1 and 3×3 run conv1x1_cpu and
+// conv3x3_cpu instead: larger tiles that read w as given (no repack, no
+// cache), too large for a GPU's registers.
 func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
+	return b.conv2D(x, w, bias, act, true)
+}
+
+// conv2D is Conv2D; cacheRepack false repacks w into a scratch tensor freed
+// once recorded, for weights used once (Conv2DBackward's flipped weights).
+func (b *Backend) conv2D(x, w, bias backend.Tensor, act backend.Activation, cacheRepack bool) *Tensor {
 	xt, wt := tensorOf(x), tensorOf(w)
 	xs, ws := xt.s, wt.s
 	k := ws.H
@@ -73,7 +82,14 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 			conv3x3CPUKernel.run(b, grid, p, xt, wt, bt, out)
 		}
 	case k == 1 || k == 3:
-		wp, cout4 := b.repackConvWeights(wt)
+		var wp *Tensor
+		var cout4 int
+		if cacheRepack && !b.noRepackCache {
+			wp, cout4 = b.cachedRepack(wt)
+		} else {
+			wp, cout4 = b.repackConvWeights(wt)
+			defer b.Free(wp)
+		}
 		runs := (xs.W + convPixels - 1) / convPixels * xs.H // 8-pixel runs of conv3x3
 		if k == 1 {
 			runs = (xs.H*xs.W + convPixels - 1) / convPixels
@@ -91,7 +107,6 @@ func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) back
 			p := conv3x3Params{Cin: uint32(cin), Cout: uint32(cout), H: uint32(xs.H), W: uint32(xs.W), Cout4: uint32(cout4), Act: uint32(act), HasBias: boolWord(hasBias)}
 			conv3x3Kernel.run(b, grid, p, xt, wp, bt, out)
 		}
-		b.Free(wp)
 	default:
 		p := convDirectParams{N: uint32(xs.N), Cin: uint32(cin), Cout: uint32(cout), H: uint32(xs.H), W: uint32(xs.W), K: uint32(k), Act: uint32(act), HasBias: boolWord(hasBias)}
 		convDirectKernel.run(b, b.grid1D(out.s.Len()), p, xt, wt, bt, out)
@@ -117,6 +132,7 @@ func (b *Backend) repackConvWeights(w *Tensor) (wp *Tensor, cout4 int) {
 	wp = b.newTensor(backend.Shape{N: 1, C: 1, H: 1, W: n})
 	p := convRepackParams{Cout: uint32(s.N), Cin: uint32(s.C), KK: uint32(s.H * s.W), Cout4: uint32(cout4)}
 	convRepackKernel.run(b, b.grid1D(n), p, w, wp)
+	b.repacks++
 	return wp, cout4
 }
 

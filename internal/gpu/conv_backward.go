@@ -93,7 +93,7 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 		wf := b.newTensor(backend.Shape{N: cin, C: cout, H: k, W: k})
 		n := ws.Len()
 		convFlipKernel.run(b, b.grid1D(n), convFlipParams{N: uint32(n), Cout: uint32(cout), Cin: uint32(cin), KK: uint32(k * k)}, wt, wf)
-		dx = b.Conv2D(g, wf, nil, backend.Linear)
+		dx = b.conv2D(g, wf, nil, backend.Linear, false) // wf is used once: no cached repack
 		b.Free(wf)
 	}
 	if g != dyt {

@@ -8,3 +8,21 @@ func (b *Backend) UseCPUKernels(on bool) (restore func()) {
 	b.cpuKernels = on
 	return func() { b.cpuKernels = old }
 }
+
+// RepackCount is how many conv_repack dispatches the backend has recorded.
+func (b *Backend) RepackCount() uint64 { return b.repacks }
+
+// DispatchCount is how many kernel dispatches the backend has recorded.
+func (b *Backend) DispatchCount() uint64 { return b.dispatches }
+
+// CachedRepacks is how many weight tensors have a cached repack.
+func (b *Backend) CachedRepacks() int { return len(b.repacked) }
+
+// UseRepackCache turns Conv2D's cache of repacked weights on or off (off:
+// a scratch repack per call, as before the cache) and returns the function
+// that restores the choice. Turning it off does not drop cached entries.
+func (b *Backend) UseRepackCache(on bool) (restore func()) {
+	old := b.noRepackCache
+	b.noRepackCache = !on
+	return func() { b.noRepackCache = old }
+}

@@ -65,6 +65,12 @@
 //     at float offset dstOff; b.copyFloats(dst, dstOff, src, srcOff, n)
 //     copies n floats of src from srcOff.
 //   - b.limits holds the device's wgpu.Limits.
+//   - Writes: a kernel that writes into a tensor binds it ReadWrite, and
+//     a copy into one goes through copyFloats (or Upload): both bump the
+//     tensor's version (b.written), which keeps Conv2D's cache of repacked
+//     weights (repack.go) valid. A new way of writing into an existing
+//     tensor (a view sharing a buffer, say) must call b.written on every
+//     tensor whose buffer it writes.
 //
 // Device errors (a WGSL compile error, a failed validation) are recorded,
 // not panicked: the op records nothing more, and Download returns the first

@@ -184,9 +184,15 @@ func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []byte, ts ...*Tens
 	if len(params) == 0 || len(params)%4 != 0 || len(params) > slotBytes {
 		panic(fmt.Sprintf("gpu: kernel %s: %d param bytes (want 4 to %d, a multiple of 4)", k.name, len(params), slotBytes))
 	}
+	for i, a := range k.access {
+		if a == ReadWrite {
+			b.written(ts[i])
+		}
+	}
 	if b.err != nil || k.pipeline == nil {
 		return
 	}
+	b.dispatches++
 	b.begin()
 	if len(b.params) == uniformSlots*slotBytes {
 		b.flush()
@@ -250,6 +256,7 @@ func (b *Backend) copyFloats(dst *Tensor, dstOff int, src *Tensor, srcOff, n int
 	if srcOff < 0 || dstOff < 0 || srcOff+n > src.s.Len() || dstOff+n > dst.s.Len() {
 		panic(fmt.Sprintf("gpu: copy of %d floats of %v at %d into %v at %d", n, src.s, srcOff, dst.s, dstOff))
 	}
+	b.written(dst)
 	if b.err != nil {
 		return
 	}

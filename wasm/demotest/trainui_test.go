@@ -379,8 +379,11 @@ func TestTrainInPage(t *testing.T) {
 	native := filepath.Join(siteDir, "models", "textile-wf8-s64.safetensors")
 	b.run(t, "uploading a native weights file", chromedp.SetUploadFiles(uploadInput, []string{native}))
 	poll[bool](t, b, "the uploaded model to be used", demoJS+`.loaded && `+demoJS+`.loaded.model.startsWith("user:") && !`+demoJS+`.loaded.model.includes("unsaved")`, 2*time.Minute)
-	if msg := text(t, b, ".tr-msg"); !strings.Contains(msg, "textile-wf8-s64.safetensors") || !strings.Contains(msg, "kept") {
-		t.Errorf("after the upload the panel says %q", msg)
+	// The model is in use before the store's listing is refreshed and the
+	// panel says so: wait for the message.
+	upMsg := poll[string](t, b, "the upload's message", `(() => { const m = `+shadow(".tr-msg")+`.textContent; return m.includes("kept") ? m : ""; })()`, time.Minute)
+	if !strings.Contains(upMsg, "textile-wf8-s64.safetensors") {
+		t.Errorf("after the upload the panel says %q", upMsg)
 	}
 	click(t, b, ".tab-detect")
 	r3 := upload(t, b, hole)
