@@ -105,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	browserRows := fs.String("browser", "", "time this project's wasm builds beside onnxruntime-web in headless Chromium instead: cpu (Go wasm vs the wasm build, SIMD, 1 thread), webgpu (on SwiftShader, vs the WebGPU build), comma-separated (see browser.go)")
 	browserTrain := fs.Int("browser-train", 0, "with -browser: also one training step of this many images in the page on the CPU rows (peak memory)")
 	webgpuIters := fs.Int("browser-webgpu-iters", 2, "with -browser webgpu or -versus: timed runs of the browser WebGPU rows, at most -iters (SwiftShader takes 5–60 s a forward)")
-	browserTrainWebGPU := fs.Bool("browser-train-webgpu", false, "with -browser-train: the training step on the WebGPU rows too (SwiftShader's GPU process grew past 9 GiB in a wf 16 step of one image here)")
+	browserTrainWebGPU := fs.Bool("browser-train-webgpu", false, "with -browser-train: the training step on the WebGPU rows too (SwiftShader takes minutes per wf 16 step; see docs/benchmarks.md)")
 	browserPeers := fs.Bool("browser-peers", true, "with -browser: also time onnxruntime-web (false: ours only, for the memory figures)")
 	versus := fs.Bool("versus", false, "every row of issue 11's table in one run, at the first width of -wf: browser WebGPU and CPU beside onnxruntime-web, the native CPU forward beside onnxruntime-node, detection and a training step beside PyTorch (versus.go)")
 	browserTimeout := fs.Duration("browser-timeout", 30*time.Minute, "with -browser: the longest one page may take")
