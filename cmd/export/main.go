@@ -109,7 +109,7 @@ func storedAs(name string, dtype safetensors.DType) safetensors.DType {
 
 // export converts the weights file in to out as the package comment says.
 // A training checkpoint is exported as its weights: the optimizer tensors
-// and "state.*" metadata are left out.
+// and the run state's metadata (model.IsRunState) are left out.
 func export(in, out string, f16 bool) (*report, error) {
 	f, err := safetensors.ReadFile(in)
 	if err != nil {
@@ -123,24 +123,16 @@ func export(in, out string, f16 bool) (*report, error) {
 	if f16 {
 		dtype = safetensors.F16
 	}
-	meta := map[string]string{}
-	for k, v := range w.Meta {
-		if !(w.Checkpoint && strings.HasPrefix(k, "state.")) {
-			meta[k] = v
-		}
+	outFile, err := w.File()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", in, err)
 	}
+	meta := outFile.Metadata
 	delete(meta, StoredDTypeKey)
 	if dtype != safetensors.F32 {
 		meta[StoredDTypeKey] = dtype.String()
 	}
 	rep := &report{in: in, out: out, dtype: dtype, checkpoint: w.Checkpoint}
-	outFile := &safetensors.File{Metadata: meta, Tensors: map[string]safetensors.Tensor{}}
-	for _, p := range model.ParamSpecs(w.Config) {
-		outFile.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: w.Params[p.Name]}
-	}
-	for name, t := range w.Calib {
-		outFile.Tensors[name] = t
-	}
 	for name, t := range outFile.Tensors {
 		t.DType = storedAs(name, dtype)
 		outFile.Tensors[name] = t

@@ -3,9 +3,9 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"strings"
 )
 
 // Threshold rules, the threshold_rule metadata of a calibration.
@@ -135,11 +135,9 @@ func (c *Calibration) SetThreshold(threshold float64, rule string, goodScores []
 // spec weights file: w's parameters and metadata without a training
 // checkpoint's run state, c replacing any earlier calibration.
 func WriteCalibrated(path string, w *Weights, c *Calibration) error {
-	out := &Weights{Config: w.Config, Params: w.Params, Meta: map[string]string{}}
-	for k, v := range w.Meta {
-		if !strings.HasPrefix(k, "state.") && !strings.HasPrefix(k, "flag.") && k != "data.fingerprint" {
-			out.Meta[k] = v
-		}
+	out := &Weights{Config: w.Config, Params: w.Params, Meta: maps.Clone(w.Meta)}
+	if out.Meta == nil {
+		out.Meta = map[string]string{}
 	}
 	if err := c.Store(out); err != nil {
 		return err

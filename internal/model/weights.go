@@ -130,12 +130,24 @@ func (c Config) String() string {
 	return fmt.Sprintf("wf=%d depth=%d size=%d attention=%t", c.WF, c.Depth, c.Size, c.Attention)
 }
 
-// WriteFile writes w atomically as a spec weights file; the configuration
-// keys of the metadata are taken from w.Config.
+// WriteFile writes w atomically as a spec weights file (File) to path.
 func (w *Weights) WriteFile(path string) error {
+	f, err := w.File()
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return safetensors.WriteFile(path, f)
+}
+
+// File is w as a spec weights file: its metadata without a training
+// checkpoint's run state (IsRunState), its configuration's metadata, the
+// parameters and the calibration tensors.
+func (w *Weights) File() (*safetensors.File, error) {
 	meta := map[string]string{}
 	for k, v := range w.Meta {
-		meta[k] = v
+		if !IsRunState(k) {
+			meta[k] = v
+		}
 	}
 	for k, v := range w.Config.Metadata() {
 		meta[k] = v
@@ -144,12 +156,19 @@ func (w *Weights) WriteFile(path string) error {
 	for _, p := range ParamSpecs(w.Config) {
 		data, ok := w.Params[p.Name]
 		if !ok || len(data) != numel(p.Shape) {
-			return fmt.Errorf("write %s: parameter %s missing or of wrong size", path, p.Name)
+			return nil, fmt.Errorf("parameter %s missing or of wrong size", p.Name)
 		}
 		f.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: data}
 	}
 	for name, t := range w.Calib {
 		f.Tensors[name] = t
 	}
-	return safetensors.WriteFile(path, f)
+	return f, nil
+}
+
+// IsRunState reports whether metadata key belongs to a training
+// checkpoint's run state (state.*, flag.*, data.fingerprint), which a plain
+// weights file leaves out.
+func IsRunState(key string) bool {
+	return strings.HasPrefix(key, "state.") || strings.HasPrefix(key, "flag.") || key == "data.fingerprint"
 }

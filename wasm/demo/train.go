@@ -513,7 +513,7 @@ func (w *worker) export(r sessionRequest) {
 		f, err = sess.run.s.Export(sess.run.cal)
 	} else {
 		cfg = sess.weights.Config
-		f = weightsFile(sess.weights)
+		f, err = sess.weights.File()
 	}
 	w.compute.Unlock()
 	if err != nil {
@@ -528,28 +528,6 @@ func (w *worker) export(r sessionRequest) {
 	name := fmt.Sprintf("%s-wf%d-s%d.safetensors", fileStem(r.Session), cfg.WF, cfg.Size)
 	var transfer []any
 	post(exportedReply{ID: r.ID, Session: r.Session, Name: name, Weights: buf.Bytes()}.js(&transfer), transfer)
-}
-
-// weightsFile is w as a spec weights file: its metadata (configuration,
-// calibration and anything else it had), parameters and calibration
-// tensors, without a checkpoint's optimiser state.
-func weightsFile(w *model.Weights) *safetensors.File {
-	f := &safetensors.File{Metadata: map[string]string{}, Tensors: map[string]safetensors.Tensor{}}
-	for k, v := range w.Meta {
-		if !strings.HasPrefix(k, "state.") && !strings.HasPrefix(k, "flag.") && k != "data.fingerprint" {
-			f.Metadata[k] = v
-		}
-	}
-	for k, v := range w.Config.Metadata() {
-		f.Metadata[k] = v
-	}
-	for _, p := range model.ParamSpecs(w.Config) {
-		f.Tensors[p.Name] = safetensors.Tensor{Shape: p.Shape, Data: w.Params[p.Name]}
-	}
-	for name, t := range w.Calib {
-		f.Tensors[name] = t
-	}
-	return f
 }
 
 // fileStem is s with only letters, digits, '-' and '_' kept ("model" if
