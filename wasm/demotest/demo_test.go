@@ -499,12 +499,25 @@ func example(name string) string {
 // 0): the raw score and map.
 func nativeDetect(t testing.TB, file string) (score float32, amap []float32) {
 	t.Helper()
-	be := cpu.New()
-	m, err := model.Load(be, filepath.Join(siteDir, "models", modelID+".safetensors"))
+	return nativeScore(t, filepath.Join(siteDir, "models", modelID+".safetensors"), file)
+}
+
+// nativeScore is what the native CPU backend computes for file with the
+// weights file (cmd/detect's score and map).
+func nativeScore(t testing.TB, weights, file string) (score float32, amap []float32) {
+	t.Helper()
+	m, err := model.Load(cpu.New(), weights)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("loading %s natively: %v", filepath.Base(weights), err)
 	}
 	defer m.Free()
+	return detectNative(t, m, file)
+}
+
+// detectNative is m's score and map of file, as cmd/detect computes them
+// (detect's λ, noise seed 0, the weights' calibration).
+func detectNative(t testing.TB, m *model.Model, file string) (score float32, amap []float32) {
+	t.Helper()
 	img, err := imageio.LoadRGB(file, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -17,10 +17,6 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
-	"github.com/noise2norm/noise2norm/internal/cpu"
-	"github.com/noise2norm/noise2norm/internal/imageio"
-	"github.com/noise2norm/noise2norm/internal/infer"
-	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/model/reftest"
 )
 
@@ -150,26 +146,6 @@ func pickerOwn(t testing.TB, b *browser) []string {
 	var list []string
 	json.Unmarshal([]byte(raw), &list)
 	return list
-}
-
-// nativeScore is what the native CPU backend computes for file with the
-// weights file (cmd/detect's score and map).
-func nativeScore(t testing.TB, weights, file string) (float32, []float32) {
-	t.Helper()
-	m, err := model.Load(cpu.New(), weights)
-	if err != nil {
-		t.Fatalf("loading %s natively: %v", filepath.Base(weights), err)
-	}
-	defer m.Free()
-	img, err := imageio.LoadRGB(file, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := infer.Run(m, [][]float32{imageio.ToTensor(img, m.Cfg.Size)}, infer.Lambda(m, -1), 0, m.Calibration())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res[0].Score, res[0].Map
 }
 
 // checkScoreNative compares a page result with native detection with weights.
