@@ -234,6 +234,7 @@ func TestTrainInPage(t *testing.T) {
 	if s := text(t, b, ".tr-skipped"); !strings.Contains(s, "notes.txt") {
 		t.Errorf("the skipped list %q should name notes.txt", s)
 	}
+	screenshot(t, b, "desktop-train-files")
 	// Remove the last sample with its button.
 	last := filepath.Base(trainSamples(t)[len(trainSamples(t))-1])
 	click(t, b, `.rm[aria-label="Remove `+last+`"]`)
@@ -406,6 +407,18 @@ func TestTrainInPagePhone(t *testing.T) {
 		t.Errorf("%d sample images, want %d", n, len(trainSamples(t)))
 	}
 	screenshot(t, b, "phone-train-before")
+
+	// A file that is not an image, added to the samples: named, refused,
+	// the samples kept.
+	notes := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(notes, []byte("plain text"), 0o644)
+	b.run(t, "choosing a text file", chromedp.SetUploadFiles(trainInput, []string{notes}))
+	skipped := poll[string](t, b, "the refused file's name", `(() => { const s = `+shadow(".tr-skipped")+`.textContent; return s.includes("notes.txt") ? s : ""; })()`, 10*time.Second)
+	t.Logf("refused: %s", skipped)
+	if k := eval[int](t, b, demoJS+`.training.images.length`); k != n {
+		t.Errorf("after a text file: %d images, want the %d samples kept", k, n)
+	}
+	screenshot(t, b, "phone-train-badfile")
 
 	// Start with a long run, stop it after a few steps, continue for a few more.
 	eval[bool](t, b, `(() => { const s = `+shadow(".tr-steps")+`; s.value = "400"; s.dispatchEvent(new Event("input")); `+shadow(".tr-start")+`.click(); return true; })()`)
