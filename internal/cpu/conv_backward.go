@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -44,6 +45,9 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 		dx = b.Conv2D(g, wT, nil, backend.Linear)
 		b.Free(wT)
 	}
+	if dotTile != nil {
+		return dx, b.weightGradDot(xt, g, k), db
+	}
 	return dx, b.weightGrad(xt, g, k), db
 }
 
@@ -56,13 +60,16 @@ func (b *Backend) preActGrad(y, dy *Tensor, act backend.Activation) *Tensor {
 	g := b.alloc(y.S)
 	parallel(b.Threads, len(g.Data), func(lo, hi int) {
 		out, ys, ds := g.Data[lo:hi], y.Data[lo:hi], dy.Data[lo:hi]
+		ds = ds[:len(ys)]
+		out = out[:len(ys)]
 		if act == backend.ReLU {
+			// out = dy where y > 0, else 0, without a branch that
+			// mispredicts on every other pixel: the mask is all ones for
+			// the bits of a positive float (not ±0, not negative).
 			for i, v := range ys {
-				if v > 0 {
-					out[i] = ds[i]
-				} else {
-					out[i] = 0
-				}
+				m := int32(math.Float32bits(v))
+				mask := ^uint32((m-1)>>31) & ^uint32(m>>31)
+				out[i] = math.Float32frombits(math.Float32bits(ds[i]) & mask)
 			}
 			return
 		}
@@ -78,15 +85,17 @@ func (b *Backend) biasGrad(g *Tensor) *Tensor {
 	s := g.S
 	db := b.alloc(backend.Shape{N: 1, C: s.C, H: 1, W: 1})
 	plane := s.H * s.W
-	for c := 0; c < s.C; c++ {
-		sum := 0.0
-		for n := 0; n < s.N; n++ {
-			for _, v := range g.Data[(n*s.C+c)*plane : (n*s.C+c+1)*plane] {
-				sum += float64(v)
+	parallel(b.Threads, s.C, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			sum := 0.0
+			for n := 0; n < s.N; n++ {
+				for _, v := range g.Data[(n*s.C+c)*plane : (n*s.C+c+1)*plane] {
+					sum += float64(v)
+				}
 			}
+			db.Data[c] = float32(sum)
 		}
-		db.Data[c] = float32(sum)
-	}
+	})
 	return db
 }
 

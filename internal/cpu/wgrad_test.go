@@ -1,0 +1,117 @@
+package cpu
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/testutil"
+)
+
+// weightGradRef is dw of weightGrad by a direct float64 sum.
+func weightGradRef(x, g *Tensor, k int) []float32 {
+	xs, cout := x.S, g.S.C
+	n, cin, h, w := xs.N, xs.C, xs.H, xs.W
+	want := make([]float32, cout*cin*k*k)
+	for co := 0; co < cout; co++ {
+		for ci := 0; ci < cin; ci++ {
+			for ky := 0; ky < k; ky++ {
+				for kx := 0; kx < k; kx++ {
+					sum := 0.0
+					for i := 0; i < n; i++ {
+						for yy := 0; yy < h; yy++ {
+							sy := yy + ky - k/2
+							if sy < 0 || sy >= h {
+								continue
+							}
+							for xx := 0; xx < w; xx++ {
+								if sx := xx + kx - k/2; sx >= 0 && sx < w {
+									sum += float64(g.Data[((i*cout+co)*h+yy)*w+xx]) * float64(x.Data[((i*cin+ci)*h+sy)*w+sx])
+								}
+							}
+						}
+					}
+					want[((co*cin+ci)*k+ky)*k+kx] = float32(sum)
+				}
+			}
+		}
+	}
+	return want
+}
+
+// withDotTile runs f with dotTile set to kernel (restored afterwards).
+func withDotTile(kernel func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32), f func()) {
+	saved := dotTile
+	dotTile = kernel
+	defer func() { dotTile = saved }()
+	f()
+}
+
+// TestWeightGradDot compares weightGradDot (the platform's kernel, and the
+// Go stand-in) with a float64 direct sum on odd shapes: Cout and Cin·k·k
+// not multiples of the 4×6 tile, planes not multiples of 16, several
+// chunks per image and several partial sums, batch > 1; and checks that
+// the result is the same to the bit for 1, 2, 3 and 7 threads.
+func TestWeightGradDot(t *testing.T) {
+	kernels := []struct {
+		name string
+		f    func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32)
+	}{{"go", dotTileGo}}
+	if dotTile != nil {
+		kernels = append(kernels, struct {
+			name string
+			f    func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32)
+		}{"asm", dotTile})
+	}
+	for _, c := range []struct{ n, cin, cout, h, w, k int }{
+		{3, 5, 7, 37, 61, 3},   // 2 chunks over the batch
+		{2, 2, 5, 130, 140, 3}, // 19 chunks: 2 partial sums
+		{4, 3, 6, 100, 100, 1}, // 20 chunks of planes of 10000: 2 partial sums
+		{3, 7, 3, 9, 14, 1},    // Cout < 4, planes shorter than 16
+		{2, 3, 1, 11, 5, 5},
+		{1, 1, 4, 7, 7, 3},  // Cin·k·k = 9
+		{5, 37, 9, 1, 1, 1}, // the attention's 1×1 layers
+		{2, 16, 16, 17, 33, 3},
+	} {
+		name := fmt.Sprintf("k%d %d→%d %dx%d batch %d", c.k, c.cin, c.cout, c.h, c.w, c.n)
+		x := randTensor(uint64(c.h), backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, -1, 1)
+		g := randTensor(uint64(c.w), backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
+		want := weightGradRef(x, g, c.k)
+		for _, kern := range kernels {
+			withDotTile(kern.f, func() {
+				var first []float32
+				for _, threads := range []int{1, 2, 3, 7} {
+					be := New()
+					be.Threads = threads
+					got := be.weightGradDot(x, g, c.k)
+					if first == nil {
+						first = got.Data
+						testutil.Close(t, name+" "+kern.name+" dw", got.Data, want, 1e-4, 1e-5)
+						continue
+					}
+					for i := range first {
+						if got.Data[i] != first[i] {
+							t.Fatalf("%s %s: dw[%d] = %g with %d threads, %g with 1", name, kern.name, i, got.Data[i], threads, first[i])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestDotTileKernel compares the platform's dot-product kernel with the Go
+// stand-in, lane sums included, on rows at odd offsets.
+func TestDotTileKernel(t *testing.T) {
+	if dotTile == nil {
+		t.Skip("no dot-product kernel on this platform: weightGrad runs the im2col product")
+	}
+	g, x := testutil.Random(1, 5000, -1, 1), testutil.Random(2, 7000, -1, 1)
+	goffs, xoffs := [4]int{3, 1001, 17, 2999}, [6]int{0, 1, 2, 4001, 3333, 5}
+	for _, n := range []int{16, 48, 1024, 1984} {
+		var got, want [96]float32
+		dotTile(n, g, &goffs, x, &xoffs, &got)
+		dotTileGo(n, g, &goffs, x, &xoffs, &want)
+		testutil.Close(t, fmt.Sprintf("n %d", n), got[:], want[:], 1e-5, 1e-6)
+	}
+}
