@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package cpu
+
+// No row kernels here: rowsAVX2 stays false and these are never called.
+
+func addPairAVX2(out, u, v *float32, n int, k float32) { panic("cpu: no AVX2") }
+func addScaledAVX2(out, u *float32, n int, k float32)  { panic("cpu: no AVX2") }
+func scaleIntoAVX2(out, u *float32, n int, k float32)  { panic("cpu: no AVX2") }
