@@ -17,3 +17,6 @@ func addScaledAVX2(out, u *float32, n int, k float32)
 
 //go:noescape
 func scaleIntoAVX2(out, u *float32, n int, k float32)
+
+//go:noescape
+func addProductAVX2(out, a, u *float32, n int, k float32)

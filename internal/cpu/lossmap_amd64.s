@@ -84,3 +84,31 @@ cloop:
 cdone:
 	VZEROUPPER
 	RET
+
+// func addProductAVX2(out, a, u *float32, n int, k float32)
+TEXT ·addProductAVX2(SB), NOSPLIT, $0-36
+	MOVQ out+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ u+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS k+32(FP), Y15
+	XORQ AX, AX
+	SHRQ $4, CX
+	JEQ  mdone
+
+mloop:
+	VMULPS  (SI)(AX*1), Y15, Y0
+	VMULPS  32(SI)(AX*1), Y15, Y1
+	VMULPS  (DX)(AX*1), Y0, Y0
+	VMULPS  32(DX)(AX*1), Y1, Y1
+	VADDPS  (DI)(AX*1), Y0, Y0
+	VADDPS  32(DI)(AX*1), Y1, Y1
+	VMOVUPS Y0, (DI)(AX*1)
+	VMOVUPS Y1, 32(DI)(AX*1)
+	ADDQ    $64, AX
+	DECQ    CX
+	JNE     mloop
+
+mdone:
+	VZEROUPPER
+	RET

@@ -4,6 +4,7 @@ package cpu
 
 // No row kernels here: rowsAVX2 stays false and these are never called.
 
-func addPairAVX2(out, u, v *float32, n int, k float32) { panic("cpu: no AVX2") }
-func addScaledAVX2(out, u *float32, n int, k float32)  { panic("cpu: no AVX2") }
-func scaleIntoAVX2(out, u *float32, n int, k float32)  { panic("cpu: no AVX2") }
+func addPairAVX2(out, u, v *float32, n int, k float32)    { panic("cpu: no AVX2") }
+func addScaledAVX2(out, u *float32, n int, k float32)     { panic("cpu: no AVX2") }
+func scaleIntoAVX2(out, u *float32, n int, k float32)     { panic("cpu: no AVX2") }
+func addProductAVX2(out, a, u *float32, n int, k float32) { panic("cpu: no AVX2") }

@@ -43,3 +43,16 @@ func scaleInto(out, u []float32, k float32) {
 		out[i] = k * u[i]
 	}
 }
+
+// addProduct adds (k·a[i])·u[i] to out[i]; a and u have out's length.
+func addProduct(out, a, u []float32, k float32) {
+	a, u = a[:len(out)], u[:len(out)]
+	i := 0
+	if n := len(out) &^ 15; rowsAVX2 && n > 0 {
+		addProductAVX2(&out[0], &a[0], &u[0], n, k)
+		i = n
+	}
+	for ; i < len(out); i++ {
+		out[i] += k * a[i] * u[i]
+	}
+}
