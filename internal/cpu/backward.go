@@ -60,22 +60,35 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, f int) backend.Ten
 		panic(fmt.Sprintf("cpu: UpsampleBilinearBackward of %v by %d", os, f))
 	}
 	s := backend.Shape{N: os.N, C: os.C, H: os.H / f, W: os.W / f}
-	// dx is (N,C,H,W), accumulated into
-	dx := b.zeros(s)
+	// dx is (N,C,H,W), every element written below. The transpose runs in
+	// the forward's two passes reversed: each output-gradient row is
+	// scattered onto the two source rows it was blended from (into rows,
+	// H×fW), then each of those rows onto the columns along x.
+	x0s, x1s, lxs := make([]int, os.W), make([]int, os.W), make([]float32, os.W)
+	for ox := range x0s {
+		x0s[ox], x1s[ox], lxs[ox] = BilinearTap(ox, f, s.W)
+	}
+	dx := b.alloc(s)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		rows := b.scratch(s.H * os.W)
+		defer b.release(rows)
 		for nc := lo; nc < hi; nc++ {
-			src := g.Data[nc*os.H*os.W:]
-			dst := dx.Data[nc*s.H*s.W:]
+			src := g.Data[nc*os.H*os.W : (nc+1)*os.H*os.W]
+			dst := dx.Data[nc*s.H*s.W : (nc+1)*s.H*s.W]
+			clear(rows)
 			for oy := 0; oy < os.H; oy++ {
 				y0, y1, ly := BilinearTap(oy, f, s.H)
-				for ox := 0; ox < os.W; ox++ {
-					x0, x1, lx := BilinearTap(ox, f, s.W)
-					v := src[oy*os.W+ox]
-					top, bot := (1-ly)*v, ly*v
-					dst[y0*s.W+x0] += (1 - lx) * top
-					dst[y0*s.W+x1] += lx * top
-					dst[y1*s.W+x0] += (1 - lx) * bot
-					dst[y1*s.W+x1] += lx * bot
+				sr := src[oy*os.W : (oy+1)*os.W]
+				addScaled(rows[y0*os.W:(y0+1)*os.W], sr, 1-ly)
+				addScaled(rows[y1*os.W:(y1+1)*os.W], sr, ly)
+			}
+			for y := 0; y < s.H; y++ {
+				d := dst[y*s.W : (y+1)*s.W]
+				clear(d)
+				for ox, v := range rows[y*os.W : (y+1)*os.W] {
+					lx := lxs[ox]
+					d[x0s[ox]] += (1 - lx) * v
+					d[x1s[ox]] += lx * v
 				}
 			}
 		}
@@ -95,9 +108,12 @@ func (b *Backend) SliceChannels(x backend.Tensor, c0, c1 int) backend.Tensor {
 	// out is (N,c1−c0,H,W)
 	out := b.alloc(backend.Shape{N: s.N, C: c1 - c0, H: s.H, W: s.W})
 	n := (c1 - c0) * plane
-	for i := 0; i < s.N; i++ {
-		copy(out.Data[i*n:(i+1)*n], in.Data[(i*s.C+c0)*plane:])
-	}
+	parallel(b.Threads, s.N*(c1-c0), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			i, c := j/(c1-c0), j%(c1-c0)
+			copy(out.Data[i*n+c*plane:i*n+(c+1)*plane], in.Data[(i*s.C+c0+c)*plane:])
+		}
+	})
 	return out
 }
 
