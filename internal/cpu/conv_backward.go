@@ -33,6 +33,10 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	mustSameShape("Conv2DBackward", yt.S, ys)
 	mustSameShape("Conv2DBackward", dyt.S, ys)
 
+	if dotTile != nil {
+		dxt, dwt, dbt := b.convBackwardDot(xt, wt, yt, dyt, act, hasBias, needDX)
+		return tensorOrNil(dxt), dwt, tensorOrNil(dbt)
+	}
 	g := b.preActGrad(yt, dyt, act)
 	if g != dyt {
 		defer b.Free(g)
@@ -45,10 +49,15 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 		dx = b.Conv2D(g, wT, nil, backend.Linear)
 		b.Free(wT)
 	}
-	if dotTile != nil {
-		return dx, b.weightGradDot(xt, g, k), db
-	}
 	return dx, b.weightGrad(xt, g, k), db
+}
+
+// tensorOrNil returns t as a backend.Tensor, nil (not a typed nil) if t is.
+func tensorOrNil(t *Tensor) backend.Tensor {
+	if t == nil {
+		return nil
+	}
+	return t
 }
 
 // preActGrad returns g = dy⊙act'(y) (y's shape), act' taken from the

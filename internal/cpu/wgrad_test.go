@@ -47,55 +47,76 @@ func withDotTile(kernel func(int, []float32, *[4]int, []float32, *[6]int, *[96]f
 	f()
 }
 
-// TestWeightGradDot compares weightGradDot (the platform's kernel, and the
-// Go stand-in) with a float64 direct sum on odd shapes: Cout and Cin·k·k
-// not multiples of the 4×6 tile, planes not multiples of 16, several
-// chunks per image and several partial sums, batch > 1; and checks that
-// the result is the same to the bit for 1, 2, 3 and 7 threads.
-func TestWeightGradDot(t *testing.T) {
+// TestConv2DBackwardDot compares Conv2DBackward on the dot-product path
+// (the platform's kernel, and the Go stand-in) with a float64 direct sum
+// (dw, linear) and with the im2col path (dx, dw, db; ReLU and sigmoid) on
+// odd shapes: Cout and Cin·k·k not multiples of the 4×6 tile, planes not
+// multiples of 16, several chunks per image and several partial sums,
+// batch > 1; and checks that the results are the same to the bit for 1,
+// 2, 3 and 7 threads.
+func TestConv2DBackwardDot(t *testing.T) {
+	type kernelFunc = func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32)
 	kernels := []struct {
 		name string
-		f    func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32)
+		f    kernelFunc
 	}{{"go", dotTileGo}}
 	if dotTile != nil {
 		kernels = append(kernels, struct {
 			name string
-			f    func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32)
+			f    kernelFunc
 		}{"asm", dotTile})
 	}
 	for _, c := range []struct{ n, cin, cout, h, w, k int }{
-		{3, 5, 7, 37, 61, 3},   // 2 chunks over the batch
-		{2, 2, 5, 130, 140, 3}, // 19 chunks: 2 partial sums
+		{3, 5, 7, 37, 61, 3},   // 2 chunks per image
+		{2, 2, 5, 130, 140, 3}, // 9 chunks per image: 2 partial sums
 		{4, 3, 6, 100, 100, 1}, // 20 chunks of planes of 10000: 2 partial sums
 		{3, 7, 3, 9, 14, 1},    // Cout < 4, planes shorter than 16
 		{2, 3, 1, 11, 5, 5},
 		{1, 1, 4, 7, 7, 3},  // Cin·k·k = 9
 		{5, 37, 9, 1, 1, 1}, // the attention's 1×1 layers
 		{2, 16, 16, 17, 33, 3},
+		{1, 4, 8, 1, 1, 3}, // a 1×1 plane through a 3×3 kernel
 	} {
 		name := fmt.Sprintf("k%d %d→%d %dx%d batch %d", c.k, c.cin, c.cout, c.h, c.w, c.n)
 		x := randTensor(uint64(c.h), backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, -1, 1)
-		g := randTensor(uint64(c.w), backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
-		want := weightGradRef(x, g, c.k)
-		for _, kern := range kernels {
-			withDotTile(kern.f, func() {
-				var first []float32
-				for _, threads := range []int{1, 2, 3, 7} {
-					be := New()
-					be.Threads = threads
-					got := be.weightGradDot(x, g, c.k)
-					if first == nil {
-						first = got.Data
-						testutil.Close(t, name+" "+kern.name+" dw", got.Data, want, 1e-4, 1e-5)
-						continue
-					}
-					for i := range first {
-						if got.Data[i] != first[i] {
-							t.Fatalf("%s %s: dw[%d] = %g with %d threads, %g with 1", name, kern.name, i, got.Data[i], threads, first[i])
+		w := randTensor(uint64(c.k), backend.Shape{N: c.cout, C: c.cin, H: c.k, W: c.k}, -0.5, 0.5)
+		bias := randTensor(uint64(c.n), backend.Shape{N: 1, C: c.cout, H: 1, W: 1}, -0.3, 0.3)
+		dy := randTensor(uint64(c.w), backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
+		wantDW := weightGradRef(x, dy, c.k)
+		for _, act := range []backend.Activation{backend.Linear, backend.ReLU, backend.Sigmoid} {
+			be := New()
+			y := be.Conv2D(x, w, bias, act)
+			var want [3]backend.Tensor
+			withDotTile(nil, func() { want[0], want[1], want[2] = be.Conv2DBackward(x, w, y, dy, act, true, true) })
+			for _, kern := range kernels {
+				withDotTile(kern.f, func() {
+					var first [3][]float32
+					for _, threads := range []int{1, 2, 3, 7} {
+						be := New()
+						be.Threads = threads
+						dx, dw, db := be.Conv2DBackward(x, w, y, dy, act, true, true)
+						got := [3][]float32{host(dx).Data, host(dw).Data, host(db).Data}
+						if first[0] == nil {
+							first = got
+							what := fmt.Sprintf("%s %v %s", name, act, kern.name)
+							if act == backend.Linear {
+								testutil.Close(t, what+" dw vs float64", got[1], wantDW, 1e-4, 1e-5)
+							}
+							for i, n := range []string{"dx", "dw", "db"} {
+								testutil.Close(t, what+" "+n+" vs im2col", got[i], host(want[i]).Data, 1e-3, 1e-4) // both sum in float32, in other orders
+							}
+							continue
+						}
+						for i := range got {
+							for j := range got[i] {
+								if got[i][j] != first[i][j] {
+									t.Fatalf("%s %v %s: output %d [%d] = %g with %d threads, %g with 1", name, act, kern.name, i, j, got[i][j], threads, first[i][j])
+								}
+							}
 						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
