@@ -119,7 +119,7 @@ func (b *Backend) SliceChannels(x backend.Tensor, c0, c1 int) backend.Tensor {
 
 // ChannelGateBackward is the gradient of out = y + y⊙w for y (N,C,H,W) and
 // w (N,C,1,1): dy = dOut⊙(1+w) (N,C,H,W) and dw[n,c] = Σ_hw dOut·y
-// (N,C,1,1), accumulated in float64.
+// (N,C,1,1), accumulated in float64 (dot64).
 func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend.Tensor) {
 	in, g, d := host(y), host(w), host(dOut)
 	s := in.S
@@ -131,12 +131,8 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 		for nc := lo; nc < hi; nc++ {
 			k := 1 + g.Data[nc]
 			src, dd, dst := in.Data[nc*plane:(nc+1)*plane], d.Data[nc*plane:(nc+1)*plane], gy.Data[nc*plane:(nc+1)*plane]
-			sum := 0.0
-			for i, v := range dd {
-				dst[i] = v * k
-				sum += float64(v) * float64(src[i])
-			}
-			gw.Data[nc] = float32(sum)
+			scaleInto(dst, dd, k)
+			gw.Data[nc] = float32(dot64(dd, src))
 		}
 	})
 	return gy, gw
@@ -170,11 +166,8 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 			mean := 0.0
 			for i, o := range os {
 				src, dst := host(o).Data[nc*plane:(nc+1)*plane], gos[i].Data[nc*plane:(nc+1)*plane]
-				sum := 0.0
-				for p, v := range dd {
-					dst[p] = wts[i] * v
-					sum += float64(v) * float64(src[p])
-				}
+				scaleInto(dst, dd, wts[i])
+				sum := dot64(dd, src)
 				q[i] = sum
 				mean += float64(wts[i]) * sum
 			}
@@ -184,4 +177,42 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 		}
 	})
 	return dos, dlogits
+}
+
+// sumF64 returns Σ v in float64, as four partial sums over the indices i
+// mod 4 (independent additions, not one chain), added as (s0+s1)+(s2+s3),
+// then the last len(v) mod 4 values.
+func sumF64(v []float32) float64 {
+	var s0, s1, s2, s3 float64
+	n := len(v) &^ 3
+	for i := 0; i < n; i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	sum := (s0 + s1) + (s2 + s3)
+	for _, x := range v[n:] {
+		sum += float64(x)
+	}
+	return sum
+}
+
+// dot64 returns Σ a[i]·b[i] in float64 (b has a's length), summed as sumF64
+// sums.
+func dot64(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	n := len(a) &^ 3
+	for i := 0; i < n; i += 4 {
+		s0 += float64(a[i]) * float64(b[i])
+		s1 += float64(a[i+1]) * float64(b[i+1])
+		s2 += float64(a[i+2]) * float64(b[i+2])
+		s3 += float64(a[i+3]) * float64(b[i+3])
+	}
+	sum := (s0 + s1) + (s2 + s3)
+	for i := n; i < len(a); i++ {
+		sum += float64(a[i]) * float64(b[i])
+	}
+	return sum
 }

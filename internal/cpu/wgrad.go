@@ -96,11 +96,7 @@ func (b *Backend) convBackwardDot(x, w, y, dy *Tensor, act backend.Activation, h
 		ys, ds := y.Data[at:at+geo.w], dy.Data[at:at+geo.w]
 		preActRow(dst, ys, ds, act)
 		if sums != nil {
-			sum := 0.0
-			for _, v := range dst {
-				sum += float64(v)
-			}
-			sums[nc] += sum
+			sums[nc] += sumF64(dst)
 		}
 	})
 	if hasBias {
