@@ -20,3 +20,9 @@ func scaleIntoAVX2(out, u *float32, n int, k float32)
 
 //go:noescape
 func addProductAVX2(out, a, u *float32, n int, k float32)
+
+//go:noescape
+func ssimCSAVX2(n int, ea, eb, eab, ma, mb, den, cs *float32, c2 float32)
+
+//go:noescape
+func ssimFactorsAVX2(n int, lum, o0, o1, o2, o3, den, cs, ma, mb, gmb, geb, geab *float32, u float32)

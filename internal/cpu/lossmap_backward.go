@@ -178,12 +178,7 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 		p.blur.blur(p.aa, p.ea, t)
 		p.blur.blur(p.bb, p.eb, t)
 		p.blur.blur(p.ab, p.eab, t)
-		for i := range cs {
-			va, vb := p.ea[i]-ma[i]*ma[i], p.eb[i]-mb[i]*mb[i]
-			cab := p.eab[i] - ma[i]*mb[i]
-			den[i] = va + vb + c2
-			cs[i] = (2*cab + c2) / den[i]
-		}
+		ssimCS(p.ea, p.eb, p.eab, ma, mb, den, cs)
 	}
 	if ms != nil {
 		for i := range p.aa { // a² is read no more: |a−b| takes its place
@@ -224,7 +219,13 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 			}
 		}
 		// G = u·l·Π_{k≠j} cs_k
-		for i := range gmb {
+		i0 := 0
+		if n := len(gmb) &^ 7; rowsAVX2 && len(others) == 4 && n > 0 {
+			ssimFactorsAVX2(n, &lum[0], &others[0][0], &others[1][0], &others[2][0], &others[3][0],
+				&den[0], &csj[0], &ma[0], &mb[0], &gmb[0], &geb[0], &geab[0], u)
+			i0 = n
+		}
+		for i := i0; i < len(gmb); i++ {
 			g := u * lum[i]
 			for _, c := range others {
 				g *= c[i]
@@ -259,5 +260,24 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 			v += l1w[i]
 		}
 		dst[i] = v / 2
+	}
+}
+
+// ssimCS writes, for each pixel of the blurred moments at one σ, D = va +
+// vb + C2 to den and cs = (2cab + C2)/D to cs (va = G∗a² − μa², vb = G∗b²
+// − μb², cab = G∗ab − μaμb); all slices have cs's length.
+func ssimCS(ea, eb, eab, ma, mb, den, cs []float32) {
+	const c2 = float32(backend.SSIMC2)
+	ea, eb, eab, ma, mb, den = ea[:len(cs)], eb[:len(cs)], eab[:len(cs)], ma[:len(cs)], mb[:len(cs)], den[:len(cs)]
+	i0 := 0
+	if n := len(cs) &^ 7; rowsAVX2 && n > 0 {
+		ssimCSAVX2(n, &ea[0], &eb[0], &eab[0], &ma[0], &mb[0], &den[0], &cs[0], c2)
+		i0 = n
+	}
+	for i := i0; i < len(cs); i++ {
+		va, vb := ea[i]-ma[i]*ma[i], eb[i]-mb[i]*mb[i]
+		cab := eab[i] - ma[i]*mb[i]
+		den[i] = va + vb + c2
+		cs[i] = (2*cab + c2) / den[i]
 	}
 }
