@@ -67,9 +67,10 @@ func TestConv2DBackwardDot(t *testing.T) {
 		}{"asm", dotTile})
 	}
 	for _, c := range []struct{ n, cin, cout, h, w, k int }{
-		{3, 5, 7, 37, 61, 3},   // 2 chunks per image
-		{2, 2, 5, 130, 140, 3}, // 9 chunks per image: 2 partial sums
-		{4, 3, 6, 100, 100, 1}, // 20 chunks of planes of 10000: 2 partial sums
+		{3, 5, 7, 37, 61, 3},   // one chunk per image
+		{2, 2, 5, 130, 140, 3}, // 3 chunks per image
+		{1, 2, 3, 400, 350, 3}, // 18 chunks: 3 partial sums
+		{2, 2, 5, 300, 300, 1}, // 11 chunks per image: 3 partial sums
 		{3, 7, 3, 9, 14, 1},    // Cout < 4, planes shorter than 16
 		{2, 3, 1, 11, 5, 5},
 		{1, 1, 4, 7, 7, 3},  // Cin·k·k = 9
