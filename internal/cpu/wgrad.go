@@ -291,7 +291,11 @@ func (b *Backend) dotProducts(dw []float32, cout, K int, gsrc []float32, gRow in
 	coBlocks := (coTiles + dotCoTiles - 1) / dotCoTiles
 	tapBlocks := (tapTiles + dotTapTiles - 1) / dotTapTiles
 	dynamicParallel(b.Threads, runs*coBlocks*tapBlocks, func() func(int) {
+		// one worker's tile buffers (passed to dotTile by pointer: made
+		// once here, not once per call)
 		var out [96]float32
+		var xo [dotTileCols]int
+		var gofs [dotTileRows]int
 		return func(item int) {
 			s, rest := item/(coBlocks*tapBlocks), item%(coBlocks*tapBlocks)
 			cb, tb := rest/tapBlocks, rest%tapBlocks
@@ -301,13 +305,11 @@ func (b *Backend) dotProducts(dw []float32, cout, K int, gsrc []float32, gRow in
 				first := c == s*perRun
 				n16 := ch.n &^ 15
 				for tt := tb * dotTapTiles; tt < min(tapTiles, (tb+1)*dotTapTiles); tt++ {
-					var xo [dotTileCols]int
 					for j := range xo {
 						xo[j] = ch.xOff + xOffs[min(tt*dotTileCols+j, K-1)] // taps past K repeat the last
 					}
 					// rows past Cout repeat the last one; their sums are dropped
 					for ct := cb * dotCoTiles; ct < min(coTiles, (cb+1)*dotCoTiles); ct++ {
-						var gofs [dotTileRows]int
 						for i := range gofs {
 							gofs[i] = ch.gOff + min(ct*dotTileRows+i, cout-1)*gRow
 						}
