@@ -7,12 +7,14 @@ import (
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
-// dotTile, on platforms that have one (wgrad_amd64.go: AVX-512), computes
-// a 4×6 tile of dot products of n floats (n a multiple of 16): row i < 4
-// of g starts at g[goffs[i]], column j < 6 of x at x[xoffs[j]], and
-// out[(6i+j)·4 + l] (l < 4) receives the partial sum of lanes l, l+4, l+8
-// and l+12 of their product (lane m covers the elements at m mod 16), which
-// the caller adds up as (l0 + l1) + (l2 + l3). With no kernel, weightGrad
+// dotTile, on platforms that have one (wgrad_amd64.go: AVX-512, or AVX2
+// and FMA), computes a 4×6 tile of dot products of n floats (n a multiple
+// of 16): row i < 4 of g starts at g[goffs[i]], column j < 6 of x at
+// x[xoffs[j]], and out[(6i+j)·4 + l] (l < 4) receives one of four partial
+// sums of their product, which the caller adds up as (l0 + l1) + (l2 + l3).
+// How the elements fall into the four is the kernel's, fixed for it (the
+// AVX-512 kernel: lanes l, l+4, l+8, l+12 of sixteen, as dotTileGo), so
+// a machine always sums in the same order. With no kernel, Conv2DBackward
 // runs the im2col product instead.
 var dotTile func(n int, g []float32, goffs *[4]int, x []float32, xoffs *[6]int, out *[96]float32)
 

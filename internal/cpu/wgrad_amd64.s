@@ -129,3 +129,86 @@ dfold:
 	DOUT(Z23, Y23, X23, 368)
 	VZEROUPPER
 	RET
+
+// The AVX2 variant: a 4×3 tile in twelve ymm accumulators, Y(3i+j) row i ×
+// column j; ASTEP does 8 floats at byte offset R13 (x rows in Y12–Y14, each
+// g row once in Y15). AOUT folds accumulator y to four floats, lane l +
+// lane l+4, and stores them at off(R14).
+#define AROW(src, a0, a1, a2) \
+	VMOVUPS (src)(R13*1), Y15; \
+	VFMADD231PS Y12, Y15, a0; \
+	VFMADD231PS Y13, Y15, a1; \
+	VFMADD231PS Y14, Y15, a2
+
+#define AOUT(y, x, off) \
+	VEXTRACTF128 $1, y, X15; \
+	VADDPS X15, x, x; \
+	VMOVUPS x, off(R14)
+
+// func dot4x3AVX2(n int, gr *float32, goffs *int, x *float32, xoffs *int, out *float32)
+// out[24i + 4j + l] for i < 4, j < 3, l < 4.
+TEXT ·dot4x3AVX2(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ gr+8(FP), R12
+	MOVQ goffs+16(FP), R13
+	MOVQ 0(R13), R8
+	LEAQ (R12)(R8*4), R8
+	MOVQ 8(R13), R9
+	LEAQ (R12)(R9*4), R9
+	MOVQ 16(R13), R10
+	LEAQ (R12)(R10*4), R10
+	MOVQ 24(R13), R11
+	LEAQ (R12)(R11*4), R11
+	MOVQ x+24(FP), R12
+	MOVQ xoffs+32(FP), R13
+	MOVQ 0(R13), AX
+	LEAQ (R12)(AX*4), AX
+	MOVQ 8(R13), BX
+	LEAQ (R12)(BX*4), BX
+	MOVQ 16(R13), DX
+	LEAQ (R12)(DX*4), DX
+	MOVQ out+40(FP), R14
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	XORQ R13, R13
+	SHRQ $3, CX
+	JEQ  afold
+
+aloop:
+	VMOVUPS (AX)(R13*1), Y12
+	VMOVUPS (BX)(R13*1), Y13
+	VMOVUPS (DX)(R13*1), Y14
+	AROW(R8, Y0, Y1, Y2)
+	AROW(R9, Y3, Y4, Y5)
+	AROW(R10, Y6, Y7, Y8)
+	AROW(R11, Y9, Y10, Y11)
+	ADDQ $32, R13
+	DECQ CX
+	JNE  aloop
+
+afold:
+	AOUT(Y0, X0, 0)
+	AOUT(Y1, X1, 16)
+	AOUT(Y2, X2, 32)
+	AOUT(Y3, X3, 96)
+	AOUT(Y4, X4, 112)
+	AOUT(Y5, X5, 128)
+	AOUT(Y6, X6, 192)
+	AOUT(Y7, X7, 208)
+	AOUT(Y8, X8, 224)
+	AOUT(Y9, X9, 288)
+	AOUT(Y10, X10, 304)
+	AOUT(Y11, X11, 320)
+	VZEROUPPER
+	RET

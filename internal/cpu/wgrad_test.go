@@ -55,17 +55,7 @@ func withDotTile(kernel func(int, []float32, *[4]int, []float32, *[6]int, *[96]f
 // batch > 1; and checks that the results are the same to the bit for 1,
 // 2, 3 and 7 threads.
 func TestConv2DBackwardDot(t *testing.T) {
-	type kernelFunc = func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32)
-	kernels := []struct {
-		name string
-		f    kernelFunc
-	}{{"go", dotTileGo}}
-	if dotTile != nil {
-		kernels = append(kernels, struct {
-			name string
-			f    kernelFunc
-		}{"asm", dotTile})
-	}
+	kernels := append([]dotTileKernel{{"go", dotTileGo}}, platformDotTiles()...)
 	for _, c := range []struct{ n, cin, cout, h, w, k int }{
 		{3, 5, 7, 37, 61, 3},   // one chunk per image
 		{2, 2, 5, 130, 140, 3}, // 3 chunks per image
@@ -122,18 +112,37 @@ func TestConv2DBackwardDot(t *testing.T) {
 	}
 }
 
-// TestDotTileKernel compares the platform's dot-product kernel with the Go
-// stand-in, lane sums included, on rows at odd offsets.
+// TestDotTileKernel compares the platform's dot-product kernels with the
+// Go stand-in on rows at odd offsets: the AVX-512 one lane sum by lane sum
+// (it splits the elements as the stand-in does), every kernel by the dot
+// products the four sums add up to.
 func TestDotTileKernel(t *testing.T) {
-	if dotTile == nil {
-		t.Skip("no dot-product kernel on this platform: weightGrad runs the im2col product")
+	kernels := platformDotTiles()
+	if len(kernels) == 0 {
+		t.Skip("no dot-product kernel on this platform: Conv2DBackward runs the im2col product")
 	}
 	g, x := testutil.Random(1, 5000, -1, 1), testutil.Random(2, 7000, -1, 1)
 	goffs, xoffs := [4]int{3, 1001, 17, 2999}, [6]int{0, 1, 2, 4001, 3333, 5}
-	for _, n := range []int{16, 48, 1024, 1984} {
-		var got, want [96]float32
-		dotTile(n, g, &goffs, x, &xoffs, &got)
-		dotTileGo(n, g, &goffs, x, &xoffs, &want)
-		testutil.Close(t, fmt.Sprintf("n %d", n), got[:], want[:], 1e-5, 1e-6)
+	for _, k := range kernels {
+		for _, n := range []int{16, 48, 1024, 1984} {
+			var got, want [96]float32
+			k.f(n, g, &goffs, x, &xoffs, &got)
+			dotTileGo(n, g, &goffs, x, &xoffs, &want)
+			var gotDots, wantDots [24]float32
+			for i := range gotDots {
+				o, w := got[4*i:], want[4*i:]
+				gotDots[i], wantDots[i] = (o[0]+o[1])+(o[2]+o[3]), (w[0]+w[1])+(w[2]+w[3])
+			}
+			testutil.Close(t, fmt.Sprintf("%s n %d dot products", k.name, n), gotDots[:], wantDots[:], 1e-5, 1e-6)
+			if k.name == "avx512" {
+				testutil.Close(t, fmt.Sprintf("%s n %d lane sums", k.name, n), got[:], want[:], 1e-5, 1e-6)
+			}
+		}
 	}
+}
+
+// dotTileKernel is a dotTile implementation by name.
+type dotTileKernel struct {
+	name string
+	f    func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32)
 }
