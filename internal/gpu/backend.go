@@ -75,7 +75,14 @@ type Backend struct {
 	repacked      map[*Tensor]repackEntry
 	noRepackCache bool
 	repacks       uint64 // conv_repack dispatches recorded, for tests
-	dispatches    uint64 // kernel dispatches recorded, for tests and benchmarks
+	// flipped holds each weight tensor's conv_flip layout for
+	// Conv2DBackward's input gradient while the weights are unchanged
+	// (flip.go); noRepackCache disables it too. flipIgnoresWrites is a
+	// test's mutation: the cache then serves stale flips.
+	flipped           map[*Tensor]flipEntry
+	flipIgnoresWrites bool
+	flips             uint64 // conv_flip dispatches recorded, for tests
+	dispatches        uint64 // kernel dispatches recorded, for tests and benchmarks
 
 	err   error // the first device error; sticky
 	scope errorScope
@@ -102,6 +109,7 @@ func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope
 		pool:       map[uint64][]*wgpu.Buffer{},
 		staging:    map[uint64][]*wgpu.Buffer{},
 		repacked:   map[*Tensor]repackEntry{},
+		flipped:    map[*Tensor]flipEntry{},
 		scope:      scope,
 	}
 	if b.limits.MinUniformBufferOffsetAlignment > slotBytes {
@@ -228,6 +236,7 @@ func (b *Backend) Free(t backend.Tensor) {
 	}
 	g := tensorOf(t)
 	b.dropRepack(g)
+	b.dropFlip(g)
 	if g.buf != nil {
 		b.pool[g.cap] = append(b.pool[g.cap], g.buf)
 		b.live -= g.cap

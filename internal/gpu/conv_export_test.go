@@ -26,3 +26,19 @@ func (b *Backend) UseRepackCache(on bool) (restore func()) {
 	b.noRepackCache = !on
 	return func() { b.noRepackCache = old }
 }
+
+// FlipCount is how many conv_flip dispatches the backend has recorded.
+func (b *Backend) FlipCount() uint64 { return b.flips }
+
+// CachedFlips is how many weight tensors have a cached flip.
+func (b *Backend) CachedFlips() int { return len(b.flipped) }
+
+// BreakFlipInvalidation is the flip cache's mutation for tests: on, the
+// cache ignores writes into the weights and serves stale flips (and the
+// repack cache keeps stale entries until looked up). It returns the
+// function that restores the cache.
+func (b *Backend) BreakFlipInvalidation(on bool) (restore func()) {
+	old := b.flipIgnoresWrites
+	b.flipIgnoresWrites = on
+	return func() { b.flipIgnoresWrites = old }
+}
