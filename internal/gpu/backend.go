@@ -81,8 +81,11 @@ type Backend struct {
 	// test's mutation: the cache then serves stale flips.
 	flipped           map[*Tensor]flipEntry
 	flipIgnoresWrites bool
-	flips             uint64 // conv_flip dispatches recorded, for tests
-	dispatches        uint64 // kernel dispatches recorded, for tests and benchmarks
+	flips             uint64         // conv_flip dispatches recorded, for tests
+	dispatches        uint64         // kernel dispatches recorded, for tests and benchmarks
+	kernelCounts      map[string]int // dispatches recorded by kernel while a test counts them, else nil
+
+	prof *profiler // the running profile (profile.go), or nil
 
 	err   error // the first device error; sticky
 	scope errorScope
@@ -360,6 +363,10 @@ func (b *Backend) poll() {
 func (b *Backend) Close() {
 	b.flush()
 	b.waitIdle()
+	if b.prof != nil {
+		b.prof.close()
+		b.prof = nil
+	}
 	if b.tapBuf != nil {
 		b.Free(b.tapBuf)
 	}

@@ -42,3 +42,14 @@ func (b *Backend) BreakFlipInvalidation(on bool) (restore func()) {
 	b.flipIgnoresWrites = on
 	return func() { b.flipIgnoresWrites = old }
 }
+
+// CountKernels starts counting the dispatches recorded by kernel name; the
+// function it returns stops and returns the counts.
+func (b *Backend) CountKernels() (stop func() map[string]int) {
+	b.kernelCounts = map[string]int{}
+	return func() map[string]int {
+		c := b.kernelCounts
+		b.kernelCounts = nil
+		return c
+	}
+}
