@@ -58,7 +58,9 @@ type Backend struct {
 	bindGroups []*wgpu.BindGroup
 	transient  []*wgpu.Buffer
 
-	cpuKernels bool // use the conv kernels tuned for CPU adapters such as lavapipe (see conv.go)
+	cpuAdapter   bool // the adapter runs on the CPU (lavapipe)
+	cpuKernels   bool // use the conv kernels tuned for CPU adapters such as lavapipe (see conv.go)
+	tiledConv3x3 bool // GPU path: 3×3 convolutions run conv3x3_tiled (conv_family.go)
 	// genericWeightGrad computes every convolution's weight gradient with
 	// the generic conv_dw kernel instead of the register-tiled conv_dw3x3
 	// and conv_dw1x1 (conv_backward.go): set in the browser, where
@@ -104,6 +106,7 @@ const (
 func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope) (*Backend, error) {
 	b := &Backend{
 		name:       name,
+		cpuAdapter: cpuAdapter,
 		cpuKernels: cpuAdapter,
 		dev:        dev,
 		queue:      dev.GetQueue(),
@@ -114,6 +117,9 @@ func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope
 		repacked:   map[*Tensor]repackEntry{},
 		flipped:    map[*Tensor]flipEntry{},
 		scope:      scope,
+	}
+	if err := b.convKernelsFromEnv(); err != nil {
+		return nil, err
 	}
 	if b.limits.MinUniformBufferOffsetAlignment > slotBytes {
 		return nil, fmt.Errorf("gpu: uniform offset alignment %d above %d", b.limits.MinUniformBufferOffsetAlignment, slotBytes)

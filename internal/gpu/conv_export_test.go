@@ -53,3 +53,17 @@ func (b *Backend) CountKernels() (stop func() map[string]int) {
 		return c
 	}
 }
+
+// UseConvKernels makes Conv2D run the named family (SetConvKernels) and
+// returns the function that restores the previous choice; it panics on a
+// bad name.
+func (b *Backend) UseConvKernels(family string) (restore func()) {
+	cpu, tiled := b.cpuKernels, b.tiledConv3x3
+	if err := b.SetConvKernels(family); err != nil {
+		panic(err)
+	}
+	return func() { b.cpuKernels, b.tiledConv3x3 = cpu, tiled }
+}
+
+// CPUAdapter reports whether the device's adapter runs on the CPU.
+func (b *Backend) CPUAdapter() bool { return b.cpuAdapter }
