@@ -110,9 +110,9 @@ func (p *profiler) open(b *Backend) error {
 }
 
 // calibrate measures the nanoseconds per timestamp tick: one timestamp is
-// written, 30 ms pass on the host, another is written; the host midpoints
+// written, 100 ms pass on the host, another is written; the host midpoints
 // of the two submit-and-wait intervals bracket them, so the error is the
-// submit latency over 30 ms (a fraction of a percent). The queue's own
+// submit latency over 100 ms (a fraction of a percent). The queue's own
 // timestamp period is not exposed by the library.
 func (p *profiler) calibrate(b *Backend) error {
 	stamp := func(i uint32) (time.Time, error) {
@@ -138,7 +138,7 @@ func (p *profiler) calibrate(b *Backend) error {
 	if err != nil {
 		return fmt.Errorf("gpu: profile calibration: %w", err)
 	}
-	time.Sleep(30 * time.Millisecond)
+	time.Sleep(100 * time.Millisecond)
 	h1, err := stamp(1)
 	if err != nil {
 		return fmt.Errorf("gpu: profile calibration: %w", err)
