@@ -94,6 +94,6 @@ internal/cpu/gemm_simd.wasm: internal/cpu/gemm_simd.wat
 ## gpu-check-build: the binaries .ci/device-check runs, into out/device-bin (for a machine without Go)
 gpu-check-build:
 	.ci/device-check build
-## gpu-check: the GPU test suite and cmd/bench on a real GPU (wf 32, S 256), results in $$OUT or out/device-check
+## gpu-check: the GPU test suite and cmd/bench on a real GPU (wf 32, S 256), results in OUT (default out/device-check)
 gpu-check:
 	.ci/device-check
