@@ -82,6 +82,7 @@ type Backend struct {
 	// (flip.go); noRepackCache disables it too. flipIgnoresWrites is a
 	// test's mutation: the cache then serves stale flips.
 	flipped           map[*Tensor]flipEntry
+	flipSeen          map[*Tensor]uint64 // each weight tensor's version at its last flip
 	flipIgnoresWrites bool
 	flips             uint64         // conv_flip dispatches recorded, for tests
 	dispatches        uint64         // kernel dispatches recorded, for tests and benchmarks
@@ -116,6 +117,7 @@ func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope
 		staging:    map[uint64][]*wgpu.Buffer{},
 		repacked:   map[*Tensor]repackEntry{},
 		flipped:    map[*Tensor]flipEntry{},
+		flipSeen:   map[*Tensor]uint64{},
 		scope:      scope,
 	}
 	if err := b.convKernelsFromEnv(); err != nil {
@@ -246,6 +248,7 @@ func (b *Backend) Free(t backend.Tensor) {
 	g := tensorOf(t)
 	b.dropRepack(g)
 	b.dropFlip(g)
+	delete(b.flipSeen, g)
 	if g.buf != nil {
 		b.pool[g.cap] = append(b.pool[g.cap], g.buf)
 		b.live -= g.cap
