@@ -423,12 +423,6 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 		time.Sleep(time.Millisecond) // back to the event loop: requests that came meanwhile are handled
 	}
 	stopped := len(losses) < steps
-	post(trainProgressReply{
-		ID: id, Session: name, Step: len(losses), Steps: steps, Epoch: run.s.Epochs(), Loss: lastOr(losses, math.NaN()),
-		ValLoss: lastVal, ImagesPerSecond: float64(images) / trainTime.Seconds(), ElapsedSeconds: time.Since(start).Seconds(), Phase: "calibrate",
-	}.js(), nil)
-	time.Sleep(time.Millisecond)
-
 	ep, err := w.validateEnd(run)
 	if err != nil {
 		fail(err)
@@ -436,7 +430,14 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 	}
 	if ep != nil {
 		valLosses = append(valLosses, ep.ValLoss)
+		lastVal = ep.ValLoss
 	}
+	post(trainProgressReply{
+		ID: id, Session: name, Step: len(losses), Steps: steps, Epoch: run.s.Epochs(), Loss: lastOr(losses, math.NaN()),
+		ValLoss: lastVal, ImagesPerSecond: float64(images) / trainTime.Seconds(), ElapsedSeconds: time.Since(start).Seconds(), Phase: "calibrate",
+	}.js(), nil)
+	time.Sleep(time.Millisecond)
+
 	note, err := w.finishRun(sess, run)
 	if err != nil {
 		fail(err)
