@@ -48,7 +48,7 @@ export const TRAIN_STYLE = `
 .train .intro { margin: 0; font-size: 14px; color: var(--muted); }
 .train .intro b { color: var(--fg); }
 .tr-row { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; }
-.thumbs { list-style: none; margin: 0; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); gap: 8px; }
+.thumbs { list-style: none; margin: 0; padding: 0; display: grid; align-items: start; grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); gap: 8px; }
 .thumbs li { position: relative; border: 1px solid var(--line); border-radius: 9px; overflow: hidden; background: var(--panel); }
 .thumbs img { display: block; width: 100%; aspect-ratio: 1; object-fit: cover; }
 .thumbs .noprev { display: grid; place-items: center; aspect-ratio: 1; font-size: 11px; color: var(--muted); padding: 4px; text-align: center; }
@@ -422,6 +422,13 @@ export class TrainMode {
     w.textContent = why;
     im.li.title = `${im.name}: ${why}`;
     im.li.querySelector(".nm").after(w);
+    const img = im.li.querySelector("img");
+    if (img) { // whatever the browser made of it, it is not what a run would see
+      const d = document.createElement("div");
+      d.className = "noprev";
+      d.textContent = "cannot be read";
+      img.replaceWith(d);
+    }
     this.renderSkipped();
     this.updateImages();
   }
@@ -615,9 +622,10 @@ export class TrainMode {
   }
 
   renderBaseChoices() {
-    const shape = PRESET_SHAPES[this.preset], sel = this.el.baseSel;
+    const shape = PRESET_SHAPES[this.preset], sel = this.el.baseSel, chosen = sel.value;
     const list = (this.host.models || []).filter((m) => !m.user && m.wf === shape.wf && m.size === shape.size);
     sel.replaceChildren(...list.map((m) => new Option(m.name, m.id)));
+    if (list.some((m) => m.id === chosen)) sel.value = chosen; // keep the visitor's choice
     this.el.base.disabled = list.length === 0;
     if (!list.length) this.el.base.checked = false;
     sel.hidden = !this.el.base.checked;
@@ -1297,9 +1305,9 @@ async function settled(p) {
  */
 function bestText(best, steps) {
   if (!best) return "The model is the last step's weights (none could be validated on held-out images).";
-  const which = best.step === steps ? `the last step, ${best.step},` : `step ${best.step} of ${steps}`;
+  const which = best.step === steps ? `the last step, ${best.step}` : `step ${best.step} of ${steps}`;
   const when = best.step === 0 ? "the starting weights" : best.midEpoch ? "validated where the run stopped, in the middle of an epoch" : `at the end of epoch ${best.epoch}`;
-  return `Kept: the weights of ${which} (${when}), whose held-out loss ${fmt(best.valLoss, 4)} is the lowest of the run, `
+  return `Kept: the weights of ${which} (${when}): their held-out loss, ${fmt(best.valLoss, 4)}, is the lowest of the run, `
     + `as native train keeps best.safetensors.${best.step !== steps ? " Later steps did not lower it; Continue goes on from the last step." : ""}`;
 }
 

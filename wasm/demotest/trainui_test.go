@@ -588,6 +588,9 @@ func TestTrainInPageInputs(t *testing.T) {
 	}
 	checkDecodeShown(t, b, 5)
 	checkKeptStep(t, b, steps)
+	if v := eval[string](t, b, `(() => { const s = `+shadow(".tr-basesel")+`; return s.hidden ? "hidden" : s.value; })()`); v != baseID {
+		t.Errorf("after the run the list of models to start from shows %q, want the chosen %s", v, baseID)
+	}
 	kept := eval[[]string](t, b, demoJS+`.training.run.started.kept`)
 	if len(kept) != 5 || !slices.Contains(kept, pastedName) || slices.Contains(kept, "corrupt.png") {
 		t.Errorf("the run kept %v; want the 5 usable images, the pasted one among them, not corrupt.png", kept)
@@ -625,7 +628,10 @@ func TestTrainInPageInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Free()
-	checkLosses(t, "fine-tuning in the page vs natively from "+baseID, run.Losses, nativeSteps(t, s, steps), 1e-5)
+	// Float32 rounding in other summation orders (see TestTrainAPICPU): the
+	// losses from the shipped model are small (0.11–0.49), so the relative
+	// difference is larger than from scratch: 2.4e-5 measured at step 6.
+	checkLosses(t, "fine-tuning in the page vs natively from "+baseID, run.Losses, nativeSteps(t, s, steps), 1e-4)
 	screenshot(t, b, "desktop-train-finetuned")
 
 	// Rename the kept model with the keyboard: its name field, the new name
