@@ -992,6 +992,7 @@ export class TrainMode {
       losses: msg.losses, imagesPerSecond: msg.imagesPerSecond, backend: msg.backend.kind === "webgpu" ? `webgpu: ${msg.backend.name}` : "cpu",
       calibration: msg.calibration, calibrationNote: msg.calibrationNote, stopped: msg.stopped, steps: msg.steps, heldOut: msg.heldOut,
       skipped: run.started ? run.started.skipped : [], model: run.storeId ? USER_PREFIX + run.storeId : null,
+      best: msg.best || null, runSteps: msg.runSteps,
     };
   }
 
