@@ -108,7 +108,7 @@ canvas.curve { aspect-ratio: 5 / 2; max-height: 260px; }
 @container (max-width: 560px) {
   .presets { grid-template-columns: 1fr; }
   .thumbs { grid-template-columns: repeat(6, 1fr); gap: 5px; }
-  .thumbs .nm { display: none; }
+  .thumbs .nm, .thumbs .why { display: none; } /* the list under the thumbnails names them and says why */
   .thumbs .rm { width: 22px; height: 22px; line-height: 22px; font-size: 14px; top: 2px; right: 2px; }
 }
 `;
@@ -1018,7 +1018,8 @@ export class TrainMode {
     el.done.classList.toggle("stopped", msg.stopped);
     const losses = run.losses.filter((x) => x != null);
     const k = Math.min(5, Math.floor(losses.length / 2));
-    const fell = k > 0 ? ` The loss went from ${fmt(mean(losses.slice(0, k)), 4)} (first ${k} steps) to ${fmt(mean(losses.slice(-k)), 4)} (last ${k}).` : "";
+    const fell = k > 1 ? ` The loss went from ${fmt(mean(losses.slice(0, k)), 4)} (first ${k} steps) to ${fmt(mean(losses.slice(-k)), 4)} (last ${k}).`
+      : k === 1 ? ` The loss went from ${fmt(losses[0], 4)} (first step) to ${fmt(losses[losses.length - 1], 4)} (last step).` : "";
     const part = run.marks.length > 1 ? `${run.losses.length} steps in all; this continuation ${msg.steps} steps` : `${msg.steps} steps`;
     el.dsum.textContent = `${msg.stopped ? "Stopped" : "Trained"}: ${part} in ${duration(msg.seconds)} on ${backendText(msg.backend)}, ${fmt(msg.imagesPerSecond, msg.imagesPerSecond < 10 ? 2 : 1)} images/s.${fell} The checker now uses this model.`
       + (msg.fellBack ? ` (${msg.fellBack}; the CPU took over.)` : "");
@@ -1026,7 +1027,7 @@ export class TrainMode {
     let note;
     if (msg.calibration) {
       const h = msg.heldOut;
-      note = `Calibrated without defect images: ${h} of your images were held out, and the threshold is the largest score among them. `
+      note = `Calibrated without defect images: ${h} of your images ${h === 1 ? "was" : "were"} held out, and the threshold is the largest score among them. `
         + `So roughly 1 in ${h + 1} new good images will score above it and be called anomalous, and a defect is caught only if it scores higher than every held-out image.`;
       if (msg.calibrationNote) note += ` ${sentence(msg.calibrationNote)}`;
     } else {
