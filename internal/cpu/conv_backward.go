@@ -19,9 +19,12 @@ const colsBudget = 1 << 22
 //	dx                = conv(g, w with ci↔co swapped and taps flipped) (N,Cin,H,W),  only if needDX
 //	dw[co,ci,ky,kx]   = Σ_{n,y,x} g[n,co,y,x]·x[n,ci,y+ky−k/2,x+kx−k/2] (Cout,Cin,k,k), x zero outside
 //
-// dx and dw are matrix products run by Conv2D: dx as a k×k convolution, dw
-// as 1×1 convolutions of g against blocks of the transposed im2col matrix
-// of x (see weightGrad).
+// Where the platform has a dot-product kernel (dotTile: AVX-512 or AVX2),
+// convBackwardDot (wgrad.go) computes all three from one zero-padded copy
+// of g, dw as dot products without an im2col matrix. Elsewhere dx and dw
+// are matrix products run by Conv2D: dx as a k×k convolution, dw as 1×1
+// convolutions of g against blocks of the transposed im2col matrix of x
+// (see weightGrad).
 func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activation, hasBias, needDX bool) (dx, dw, db backend.Tensor) {
 	xt, wt, yt, dyt := host(x), host(w), host(y), host(dy)
 	xs, ws := xt.S, wt.S
