@@ -19,7 +19,8 @@ const colsBudget = 1 << 22
 //	dx                = conv(g, w with ci↔co swapped and taps flipped) (N,Cin,H,W),  only if needDX
 //	dw[co,ci,ky,kx]   = Σ_{n,y,x} g[n,co,y,x]·x[n,ci,y+ky−k/2,x+kx−k/2] (Cout,Cin,k,k), x zero outside
 //
-// Where the platform has a dot-product kernel (dotTile: AVX-512 or AVX2),
+// Where the platform has a dot-product kernel (dotTile: AVX-512 or AVX2;
+// dotBlock: WebAssembly SIMD),
 // convBackwardDot (wgrad.go) computes all three from one zero-padded copy
 // of g, dw as dot products without an im2col matrix. Elsewhere dx and dw
 // are matrix products run by Conv2D: dx as a k×k convolution, dw as 1×1
@@ -36,7 +37,7 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	mustSameShape("Conv2DBackward", yt.S, ys)
 	mustSameShape("Conv2DBackward", dyt.S, ys)
 
-	if dotTile != nil {
+	if dotPath() {
 		dxt, dwt, dbt := b.convBackwardDot(xt, wt, yt, dyt, act, hasBias, needDX)
 		return tensorOrNil(dxt), dwt, tensorOrNil(dbt)
 	}

@@ -1,7 +1,8 @@
 ;; The CPU backend's hot loops in WebAssembly SIMD (128-bit), for the browser
 ;; build (GOOS=js GOARCH=wasm; see gemm_wasm.go): gemm, the convolutions'
-;; matrix product, and blur and blurT, the loss map's separable Gaussian
-;; blur and its transpose (at the end of the file). Assembled into
+;; matrix product, blur and blurT, the loss map's separable Gaussian blur and
+;; its transpose, and dots, the convolution weight gradient's dot products
+;; (in that order below). Assembled into
 ;; gemm_simd.wasm with wabt: `make simd-kernel` (wat2wasm gemm_simd.wat -o
 ;; gemm_simd.wasm); TestSIMDModuleMatchesSource checks the committed binary.
 ;;
@@ -357,5 +358,151 @@
         (br $fold)))
       (local.set $y (i32.add (local.get $y) (i32.const 1)))
       (br $rows)))
+  )
+  ;; dots: the weight gradient's dot products (wgrad.go, dotBlockSIMD in
+  ;; gemm_wasm.go): for i < rows and j < cols,
+  ;;   out[i·ldo + j] = d(i, j), or out[i·ldo + j] += d(i, j) where acc ≠ 0,
+  ;;   d(i, j) = Σ_{q<n} g[i·gstride + q] · x[xoffs[j] + q]
+  ;; (g, x, out byte addresses; gstride and ldo in bytes; xoffs: cols int32
+  ;; byte offsets from x; n floats, any n ≥ 0). Each d(i, j) is summed in a
+  ;; fixed order whatever rows and cols are: four lanes, lane l the products
+  ;; of the elements q ≡ l mod 4 of the whole vectors in order, folded as
+  ;; (l0 + l1) + (l2 + l3), then the n mod 4 last products one by one; each
+  ;; product rounded then added (no fused multiply-add). Rows go four at a
+  ;; time, columns two at a time ($dot4x2); the last group of either repeats
+  ;; its last row or column and drops those sums.
+  (func (export "dots") (param $g i32) (param $gstride i32) (param $rows i32)
+      (param $x i32) (param $xoffs i32) (param $cols i32) (param $n i32)
+      (param $out i32) (param $ldo i32) (param $acc i32)
+    (local $i i32) (local $j i32) (local $nr i32) (local $nc i32) (local $ga i32) (local $orow i32)
+    (block $none
+      (br_if $none (i32.or (i32.eqz (local.get $rows)) (i32.eqz (local.get $cols))))
+      (loop $rowl
+        (local.set $nr (select (i32.const 4) (i32.sub (local.get $rows) (local.get $i))
+          (i32.gt_u (i32.sub (local.get $rows) (local.get $i)) (i32.const 4))))
+        (local.set $ga (i32.add (local.get $g) (i32.mul (local.get $i) (local.get $gstride))))
+        (local.set $orow (i32.add (local.get $out) (i32.mul (local.get $i) (local.get $ldo))))
+        (local.set $j (i32.const 0))
+        (loop $coll
+          (local.set $nc (select (i32.const 2) (i32.sub (local.get $cols) (local.get $j))
+            (i32.gt_u (i32.sub (local.get $cols) (local.get $j)) (i32.const 2))))
+          (call $dot4x2
+            (local.get $ga)
+            (i32.add (local.get $ga) (i32.mul (local.get $gstride) (call $minu (i32.const 1) (i32.sub (local.get $nr) (i32.const 1)))))
+            (i32.add (local.get $ga) (i32.mul (local.get $gstride) (call $minu (i32.const 2) (i32.sub (local.get $nr) (i32.const 1)))))
+            (i32.add (local.get $ga) (i32.mul (local.get $gstride) (i32.sub (local.get $nr) (i32.const 1))))
+            (i32.add (local.get $x) (i32.load (i32.add (local.get $xoffs) (i32.shl (local.get $j) (i32.const 2)))))
+            (i32.add (local.get $x) (i32.load (i32.add (local.get $xoffs)
+              (i32.shl (i32.sub (i32.add (local.get $j) (local.get $nc)) (i32.const 1)) (i32.const 2)))))
+            (local.get $n) (i32.add (local.get $orow) (i32.shl (local.get $j) (i32.const 2))) (local.get $ldo) (local.get $acc)
+            (local.get $nr) (local.get $nc))
+          (local.set $j (i32.add (local.get $j) (i32.const 2)))
+          (br_if $coll (i32.lt_u (local.get $j) (local.get $cols))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br_if $rowl (i32.lt_u (local.get $i) (local.get $rows)))))
+  )
+  ;; $minu: the smaller of a and b (unsigned).
+  (func $minu (param $a i32) (param $b i32) (result i32)
+    (select (local.get $a) (local.get $b) (i32.lt_u (local.get $a) (local.get $b))))
+  ;; $dot4x2: d(i, j) of dots for the rows at g0…g3 and the columns at x0, x1
+  ;; (byte addresses), n floats each, stored (or added, acc ≠ 0) at
+  ;; out + i·ldo + 4j for i < nr, j < nc: eight accumulators, the four g
+  ;; vectors loaded one at a time, two x vectors; eight floats per loop.
+  (func $dot4x2 (param $g0 i32) (param $g1 i32) (param $g2 i32) (param $g3 i32)
+      (param $x0 i32) (param $x1 i32) (param $n i32)
+      (param $out i32) (param $ldo i32) (param $acc i32) (param $nr i32) (param $nc i32)
+    (local $end i32) (local $end8 i32) (local $t i32) (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $end (i32.add (local.get $g0) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (local.set $end8 (i32.add (local.get $g0) (i32.shl (i32.and (local.get $n) (i32.const -8)) (i32.const 2))))
+    (block $d8 (loop $l8
+      (br_if $d8 (i32.ge_u (local.get $g0) (local.get $end8)))
+      (local.set $b0 (v128.load offset=0 (local.get $x0)))
+      (local.set $b1 (v128.load offset=0 (local.get $x1)))
+      (local.set $a (v128.load offset=0 (local.get $g0)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=0 (local.get $g1)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=0 (local.get $g2)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=0 (local.get $g3)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $b0 (v128.load offset=16 (local.get $x0)))
+      (local.set $b1 (v128.load offset=16 (local.get $x1)))
+      (local.set $a (v128.load offset=16 (local.get $g0)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=16 (local.get $g1)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=16 (local.get $g2)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=16 (local.get $g3)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $g0 (i32.add (local.get $g0) (i32.const 32)))
+      (local.set $g1 (i32.add (local.get $g1) (i32.const 32)))
+      (local.set $g2 (i32.add (local.get $g2) (i32.const 32)))
+      (local.set $g3 (i32.add (local.get $g3) (i32.const 32)))
+      (local.set $x0 (i32.add (local.get $x0) (i32.const 32)))
+      (local.set $x1 (i32.add (local.get $x1) (i32.const 32)))
+      (br $l8)))
+    (if (i32.lt_u (local.get $g0) (local.get $end)) (then
+      (local.set $b0 (v128.load offset=0 (local.get $x0)))
+      (local.set $b1 (v128.load offset=0 (local.get $x1)))
+      (local.set $a (v128.load offset=0 (local.get $g0)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=0 (local.get $g1)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=0 (local.get $g2)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $a (v128.load offset=0 (local.get $g3)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $a) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $a) (local.get $b1))))
+      (local.set $g0 (i32.add (local.get $g0) (i32.const 16)))
+      (local.set $g1 (i32.add (local.get $g1) (i32.const 16)))
+      (local.set $g2 (i32.add (local.get $g2) (i32.const 16)))
+      (local.set $g3 (i32.add (local.get $g3) (i32.const 16)))
+      (local.set $x0 (i32.add (local.get $x0) (i32.const 16)))
+      (local.set $x1 (i32.add (local.get $x1) (i32.const 16)))
+    ))
+    (local.set $t (i32.and (local.get $n) (i32.const 3)))
+    (call $dotfin (local.get $c00) (local.get $g0) (local.get $x0) (local.get $t) (local.get $out) (local.get $acc))
+    (if (i32.ge_u (local.get $nc) (i32.const 2)) (then (call $dotfin (local.get $c01) (local.get $g0) (local.get $x1) (local.get $t) (i32.add (local.get $out) (i32.const 4)) (local.get $acc))))
+    (if (i32.ge_u (local.get $nr) (i32.const 2)) (then
+      (call $dotfin (local.get $c10) (local.get $g1) (local.get $x0) (local.get $t) (i32.add (local.get $out) (i32.mul (local.get $ldo) (i32.const 1))) (local.get $acc))
+      (if (i32.ge_u (local.get $nc) (i32.const 2)) (then (call $dotfin (local.get $c11) (local.get $g1) (local.get $x1) (local.get $t) (i32.add (i32.add (local.get $out) (i32.mul (local.get $ldo) (i32.const 1))) (i32.const 4)) (local.get $acc))))))
+    (if (i32.ge_u (local.get $nr) (i32.const 3)) (then
+      (call $dotfin (local.get $c20) (local.get $g2) (local.get $x0) (local.get $t) (i32.add (local.get $out) (i32.mul (local.get $ldo) (i32.const 2))) (local.get $acc))
+      (if (i32.ge_u (local.get $nc) (i32.const 2)) (then (call $dotfin (local.get $c21) (local.get $g2) (local.get $x1) (local.get $t) (i32.add (i32.add (local.get $out) (i32.mul (local.get $ldo) (i32.const 2))) (i32.const 4)) (local.get $acc))))))
+    (if (i32.ge_u (local.get $nr) (i32.const 4)) (then
+      (call $dotfin (local.get $c30) (local.get $g3) (local.get $x0) (local.get $t) (i32.add (local.get $out) (i32.mul (local.get $ldo) (i32.const 3))) (local.get $acc))
+      (if (i32.ge_u (local.get $nc) (i32.const 2)) (then (call $dotfin (local.get $c31) (local.get $g3) (local.get $x1) (local.get $t) (i32.add (i32.add (local.get $out) (i32.mul (local.get $ldo) (i32.const 3))) (i32.const 4)) (local.get $acc))))))
+  )
+  ;; $dotfin: (v0 + v1) + (v2 + v3), plus g[q]·x[q] for q < t one by one,
+  ;; stored at o, or added to it where acc ≠ 0 (g, x, o byte addresses).
+  (func $dotfin (param $v v128) (param $g i32) (param $x i32) (param $t i32) (param $o i32) (param $acc i32)
+    (local $s f32)
+    (local.set $s (f32.add
+      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
+      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+    (block $done (loop $tail
+      (br_if $done (i32.eqz (local.get $t)))
+      (local.set $s (f32.add (local.get $s) (f32.mul (f32.load (local.get $g)) (f32.load (local.get $x)))))
+      (local.set $g (i32.add (local.get $g) (i32.const 4)))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $t (i32.sub (local.get $t) (i32.const 1)))
+      (br $tail)))
+    (if (local.get $acc) (then (local.set $s (f32.add (f32.load (local.get $o)) (local.get $s)))))
+    (f32.store (local.get $o) (local.get $s))
   )
 )

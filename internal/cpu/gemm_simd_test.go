@@ -43,8 +43,9 @@ func TestSIMDModuleMatchesSource(t *testing.T) {
 // which publishes the Go memory as the demo's worker does, so the SIMD
 // kernel loads (N2N_SIMD_REQUIRED makes its absence a failure):
 // TestSIMDMatchesGo and TestSIMDOpTable compare it with the pure-Go kernel
-// forward and backward, TestConv2D and TestOpsAgainstPyTorch with their
-// references.
+// forward and backward, TestSIMDDotsMatchGo and TestSIMDConv2DBackwardDot
+// its weight-gradient dot products with Go's, TestConv2D,
+// TestConv2DBackward and TestOpsAgainstPyTorch with their references.
 // Two more runs take the engine's SIMD or the Go memory away (N2N_WITHOUT)
 // and check that the pure-Go kernel takes over (TestSIMDFallback, TestConv2D).
 func TestSIMDUnderNode(t *testing.T) {
@@ -66,9 +67,9 @@ func TestSIMDUnderNode(t *testing.T) {
 		name, env string
 		tests     []string
 	}{
-		{"simd", "N2N_SIMD_REQUIRED=1", []string{"TestSIMDMatchesGo", "TestSIMDBlurMatchesGo", "TestSIMDOpTable", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}},
-		{"without-simd", "N2N_WITHOUT=simd", []string{"TestSIMDFallback", "TestConv2D"}},
-		{"without-memory", "N2N_WITHOUT=memory", []string{"TestSIMDFallback", "TestConv2D"}},
+		{"simd", "N2N_SIMD_REQUIRED=1", []string{"TestSIMDMatchesGo", "TestSIMDBlurMatchesGo", "TestSIMDDotsMatchGo", "TestSIMDConv2DBackwardDot", "TestSIMDOpTable", "TestConv2D", "TestConv2DBackward", "TestOpsAgainstPyTorch"}},
+		{"without-simd", "N2N_WITHOUT=simd", []string{"TestSIMDFallback", "TestConv2D", "TestConv2DBackward"}},
+		{"without-memory", "N2N_WITHOUT=memory", []string{"TestSIMDFallback", "TestConv2D", "TestConv2DBackward"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			run := exec.Command(node, filepath.Join("testdata", "wasm_exec_simd.js"), bin,

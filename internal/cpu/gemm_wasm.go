@@ -12,8 +12,8 @@ import (
 	"unsafe"
 )
 
-// The convolution's matrix product and the loss map's Gaussian blur in
-// WebAssembly SIMD. Go's wasm compiler emits no SIMD, so they run in a
+// The convolution's matrix product, the loss map's Gaussian blur and the
+// convolution weight gradient's dot products in WebAssembly SIMD. Go's wasm compiler emits no SIMD, so they run in a
 // small hand-written module, gemm_simd.wat (assembled into gemm_simd.wasm
 // by `make simd-kernel`, which runs wabt's wat2wasm;
 // TestSIMDModuleMatchesSource checks the two agree). The module imports the
@@ -29,13 +29,15 @@ var simdModule []byte
 
 // simd is the kernel module, loaded on the first convolution.
 var simd struct {
-	once  sync.Once
-	gemm  js.Value // the module's gemm export; undefined when unavailable
-	blur  js.Value // the module's blur export
-	blurT js.Value // the module's blurT export
-	err   error    // why it is unavailable
-	runs  int      // products it has computed (tests check it ran)
-	blurs int      // planes it has blurred
+	once    sync.Once
+	gemm    js.Value // the module's gemm export; undefined when unavailable
+	blur    js.Value // the module's blur export
+	blurT   js.Value // the module's blurT export
+	dots    js.Value // the module's dots export
+	err     error    // why it is unavailable
+	runs    int      // products it has computed (tests check it ran)
+	blurs   int      // planes it has blurred
+	dotRuns int      // blocks of weight-gradient dot products it has computed
 }
 
 func init() { SetSIMD(true) }
@@ -47,19 +49,29 @@ func SIMD() (bool, error) {
 		var exports js.Value
 		if exports, simd.err = loadSIMD(); simd.err == nil {
 			simd.gemm, simd.blur, simd.blurT = exports.Get("gemm"), exports.Get("blur"), exports.Get("blurT")
+			simd.dots = exports.Get("dots")
 		}
 	})
 	return simd.err == nil, simd.err
 }
 
 // SetSIMD turns the SIMD kernel off (false: every convolution runs the
-// pure-Go kernel) or back on; it exists for comparisons and benchmarks.
+// pure-Go kernel, the weight gradient the im2col product) or back on; it
+// exists for comparisons and benchmarks.
 func SetSIMD(on bool) {
 	if on {
 		gemmWhole, blurWhole, blurTWhole = gemmSIMD, blurSIMD, blurTSIMD
+		dotBlock = &dotBlockKernel{ok: simdOK, run: dotsSIMD}
 	} else {
 		gemmWhole, blurWhole, blurTWhole = nil, nil, nil
+		dotBlock = nil
 	}
+}
+
+// simdOK reports whether the SIMD kernel is loaded (loading it on first use).
+func simdOK() bool {
+	ok, _ := SIMD()
+	return ok
 }
 
 // loadSIMD validates the kernel module (engines without SIMD reject it),
@@ -192,4 +204,41 @@ func blurCall(transpose bool, s *blurScratch, src, dst, taps []float32) bool {
 	runtime.KeepAlive(dst)
 	runtime.KeepAlive(taps)
 	return true
+}
+
+// dotsSIMD is dotBlock's run on the kernel's dots (gemm_simd.wat): for
+// i < rows, j < len(xByteOffs), out[i·ldo + j] (=, or += with accumulate)
+// the dot product of g[gOff + i·gRow:] and x[xOff + xByteOffs[j]/4:], n
+// floats each: four lanes over the whole vectors, folded as (l0 + l1) +
+// (l2 + l3), then the last n mod 4 products in order.
+func dotsSIMD(out []float32, ldo int, g []float32, gOff, gRow, rows int, x []float32, xOff int, xByteOffs []int32, n int, accumulate bool) {
+	cols := len(xByteOffs)
+	if rows == 0 || cols == 0 {
+		return
+	}
+	maxOff := int32(0)
+	for _, o := range xByteOffs {
+		if o < 0 || o%4 != 0 {
+			panic(fmt.Sprintf("cpu: dotsSIMD: byte offset %d", o))
+		}
+		maxOff = max(maxOff, o)
+	}
+	// Bounds the kernel relies on (it sees raw addresses).
+	if n < 0 || gOff < 0 || xOff < 0 || gOff+(rows-1)*gRow+n > len(g) || xOff+int(maxOff/4)+n > len(x) ||
+		ldo < cols || (rows-1)*ldo+cols > len(out) {
+		panic(fmt.Sprintf("cpu: dotsSIMD: buffers too short for %d×%d dot products of %d floats", rows, cols, n))
+	}
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	// &s[off] without a bounds failure where off = len(s) (n = 0)
+	at := func(s []float32, off int) uintptr { return addr(s) + uintptr(4*off) }
+	simd.dots.Invoke(at(g, gOff), 4*gRow, rows, at(x, xOff), uintptr(unsafe.Pointer(&xByteOffs[0])), cols, n,
+		addr(out), 4*ldo, acc)
+	simd.dotRuns++
+	runtime.KeepAlive(g)
+	runtime.KeepAlive(x)
+	runtime.KeepAlive(out)
+	runtime.KeepAlive(xByteOffs)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -45,8 +46,11 @@ func maxAbsDiff(got, want []float32) (float64, int) {
 
 // TestSIMDMatchesGo runs convolutions forward and backward on seeded random
 // inputs with the SIMD kernel and with the pure-Go kernel and compares them:
-// both add the same products in the same order, so they agree to float32
-// rounding (in practice bit for bit; the test allows 1e-6 relative).
+// y, dx and db add the same products in the same order, so they agree to
+// float32 rounding (in practice bit for bit; the test allows 1e-6
+// relative); dw is the SIMD kernel's dot products against pure Go's im2col
+// product, float32 sums in other orders (1e-3 relative, 1e-4 absolute, as
+// TestConv2DBackwardDot allows).
 func TestSIMDMatchesGo(t *testing.T) {
 	requireSIMD(t)
 	defer SetSIMD(true)
@@ -82,7 +86,11 @@ func TestSIMDMatchesGo(t *testing.T) {
 		}
 		want, got := run(false), run(true)
 		for j, what := range []string{"y", "dx", "dw", "db"} {
-			testutil.Close(t, name+" "+what, got[j], want[j], 1e-6, 1e-6)
+			rtol, atol := 1e-6, 1e-6
+			if what == "dw" {
+				rtol, atol = 1e-3, 1e-4
+			}
+			testutil.Close(t, name+" "+what, got[j], want[j], rtol, atol)
 			d, n := maxAbsDiff(got[j], want[j])
 			t.Logf("%s %s: %d of %d values differ from pure Go, by at most %.3g", name, what, n, len(want[j]), d)
 		}
@@ -92,7 +100,8 @@ func TestSIMDMatchesGo(t *testing.T) {
 // TestSIMDFallback checks, in the runs of TestSIMDUnderNode that take the
 // engine's SIMD or the Go memory away (N2N_WITHOUT), that the kernel reports
 // why it is unavailable and every convolution runs the pure-Go kernel (whose
-// results TestConv2D checks in the same run).
+// results TestConv2D and TestConv2DBackward check in the same run), the
+// weight gradient the im2col product (checked here against a float64 sum).
 func TestSIMDFallback(t *testing.T) {
 	want := map[string]string{"simd": "no WebAssembly SIMD", "memory": "globalThis.wasm"}[os.Getenv("N2N_WITHOUT")]
 	if want == "" {
@@ -104,18 +113,23 @@ func TestSIMDFallback(t *testing.T) {
 	}
 	x := &Tensor{S: backend.Shape{N: 1, C: 8, H: 16, W: 16}, Data: testutil.Random(1, 8*16*16, -1, 1)}
 	w := &Tensor{S: backend.Shape{N: 8, C: 8, H: 3, W: 3}, Data: testutil.Random(2, 8*8*9, -0.3, 0.3)}
-	runs := simd.runs
+	runs, dotRuns := simd.runs, simd.dotRuns
 	got := New().Conv2D(x, w, nil, backend.ReLU)
-	if simd.runs != runs {
+	dy := &Tensor{S: got.Shape(), Data: testutil.Random(3, 8*16*16, -1, 1)}
+	_, dw, _ := New().Conv2DBackward(x, w, got, dy, backend.ReLU, true, true)
+	if simd.runs != runs || simd.dotRuns != dotRuns {
 		t.Fatal("the SIMD kernel ran although it is unavailable")
 	}
+	testutil.Close(t, "pure-Go fallback dw", host(dw).Data, weightGradRef(x, reluGrad(host(got), dy), 3), 1e-4, 1e-5)
 	testutil.Close(t, "pure-Go fallback", host(got).Data, conv2DRef(x, w, nil, backend.ReLU).Data, 1e-4, 1e-3)
 }
 
 // TestSIMDOpTable runs every case of the shared op table
 // (internal/backend/optest, forward and backward) on the CPU backend with the
 // SIMD kernel and with the pure-Go kernel and compares them under the case's
-// tolerance; the convolution and loss-map cases must match bit for bit.
+// tolerance; the forward convolution and loss-map cases must match bit for
+// bit (Conv2DBackward's dw is the dot-product kernel's against pure Go's
+// im2col product: sums in other orders).
 func TestSIMDOpTable(t *testing.T) {
 	requireSIMD(t)
 	defer SetSIMD(true)
@@ -146,7 +160,7 @@ func TestSIMDOpTable(t *testing.T) {
 			if d := optest.Compare(got[j].Values, want[j].Values, c.Tol); !d.OK() {
 				t.Error(d.Error(what))
 			}
-			if _, n := maxAbsDiff(got[j].Values, want[j].Values); n > 0 && (strings.HasPrefix(c.Op, "Conv2D") || strings.HasPrefix(c.Op, "LossMap")) {
+			if _, n := maxAbsDiff(got[j].Values, want[j].Values); n > 0 && (c.Op == "Conv2D" || strings.HasPrefix(c.Op, "LossMap")) {
 				t.Errorf("%s: %d values differ from the pure-Go kernel's", what, n)
 			}
 		}
@@ -190,4 +204,159 @@ func TestSIMDBlurMatchesGo(t *testing.T) {
 			}
 		}
 	}
+}
+
+// dotsRef is the kernel's dots in Go, in its order: for each product, four
+// lanes over the whole vectors (lane l the elements q ≡ l mod 4), folded as
+// (l0 + l1) + (l2 + l3), then the last n mod 4 products one by one, then
+// stored or added to out.
+func dotsRef(out []float32, ldo int, g []float32, gOff, gRow, rows int, x []float32, xOff int, xByteOffs []int32, n int, accumulate bool) {
+	for i := 0; i < rows; i++ {
+		gr := g[gOff+i*gRow : gOff+i*gRow+n]
+		for j, o := range xByteOffs {
+			xr := x[xOff+int(o/4) : xOff+int(o/4)+n]
+			var lanes [4]float32
+			n4 := n &^ 3
+			for q := 0; q < n4; q++ {
+				lanes[q%4] += gr[q] * xr[q]
+			}
+			v := (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
+			for q := n4; q < n; q++ {
+				v += gr[q] * xr[q]
+			}
+			if accumulate {
+				out[i*ldo+j] += v
+			} else {
+				out[i*ldo+j] = v
+			}
+		}
+	}
+}
+
+// TestSIMDDotsMatchGo runs the kernel's dots on seeded random rows at odd
+// offsets, for every number of rows and columns of one tile and more (the
+// last row or column group part-filled), lengths with and without a
+// remainder of 4 or 8, storing and adding, and compares it with dotsRef:
+// the same operations in the same order, bit for bit; elements of out
+// outside the block must stay untouched.
+func TestSIMDDotsMatchGo(t *testing.T) {
+	requireSIMD(t)
+	g, x := testutil.Random(31, 10000, -1, 1), testutil.Random(32, 7000, -1, 1)
+	allOffs := []int32{4 * 5, 4 * 1001, 4 * 2, 4 * 3333, 4 * 17, 4 * 64, 4 * 4000, 4 * 3}
+	for _, n := range []int{0, 1, 3, 4, 7, 8, 12, 13, 16, 100, 1001} {
+		for rows := 1; rows <= 9; rows++ {
+			for cols := 1; cols <= len(allOffs); cols++ {
+				for _, accumulate := range []bool{false, true} {
+					const ldo = 11
+					gOff, gRow, xOff := 7, n+9, 13
+					init := testutil.Random(uint64(n*100+rows*10+cols), rows*ldo, -1, 1)
+					got, want := slices.Clone(init), slices.Clone(init)
+					runs := simd.dotRuns
+					dotsSIMD(got, ldo, g, gOff, gRow, rows, x, xOff, allOffs[:cols], n, accumulate)
+					if simd.dotRuns != runs+1 {
+						t.Fatal("the SIMD kernel's dots did not run")
+					}
+					dotsRef(want, ldo, g, gOff, gRow, rows, x, xOff, allOffs[:cols], n, accumulate)
+					if d, bad := maxAbsDiff(got, want); bad > 0 {
+						t.Fatalf("n %d, %d×%d, accumulate %v: %d of %d values differ from Go's, by at most %.3g",
+							n, rows, cols, accumulate, bad, len(want), d)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSIMDConv2DBackwardDot compares Conv2DBackward on the SIMD kernel's
+// dot-product path with a float64 direct sum (dw, linear) and with the
+// pure-Go im2col path (SetSIMD(false): dx, dw, db; ReLU and sigmoid) on
+// odd shapes: Cout and Cin·k·k not multiples of the 4×2 tile or of a work
+// item's 32×48 block, planes not multiples of 4, several chunks per image
+// and several partial sums, batch > 1; checks that the kernel ran, and
+// that the results are the same to the bit for 1, 2, 3 and 7 threads.
+func TestSIMDConv2DBackwardDot(t *testing.T) {
+	requireSIMD(t)
+	defer SetSIMD(true)
+	for _, c := range []struct{ n, cin, cout, h, w, k int }{
+		{3, 5, 7, 37, 61, 3},   // one chunk per image
+		{2, 2, 5, 130, 140, 3}, // 3 chunks per image
+		{1, 2, 3, 400, 350, 3}, // 18 chunks: 3 partial sums
+		{2, 2, 5, 300, 300, 1}, // 11 chunks per image: 3 partial sums
+		{3, 7, 3, 9, 14, 1},    // Cout < 4, planes shorter than 16
+		{2, 3, 1, 11, 5, 5},    // 5×5
+		{1, 1, 4, 7, 7, 3},     // Cin·k·k = 9
+		{5, 37, 9, 1, 1, 1},    // the attention's 1×1 layers
+		{2, 16, 16, 17, 33, 3}, // a Block
+		{1, 4, 8, 1, 1, 3},     // a 1×1 plane through a 3×3 kernel
+		{2, 9, 37, 10, 11, 3},  // Cout > 32, Cin·k·k = 81 > 48: several work items
+		{1, 3, 16, 64, 64, 3},  // a stem
+		{2, 64, 32, 8, 8, 3},   // deep: Cin·k·k = 576
+	} {
+		name := fmt.Sprintf("k%d %d→%d %dx%d batch %d", c.k, c.cin, c.cout, c.h, c.w, c.n)
+		x := randTensor(uint64(c.h), backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, -1, 1)
+		w := randTensor(uint64(c.k), backend.Shape{N: c.cout, C: c.cin, H: c.k, W: c.k}, -0.5, 0.5)
+		bias := randTensor(uint64(c.n), backend.Shape{N: 1, C: c.cout, H: 1, W: 1}, -0.3, 0.3)
+		dy := randTensor(uint64(c.w), backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
+		wantDW := weightGradRef(x, dy, c.k)
+		for _, act := range []backend.Activation{backend.Linear, backend.ReLU, backend.Sigmoid} {
+			be := New()
+			y := be.Conv2D(x, w, bias, act)
+			SetSIMD(false)
+			wdx, wdw, wdb := be.Conv2DBackward(x, w, y, dy, act, true, true)
+			want := [3][]float32{host(wdx).Data, host(wdw).Data, host(wdb).Data}
+			SetSIMD(true)
+			var first [3][]float32
+			for _, threads := range []int{1, 2, 3, 7} {
+				be := New()
+				be.Threads = threads
+				runs := simd.dotRuns
+				dx, dw, db := be.Conv2DBackward(x, w, y, dy, act, true, true)
+				if simd.dotRuns == runs {
+					t.Fatalf("%s %v: the SIMD kernel's dots did not run", name, act)
+				}
+				got := [3][]float32{host(dx).Data, host(dw).Data, host(db).Data}
+				if first[0] == nil {
+					first = got
+					what := fmt.Sprintf("%s %v", name, act)
+					if act == backend.Linear {
+						// float32 sums of up to 140,000 products: the error
+						// scales with the largest element (244 in the
+						// 400×350 case), not with each one
+						testutil.Close(t, what+" dw vs float64", got[1], wantDW, 1e-5, 1e-5*maxAbs(wantDW))
+					}
+					for i, n := range []string{"dx", "dw", "db"} {
+						testutil.Close(t, what+" "+n+" vs im2col", got[i], want[i], 1e-3, 1e-4) // both sum in float32, in other orders
+					}
+					continue
+				}
+				for i := range got {
+					for j := range got[i] {
+						if got[i][j] != first[i][j] {
+							t.Fatalf("%s %v: output %d [%d] = %g with %d threads, %g with 1", name, act, i, j, got[i][j], threads, first[i][j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// reluGrad is dy where y > 0, else 0 (y's shape).
+func reluGrad(y, dy *Tensor) *Tensor {
+	g := &Tensor{S: y.S, Data: make([]float32, len(y.Data))}
+	for i, v := range y.Data {
+		if v > 0 {
+			g.Data[i] = dy.Data[i]
+		}
+	}
+	return g
+}
+
+// maxAbs is the largest |v| of vs.
+func maxAbs(vs []float32) float64 {
+	m := 0.0
+	for _, v := range vs {
+		m = max(m, math.Abs(float64(v)))
+	}
+	return m
 }

@@ -18,6 +18,27 @@ import (
 // runs the im2col product instead.
 var dotTile func(n int, g []float32, goffs *[4]int, x []float32, xoffs *[6]int, out *[96]float32)
 
+// dotBlock, where set (gemm_wasm.go: the WebAssembly SIMD kernel, on a
+// platform without dotTile), computes a work item's dot products a chunk
+// at a time, the whole block of rows by taps in one call.
+var dotBlock *dotBlockKernel
+
+// dotBlockKernel is a kernel for dotBlock.
+type dotBlockKernel struct {
+	// ok reports whether the kernel can run (loading it on first use);
+	// where it cannot, Conv2DBackward runs the im2col product.
+	ok func() bool
+	// run sets out[i·ldo + j] for i < rows, j < len(xByteOffs), or adds to
+	// it with accumulate, the dot product of n floats of g from
+	// g[gOff + i·gRow] and of x from x[xOff + xByteOffs[j]/4], each summed
+	// in an order that depends on n alone.
+	run func(out []float32, ldo int, g []float32, gOff, gRow, rows int, x []float32, xOff int, xByteOffs []int32, n int, accumulate bool)
+}
+
+// dotPath reports whether Conv2DBackward takes the dot-product path
+// (convBackwardDot): where dotTile or a working dotBlock exists.
+func dotPath() bool { return dotTile != nil || dotBlock != nil && dotBlock.ok() }
+
 const (
 	dotChunk     = 8192    // the most floats of a dot product per kernel call (fewer calls, fewer lane folds; measured best of 512–65536)
 	dotSuperRun  = 8       // chunks summed into one partial gradient
@@ -78,7 +99,7 @@ func (b *Backend) padPlanes(dst []float32, geo padGeom, c int, f func(nc, y int,
 	clear(dst[geo.n*c*geo.plane:])
 }
 
-// convBackwardDot is Conv2DBackward where dotTile exists: g = dy⊙act'(y)
+// convBackwardDot is Conv2DBackward where dotPath holds: g = dy⊙act'(y)
 // is written once, zero-padded as Conv2D pads its input (with db's sums
 // taken on the way), and both products read it: dx as the convolution of
 // the padded g with the flipped, transposed weights (convPadded), dw as
@@ -177,6 +198,11 @@ func (b *Backend) convPadded(out *Tensor, src []float32, geo padGeom, wt *Tensor
 	for n := range jobs {
 		jobs[n] = g
 		jobs[n].b = src[n*cin*plane : (n+1)*cin*plane+2*geo.r]
+	}
+	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
+	// does the work (conv_whole.go).
+	if b.convWhole(jobs, out.Data, cout, h, wd, wp, backend.Linear) {
+		return
 	}
 	tiles := (g.cols + nr - 1) / nr
 	threads := max(1, b.Threads)
@@ -292,7 +318,7 @@ func (b *Backend) dotProducts(dw []float32, cout, K int, gsrc []float32, gRow in
 	tapTiles := (K + dotTileCols - 1) / dotTileCols
 	coBlocks := (coTiles + dotCoTiles - 1) / dotCoTiles
 	tapBlocks := (tapTiles + dotTapTiles - 1) / dotTapTiles
-	dynamicParallel(b.Threads, runs*coBlocks*tapBlocks, func() func(int) {
+	worker := func() func(int) {
 		// one worker's tile buffers (passed to dotTile by pointer: made
 		// once here, not once per call)
 		var out [96]float32
@@ -342,7 +368,11 @@ func (b *Backend) dotProducts(dw []float32, cout, K int, gsrc []float32, gRow in
 				}
 			}
 		}
-	})
+	}
+	if dotBlock != nil {
+		worker = dotBlockWorker(parts, cout, K, gsrc, gRow, xsrc, xOffs, chunks, perRun, coBlocks, tapBlocks)
+	}
+	dynamicParallel(b.Threads, runs*coBlocks*tapBlocks, worker)
 	if runs > 1 {
 		parallel(b.Threads, cout*K, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
@@ -353,6 +383,30 @@ func (b *Backend) dotProducts(dw []float32, cout, K int, gsrc []float32, gRow in
 				dw[i] = v
 			}
 		})
+	}
+}
+
+// dotBlockWorker is dotProducts' worker on dotBlock: an item's block of
+// dotCoTiles·4 rows by dotTapTiles·6 taps, one kernel call per chunk of its
+// run (each element summed in the order dotTile's path sums it: chunk by
+// chunk into the run's partial gradient).
+func dotBlockWorker(parts [][]float32, cout, K int, gsrc []float32, gRow int, xsrc []float32, xOffs []int, chunks []dotChunkOf, perRun, coBlocks, tapBlocks int) func() func(int) {
+	xByteOffs := make([]int32, K)
+	for j, o := range xOffs {
+		xByteOffs[j] = int32(4 * o)
+	}
+	return func() func(int) {
+		return func(item int) {
+			s, rest := item/(coBlocks*tapBlocks), item%(coBlocks*tapBlocks)
+			cb, tb := rest/tapBlocks, rest%tapBlocks
+			co0, co1 := cb*dotCoTiles*dotTileRows, min(cout, (cb+1)*dotCoTiles*dotTileRows)
+			j0, j1 := tb*dotTapTiles*dotTileCols, min(K, (tb+1)*dotTapTiles*dotTileCols)
+			for c := s * perRun; c < min(len(chunks), (s+1)*perRun); c++ {
+				ch := chunks[c]
+				dotBlock.run(parts[s][co0*K+j0:], K, gsrc, ch.gOff+co0*gRow, gRow, co1-co0,
+					xsrc, ch.xOff, xByteOffs[j0:j1], ch.n, c != s*perRun)
+			}
+		}
 	}
 }
 
