@@ -37,7 +37,7 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	mustSameShape("Conv2DBackward", yt.S, ys)
 	mustSameShape("Conv2DBackward", dyt.S, ys)
 
-	if dotPath() {
+	if dotPath(xs) {
 		dxt, dwt, dbt := b.convBackwardDot(xt, wt, yt, dyt, act, hasBias, needDX)
 		return tensorOrNil(dxt), dwt, tensorOrNil(dbt)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall/js"
 	"unsafe"
+
+	"github.com/noise2norm/noise2norm/internal/backend"
 )
 
 // The convolution's matrix product, the loss map's Gaussian blur and the
@@ -61,15 +63,32 @@ func SIMD() (bool, error) {
 func SetSIMD(on bool) {
 	if on {
 		gemmWhole, blurWhole, blurTWhole = gemmSIMD, blurSIMD, blurTSIMD
-		dotBlock = &dotBlockKernel{ok: simdOK, run: dotsSIMD}
+		dotBlock = &dotBlockKernel{use: dotsUse, run: dotsSIMD}
 	} else {
 		gemmWhole, blurWhole, blurTWhole = nil, nil, nil
 		dotBlock = nil
 	}
 }
 
-// simdOK reports whether the SIMD kernel is loaded (loading it on first use).
-func simdOK() bool {
+// dotsMinPlane is the smallest plane (H·W pixels) whose convolution weight
+// gradient runs as the kernel's dot products (dotsSIMD); smaller planes run
+// the im2col product on the kernel's gemm. Measured in node (batch 4, dx, dw
+// and db; BenchmarkConv2DBackwardSIMD, medians of 30 runs alternating the
+// two, 2 shared cores), dots against im2col: 3×3 64×64 8→8 channels 2.7
+// and 8.6 ms, 128×128 16→16 27 and 71 ms, 32×32 16→16 1.8 and 2.3 ms,
+// 32×32 32→32 6.6 and 7.2 ms, 16×16 32→32 2.1 and 2.0 ms, 16×16 64→64 7.0
+// and 5.7 ms, 8×8 128→128 11.3 and 7.1 ms; 1×1 32×32 32→32 1.2 and 2.2
+// ms, 8×8 128→128 1.19 and 1.07 ms. A dot product runs over H rows of W+2
+// floats (the padded rows), and on small planes each 4×2 tile's fixed work
+// (the lane folds, the stores) weighs more, while the im2col copy is cheap.
+const dotsMinPlane = 32 * 32
+
+// dotsUse is dotBlock's use: planes of at least dotsMinPlane pixels, where
+// the SIMD kernel loads.
+func dotsUse(x backend.Shape) bool {
+	if x.H*x.W < dotsMinPlane {
+		return false
+	}
 	ok, _ := SIMD()
 	return ok
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/backend/optest"
@@ -274,9 +275,13 @@ func TestSIMDDotsMatchGo(t *testing.T) {
 // item's 32×48 block, planes not multiples of 4, several chunks per image
 // and several partial sums, batch > 1; checks that the kernel ran, and
 // that the results are the same to the bit for 1, 2, 3 and 7 threads.
+// Planes smaller than dotsMinPlane, which Conv2DBackward gives the im2col
+// product, are run on the kernel too here (and checked to run im2col
+// otherwise).
 func TestSIMDConv2DBackwardDot(t *testing.T) {
 	requireSIMD(t)
 	defer SetSIMD(true)
+	everywhere := &dotBlockKernel{use: func(backend.Shape) bool { return true }, run: dotsSIMD}
 	for _, c := range []struct{ n, cin, cout, h, w, k int }{
 		{3, 5, 7, 37, 61, 3},   // one chunk per image
 		{2, 2, 5, 130, 140, 3}, // 3 chunks per image
@@ -305,6 +310,12 @@ func TestSIMDConv2DBackwardDot(t *testing.T) {
 			wdx, wdw, wdb := be.Conv2DBackward(x, w, y, dy, act, true, true)
 			want := [3][]float32{host(wdx).Data, host(wdw).Data, host(wdb).Data}
 			SetSIMD(true)
+			runs := simd.dotRuns
+			be.Conv2DBackward(x, w, y, dy, act, true, true)
+			if ran, want := simd.dotRuns > runs, c.h*c.w >= dotsMinPlane; ran != want {
+				t.Fatalf("%s %v: the SIMD kernel's dots ran %v, want %v (planes of %d pixels and more)", name, act, ran, want, dotsMinPlane)
+			}
+			dotBlock = everywhere
 			var first [3][]float32
 			for _, threads := range []int{1, 2, 3, 7} {
 				be := New()
@@ -359,4 +370,57 @@ func maxAbs(vs []float32) float64 {
 		m = max(m, math.Abs(float64(v)))
 	}
 	return m
+}
+
+// BenchmarkConv2DBackwardSIMD times Conv2DBackward (dx, dw, db, ReLU) in
+// the page's build with the weight gradient as the SIMD kernel's dot
+// products (on every plane size) and as the im2col product on the SIMD
+// gemm (dotBlock off), on layers of the training presets' sizes (batch 4).
+// Each iteration runs both, one after the other, so that both see the same
+// load; the metrics are the medians of each (ms). Under node:
+//
+//	GOOS=js GOARCH=wasm go test -c -o /tmp/cpu.wasm ./internal/cpu
+//	GOROOT=$(go env GOROOT) node internal/cpu/testdata/wasm_exec_simd.js /tmp/cpu.wasm -test.run '^$' -test.bench Conv2DBackwardSIMD -test.benchtime 30x
+func BenchmarkConv2DBackwardSIMD(b *testing.B) {
+	requireSIMD(&testing.T{})
+	everywhere := &dotBlockKernel{use: func(backend.Shape) bool { return true }, run: dotsSIMD}
+	for _, c := range []struct{ n, cin, cout, h, w, k int }{
+		{4, 8, 8, 64, 64, 3},
+		{4, 16, 16, 128, 128, 3},
+		{4, 16, 16, 32, 32, 3},
+		{4, 32, 32, 32, 32, 3},
+		{4, 32, 32, 16, 16, 3},
+		{4, 64, 64, 16, 16, 3},
+		{4, 64, 64, 8, 8, 3},
+		{4, 128, 128, 8, 8, 3},
+		{4, 32, 32, 32, 32, 1},
+		{4, 128, 128, 8, 8, 1},
+	} {
+		x := randTensor(1, backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, -1, 1)
+		w := randTensor(2, backend.Shape{N: c.cout, C: c.cin, H: c.k, W: c.k}, -0.5, 0.5)
+		dy := randTensor(3, backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
+		be := New()
+		y := be.Conv2D(x, w, nil, backend.ReLU)
+		b.Run(fmt.Sprintf("k%d_%d-%d_%dx%d", c.k, c.cin, c.cout, c.h, c.w), func(b *testing.B) {
+			saved := dotBlock
+			defer func() { dotBlock = saved }()
+			var ms [2][]float64 // im2col, dots
+			for b.Loop() {
+				for path, kernel := range []*dotBlockKernel{nil, everywhere} {
+					dotBlock = kernel
+					start := time.Now()
+					dx, dw, db := be.Conv2DBackward(x, w, y, dy, backend.ReLU, true, true)
+					ms[path] = append(ms[path], float64(time.Since(start).Microseconds())/1000)
+					be.Free(dx)
+					be.Free(dw)
+					be.Free(db)
+				}
+			}
+			for path, name := range []string{"im2col-ms", "dots-ms"} {
+				slices.Sort(ms[path])
+				b.ReportMetric(ms[path][len(ms[path])/2], name)
+			}
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }

@@ -25,9 +25,10 @@ var dotBlock *dotBlockKernel
 
 // dotBlockKernel is a kernel for dotBlock.
 type dotBlockKernel struct {
-	// ok reports whether the kernel can run (loading it on first use);
-	// where it cannot, Conv2DBackward runs the im2col product.
-	ok func() bool
+	// use reports whether Conv2DBackward of an input of shape x runs on
+	// the kernel (loading it on first use); where not, it runs the im2col
+	// product.
+	use func(x backend.Shape) bool
 	// run sets out[i·ldo + j] for i < rows, j < len(xByteOffs), or adds to
 	// it with accumulate, the dot product of n floats of g from
 	// g[gOff + i·gRow] and of x from x[xOff + xByteOffs[j]/4], each summed
@@ -35,9 +36,10 @@ type dotBlockKernel struct {
 	run func(out []float32, ldo int, g []float32, gOff, gRow, rows int, x []float32, xOff int, xByteOffs []int32, n int, accumulate bool)
 }
 
-// dotPath reports whether Conv2DBackward takes the dot-product path
-// (convBackwardDot): where dotTile or a working dotBlock exists.
-func dotPath() bool { return dotTile != nil || dotBlock != nil && dotBlock.ok() }
+// dotPath reports whether Conv2DBackward of an input of shape x takes the
+// dot-product path (convBackwardDot): where dotTile exists, or dotBlock
+// takes x.
+func dotPath(x backend.Shape) bool { return dotTile != nil || dotBlock != nil && dotBlock.use(x) }
 
 const (
 	dotChunk     = 8192    // the most floats of a dot product per kernel call (fewer calls, fewer lane folds; measured best of 512–65536)
