@@ -40,6 +40,9 @@ var simd struct {
 	runs    int      // products it has computed (tests check it ran)
 	blurs   int      // planes it has blurred
 	dotRuns int      // blocks of weight-gradient dot products it has computed
+	rowRuns int      // loss-map gradient rows it has computed
+
+	addScaled, addProduct, ssimCS, ssimFactors js.Value // the module's addscaled, addproduct, ssimcs, ssimfactors
 }
 
 func init() { SetSIMD(true) }
@@ -52,6 +55,8 @@ func SIMD() (bool, error) {
 		if exports, simd.err = loadSIMD(); simd.err == nil {
 			simd.gemm, simd.blur, simd.blurT = exports.Get("gemm"), exports.Get("blur"), exports.Get("blurT")
 			simd.dots = exports.Get("dots")
+			simd.addScaled, simd.addProduct = exports.Get("addscaled"), exports.Get("addproduct")
+			simd.ssimCS, simd.ssimFactors = exports.Get("ssimcs"), exports.Get("ssimfactors")
 		}
 	})
 	return simd.err == nil, simd.err
@@ -64,9 +69,11 @@ func SetSIMD(on bool) {
 	if on {
 		gemmWhole, blurWhole, blurTWhole = gemmSIMD, blurSIMD, blurTSIMD
 		dotBlock = &dotBlockKernel{use: dotsUse, run: dotsSIMD}
+		wholeRows = &rowKernels{addScaled: addScaledSIMD, addProduct: addProductSIMD, ssimCS: ssimCSSIMD, ssimFactors: ssimFactorsSIMD}
 	} else {
 		gemmWhole, blurWhole, blurTWhole = nil, nil, nil
 		dotBlock = nil
+		wholeRows = nil
 	}
 }
 
@@ -260,4 +267,72 @@ func dotsSIMD(out []float32, ldo int, g []float32, gOff, gRow, rows int, x []flo
 	runtime.KeepAlive(x)
 	runtime.KeepAlive(out)
 	runtime.KeepAlive(xByteOffs)
+}
+
+// The loss map gradient's rows on the kernel (wholeRows): each checks that
+// every slice holds the n floats the kernel reads or writes, and declines
+// (false) where the kernel is unavailable or the row is empty.
+
+// rowsReady reports whether the kernel can take rows of n floats, every one
+// of rows at least that long (the kernel sees raw addresses).
+func rowsReady(n int, rows ...[]float32) bool {
+	if n == 0 {
+		return false
+	}
+	for _, r := range rows {
+		if len(r) < n {
+			panic(fmt.Sprintf("cpu: a loss-map row of %d floats, want %d", len(r), n))
+		}
+	}
+	ok, _ := SIMD()
+	return ok
+}
+
+// addScaledSIMD is wholeRows' addScaled: out[i] += k·u[i].
+func addScaledSIMD(out, u []float32, k float32) bool {
+	if !rowsReady(len(out), u) {
+		return false
+	}
+	simd.addScaled.Invoke(addr(out), addr(u), len(out), k)
+	simd.rowRuns++
+	runtime.KeepAlive(out)
+	runtime.KeepAlive(u)
+	return true
+}
+
+// addProductSIMD is wholeRows' addProduct: out[i] += (k·a[i])·u[i].
+func addProductSIMD(out, a, u []float32, k float32) bool {
+	if !rowsReady(len(out), a, u) {
+		return false
+	}
+	simd.addProduct.Invoke(addr(out), addr(a), addr(u), len(out), k)
+	simd.rowRuns++
+	runtime.KeepAlive(out)
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(u)
+	return true
+}
+
+// ssimCSSIMD is wholeRows' ssimCS (see ssimCS).
+func ssimCSSIMD(ea, eb, eab, ma, mb, den, cs []float32, c2 float32) bool {
+	if !rowsReady(len(cs), ea, eb, eab, ma, mb, den) {
+		return false
+	}
+	simd.ssimCS.Invoke(len(cs), addr(ea), addr(eb), addr(eab), addr(ma), addr(mb), addr(den), addr(cs), c2)
+	simd.rowRuns++
+	runtime.KeepAlive([][]float32{ea, eb, eab, ma, mb, den, cs})
+	return true
+}
+
+// ssimFactorsSIMD is wholeRows' ssimFactors: grad's G = u·lum·Π others
+// and from it gmb, geb and geab (see ssimPlane.grad).
+func ssimFactorsSIMD(lum []float32, others [4][]float32, den, cs, ma, mb, gmb, geb, geab []float32, u float32) bool {
+	if !rowsReady(len(gmb), lum, others[0], others[1], others[2], others[3], den, cs, ma, mb, geb, geab) {
+		return false
+	}
+	simd.ssimFactors.Invoke(len(gmb), addr(lum), addr(others[0]), addr(others[1]), addr(others[2]), addr(others[3]),
+		addr(den), addr(cs), addr(ma), addr(mb), addr(gmb), addr(geb), addr(geab), u)
+	simd.rowRuns++
+	runtime.KeepAlive([][]float32{lum, others[0], others[1], others[2], others[3], den, cs, ma, mb, gmb, geb, geab})
+	return true
 }

@@ -424,3 +424,68 @@ func BenchmarkConv2DBackwardSIMD(b *testing.B) {
 		})
 	}
 }
+
+// TestSIMDLossRowsMatchGo runs the loss map gradient's rows (addScaled,
+// addProduct, ssimCS, grad's factors) with the SIMD kernel and with the Go
+// loops on seeded random rows of lengths with and without a remainder of 4,
+// and LossMapBackward of a batch of odd-sized images both ways: the same
+// operations in the same order, bit for bit.
+func TestSIMDLossRowsMatchGo(t *testing.T) {
+	requireSIMD(t)
+	defer SetSIMD(true)
+	for _, n := range []int{1, 3, 4, 5, 17, 64, 4099} {
+		in := func(seed uint64) []float32 { return testutil.Random(seed, n, 0.1, 1) }
+		ea, eb, eab, ma, mb, lum, cs := in(1), in(2), in(3), in(4), in(5), in(6), in(7)
+		others := [4][]float32{in(8), in(9), in(10), in(11)}
+		den := in(12)
+		run := func(simdOn bool) [][]float32 {
+			SetSIMD(simdOn)
+			rows := simd.rowRuns
+			out1, out2 := in(13), in(14)
+			addScaled(out1, ea, 0.7)
+			addProduct(out2, eb, eab, 2)
+			dn, c := make([]float32, n), make([]float32, n)
+			ssimCS(ea, eb, eab, ma, mb, dn, c)
+			gmb, geb, geab := make([]float32, n), make([]float32, n), make([]float32, n)
+			if !simdOn {
+				for i := range gmb { // grad's loop for four other scales
+					g := float32(-0.3) * lum[i]
+					for _, o := range others {
+						g *= o[i]
+					}
+					inv := 1 / den[i]
+					gmb[i] = g * (2*mb[i]*cs[i] - 2*ma[i]) * inv
+					geb[i] = -g * cs[i] * inv
+					geab[i] = 2 * g * inv
+				}
+			} else if !wholeRows.ssimFactors(lum, others, den, cs, ma, mb, gmb, geb, geab, -0.3) {
+				t.Fatal("ssimFactors declined")
+			}
+			if ran, want := simd.rowRuns-rows, map[bool]int{false: 0, true: 4}[simdOn]; ran != want {
+				t.Fatalf("n %d: the SIMD kernel ran %d rows with SIMD %v, want %d", n, ran, simdOn, want)
+			}
+			return [][]float32{out1, out2, dn, c, gmb, geb, geab}
+		}
+		want, got := run(false), run(true)
+		for j, what := range []string{"addScaled", "addProduct", "ssimCS den", "ssimCS cs", "gmb", "geb", "geab"} {
+			if d, bad := maxAbsDiff(got[j], want[j]); bad > 0 {
+				t.Errorf("n %d %s: %d of %d values differ from Go's, by at most %.3g", n, what, bad, n, d)
+			}
+		}
+	}
+	s := backend.Shape{N: 2, C: 3, H: 13, W: 37}
+	x0, xhat := testutil.Random(20, s.Len(), -1, 1), testutil.Random(21, s.Len(), -1, 1)
+	grad := func(simdOn bool) []float32 {
+		SetSIMD(simdOn)
+		be := New()
+		rows := simd.rowRuns
+		g := host(be.LossMapBackward(be.Upload(s, x0), be.Upload(s, xhat), 0.84, 1.5)).Data
+		if ran := simd.rowRuns > rows; ran != simdOn {
+			t.Fatalf("LossMapBackward: the SIMD kernel's rows ran %v with SIMD %v", ran, simdOn)
+		}
+		return g
+	}
+	if d, bad := maxAbsDiff(grad(true), grad(false)); bad > 0 {
+		t.Errorf("LossMapBackward: %d of %d values differ from Go's, by at most %.3g", bad, s.Len(), d)
+	}
+}

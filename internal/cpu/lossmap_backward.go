@@ -220,7 +220,10 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 		}
 		// G = u·l·Π_{k≠j} cs_k
 		i0 := 0
-		if n := len(gmb) &^ 7; rowsAVX2 && len(others) == 4 && n > 0 {
+		if len(others) == 4 && wholeRows != nil &&
+			wholeRows.ssimFactors(lum, [4][]float32(others), den, csj, ma, mb, gmb, geb, geab, u) {
+			i0 = len(gmb)
+		} else if n := len(gmb) &^ 7; rowsAVX2 && len(others) == 4 && n > 0 {
 			ssimFactorsAVX2(n, &lum[0], &others[0][0], &others[1][0], &others[2][0], &others[3][0],
 				&den[0], &csj[0], &ma[0], &mb[0], &gmb[0], &geb[0], &geab[0], u)
 			i0 = n
@@ -269,6 +272,9 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 func ssimCS(ea, eb, eab, ma, mb, den, cs []float32) {
 	const c2 = float32(backend.SSIMC2)
 	ea, eb, eab, ma, mb, den = ea[:len(cs)], eb[:len(cs)], eab[:len(cs)], ma[:len(cs)], mb[:len(cs)], den[:len(cs)]
+	if wholeRows != nil && wholeRows.ssimCS(ea, eb, eab, ma, mb, den, cs, c2) {
+		return
+	}
 	i0 := 0
 	if n := len(cs) &^ 7; rowsAVX2 && n > 0 {
 		ssimCSAVX2(n, &ea[0], &eb[0], &eab[0], &ma[0], &mb[0], &den[0], &cs[0], c2)
