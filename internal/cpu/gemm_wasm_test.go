@@ -489,3 +489,41 @@ func TestSIMDLossRowsMatchGo(t *testing.T) {
 		t.Errorf("LossMapBackward: %d of %d values differ from Go's, by at most %.3g", bad, s.Len(), d)
 	}
 }
+
+// BenchmarkLossMapAndBackwardSIMD times LossMapAndBackward (the training
+// loss's map and gradient) in the page's build for a batch of 4 images of
+// the training presets' sizes, with the gradient's rows on the SIMD kernel
+// and in Go (wholeRows off; the blurs are SIMD in both). Each iteration
+// runs both, one after the other; the metrics are the medians (ms). Under
+// node, as BenchmarkConv2DBackwardSIMD:
+//
+//	GOROOT=$(go env GOROOT) node internal/cpu/testdata/wasm_exec_simd.js /tmp/cpu.wasm -test.run '^$' -test.bench LossMapAndBackwardSIMD -test.benchtime 15x
+func BenchmarkLossMapAndBackwardSIMD(b *testing.B) {
+	requireSIMD(&testing.T{})
+	for _, hw := range []int{64, 128} {
+		s := backend.Shape{N: 4, C: 3, H: hw, W: hw}
+		be := New()
+		x0 := be.Upload(s, testutil.Random(1, s.Len(), -1, 1))
+		xhat := be.Upload(s, testutil.Random(2, s.Len(), -1, 1))
+		b.Run(fmt.Sprintf("%dx%d", hw, hw), func(b *testing.B) {
+			saved := wholeRows
+			defer func() { wholeRows = saved }()
+			var ms [2][]float64 // Go rows, SIMD rows
+			for b.Loop() {
+				for path, kernels := range []*rowKernels{nil, saved} {
+					wholeRows = kernels
+					start := time.Now()
+					m, d := be.LossMapAndBackward(x0, xhat, 0.84, 1)
+					ms[path] = append(ms[path], float64(time.Since(start).Microseconds())/1000)
+					be.Free(m)
+					be.Free(d)
+				}
+			}
+			for path, name := range []string{"go-rows-ms", "simd-rows-ms"} {
+				slices.Sort(ms[path])
+				b.ReportMetric(ms[path][len(ms[path])/2], name)
+			}
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
