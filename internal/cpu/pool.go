@@ -10,20 +10,7 @@ func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
-			// four float64 partial sums, so the additions overlap
-			var s0, s1, s2, s3 float64
-			src := in.Data[nc*plane : (nc+1)*plane]
-			i := 0
-			for ; i+4 <= len(src); i += 4 {
-				s0 += float64(src[i])
-				s1 += float64(src[i+1])
-				s2 += float64(src[i+2])
-				s3 += float64(src[i+3])
-			}
-			for ; i < len(src); i++ {
-				s0 += float64(src[i])
-			}
-			out.Data[nc] = float32((s0 + s1 + s2 + s3) / float64(plane))
+			out.Data[nc] = float32(sumFloat64(in.Data[nc*plane:(nc+1)*plane]) / float64(plane))
 		}
 	})
 	return out

@@ -33,17 +33,9 @@ func (b *Backend) SKFFFuse(os, logits []backend.Tensor) backend.Tensor {
 			for p0 := nc * plane; p0 < (nc+1)*plane; p0 += skffRun {
 				p1 := min(p0+skffRun, (nc+1)*plane)
 				dst := out.Data[p0:p1]
-				src := host(os[0]).Data[p0:p1]
-				for p, v := range src {
-					dst[p] = wts[0] * v
-				}
+				scaleTo(dst, host(os[0]).Data[p0:p1], wts[0])
 				for i, o := range os[1:] {
-					w := wts[i+1]
-					src := host(o).Data[p0:p1]
-					src = src[:len(dst)]
-					for p, v := range src {
-						dst[p] += w * v
-					}
+					axpy(dst, host(o).Data[p0:p1], wts[i+1])
 				}
 			}
 		}

@@ -47,11 +47,7 @@ func (b *Backend) UpsampleBilinear(x backend.Tensor, f int) backend.Tensor {
 			}
 			for oy := 0; oy < os.H; oy++ {
 				y0, y1, ly := BilinearTap(oy, f, s.H)
-				top, bot := rows[y0*os.W:(y0+1)*os.W], rows[y1*os.W:(y1+1)*os.W]
-				d := dst[oy*os.W : (oy+1)*os.W]
-				for ox := range d {
-					d[ox] = (1-ly)*top[ox] + ly*bot[ox]
-				}
+				lerp(dst[oy*os.W:(oy+1)*os.W], rows[y0*os.W:(y0+1)*os.W], rows[y1*os.W:(y1+1)*os.W], 1-ly, ly)
 			}
 		}
 	})

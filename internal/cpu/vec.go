@@ -1,0 +1,77 @@
+package cpu
+
+// Elementwise loops of the forward ops (SKFF, the channel gate, the
+// upsampling, the pools, the pixel shuffles). Each is a variable holding the
+// portable Go version; vec_amd64.go replaces them with AVX2 ones where the
+// CPU has AVX2 and FMA. The vector versions may fuse a multiply and an add
+// (one rounding instead of two) and sum in another order, so they agree with
+// the Go ones to float32 rounding, not to the bit (the pixel shuffles, which
+// only move values, agree to the bit).
+var (
+	// scaleTo sets dst[i] = a·x[i] for i < len(dst); len(x) ≥ len(dst).
+	scaleTo = scaleToGo
+	// axpy adds a·x[i] to dst[i] for i < len(dst); len(x) ≥ len(dst).
+	axpy = axpyGo
+	// lerp sets dst[i] = a·p[i] + b·q[i] for i < len(dst); p and q are at
+	// least as long as dst.
+	lerp = lerpGo
+	// sumFloat64 returns Σ x[i], summed in float64.
+	sumFloat64 = sumFloat64Go
+	// deinterleave sets even[i] = src[2i] and odd[i] = src[2i+1] for
+	// i < len(even); len(odd) ≥ len(even), len(src) ≥ 2·len(even).
+	deinterleave = deinterleaveGo
+	// interleave sets dst[2i] = even[i] and dst[2i+1] = odd[i] for
+	// i < len(even); len(odd) ≥ len(even), len(dst) ≥ 2·len(even).
+	interleave = interleaveGo
+)
+
+func scaleToGo(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] = a * v
+	}
+}
+
+func axpyGo(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] += a * v
+	}
+}
+
+func lerpGo(dst, p, q []float32, a, b float32) {
+	p, q = p[:len(dst)], q[:len(dst)]
+	for i := range dst {
+		dst[i] = a*p[i] + b*q[i]
+	}
+}
+
+// sumFloat64Go sums into four float64 partial sums, so the additions overlap.
+func sumFloat64Go(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return s0 + s1 + s2 + s3
+}
+
+func deinterleaveGo(even, odd, src []float32) {
+	odd, src = odd[:len(even)], src[:2*len(even)]
+	for i := range even {
+		even[i], odd[i] = src[2*i], src[2*i+1]
+	}
+}
+
+func interleaveGo(dst, even, odd []float32) {
+	odd, dst = odd[:len(even)], dst[:2*len(even)]
+	for i, v := range even {
+		dst[2*i], dst[2*i+1] = v, odd[i]
+	}
+}

@@ -1,0 +1,83 @@
+//go:build !purego
+
+package cpu
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		return
+	}
+	// Each wrapper hands the vector loop a multiple of its block and does
+	// the rest in Go; the slicing checks the lengths.
+	scaleTo = func(dst, x []float32, a float32) {
+		x = x[:len(dst)]
+		if n := len(dst) &^ 7; n > 0 {
+			scaleToAVX2(&dst[0], &x[0], n, a)
+			dst, x = dst[n:], x[n:]
+		}
+		scaleToGo(dst, x, a)
+	}
+	axpy = func(dst, x []float32, a float32) {
+		x = x[:len(dst)]
+		if n := len(dst) &^ 7; n > 0 {
+			axpyAVX2(&dst[0], &x[0], n, a)
+			dst, x = dst[n:], x[n:]
+		}
+		axpyGo(dst, x, a)
+	}
+	lerp = func(dst, p, q []float32, a, b float32) {
+		p, q = p[:len(dst)], q[:len(dst)]
+		if n := len(dst) &^ 7; n > 0 {
+			lerpAVX2(&dst[0], &p[0], &q[0], n, a, b)
+			dst, p, q = dst[n:], p[n:], q[n:]
+		}
+		lerpGo(dst, p, q, a, b)
+	}
+	sumFloat64 = func(x []float32) float64 {
+		s := 0.0
+		if n := len(x) &^ 15; n > 0 {
+			s = sumFloat64AVX2(&x[0], n)
+			x = x[n:]
+		}
+		return s + sumFloat64Go(x)
+	}
+	deinterleave = func(even, odd, src []float32) {
+		odd, src = odd[:len(even)], src[:2*len(even)]
+		if n := len(even) &^ 7; n > 0 {
+			deinterleaveAVX2(&even[0], &odd[0], &src[0], n)
+			even, odd, src = even[n:], odd[n:], src[2*n:]
+		}
+		deinterleaveGo(even, odd, src)
+	}
+	interleave = func(dst, even, odd []float32) {
+		odd, dst = odd[:len(even)], dst[:2*len(even)]
+		if n := len(even) &^ 7; n > 0 {
+			interleaveAVX2(&dst[0], &even[0], &odd[0], n)
+			dst, even, odd = dst[2*n:], even[n:], odd[n:]
+		}
+		interleaveGo(dst, even, odd)
+	}
+}
+
+// The AVX2 loops (vec_amd64.s); n is a positive multiple of 8 (16 for
+// sumFloat64AVX2), and every pointer addresses at least n floats (2n for the
+// interleaved side).
+
+//go:noescape
+func scaleToAVX2(dst, x *float32, n int, a float32)
+
+//go:noescape
+func axpyAVX2(dst, x *float32, n int, a float32)
+
+//go:noescape
+func lerpAVX2(dst, p, q *float32, n int, a, b float32)
+
+//go:noescape
+func sumFloat64AVX2(x *float32, n int) float64
+
+//go:noescape
+func deinterleaveAVX2(even, odd, src *float32, n int)
+
+//go:noescape
+func interleaveAVX2(dst, even, odd *float32, n int)

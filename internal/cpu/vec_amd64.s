@@ -1,0 +1,210 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// func scaleToAVX2(dst, x *float32, n int, a float32)
+TEXT ·scaleToAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y15
+
+scale32:
+	CMPQ CX, $32
+	JLT  scale8
+	VMULPS (SI), Y15, Y0
+	VMULPS 32(SI), Y15, Y1
+	VMULPS 64(SI), Y15, Y2
+	VMULPS 96(SI), Y15, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  scale32
+
+scale8:
+	TESTQ CX, CX
+	JEQ   scaledone
+	VMULPS (SI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  scale8
+
+scaledone:
+	VZEROUPPER
+	RET
+
+// func axpyAVX2(dst, x *float32, n int, a float32)
+TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS a+24(FP), Y15
+
+axpy32:
+	CMPQ CX, $32
+	JLT  axpy8
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS 64(SI), Y2
+	VMOVUPS 96(SI), Y3
+	VFMADD213PS (DI), Y15, Y0
+	VFMADD213PS 32(DI), Y15, Y1
+	VFMADD213PS 64(DI), Y15, Y2
+	VFMADD213PS 96(DI), Y15, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  axpy32
+
+axpy8:
+	TESTQ CX, CX
+	JEQ   axpydone
+	VMOVUPS (SI), Y0
+	VFMADD213PS (DI), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  axpy8
+
+axpydone:
+	VZEROUPPER
+	RET
+
+// func lerpAVX2(dst, p, q *float32, n int, a, b float32)
+TEXT ·lerpAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ p+8(FP), SI
+	MOVQ q+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS a+32(FP), Y14
+	VBROADCASTSS b+36(FP), Y15
+
+lerp32:
+	CMPQ CX, $32
+	JLT  lerp8
+	VMULPS (SI), Y14, Y0
+	VMULPS 32(SI), Y14, Y1
+	VMULPS 64(SI), Y14, Y2
+	VMULPS 96(SI), Y14, Y3
+	VFMADD231PS (DX), Y15, Y0
+	VFMADD231PS 32(DX), Y15, Y1
+	VFMADD231PS 64(DX), Y15, Y2
+	VFMADD231PS 96(DX), Y15, Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, SI
+	ADDQ $128, DX
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JMP  lerp32
+
+lerp8:
+	TESTQ CX, CX
+	JEQ   lerpdone
+	VMULPS (SI), Y14, Y0
+	VFMADD231PS (DX), Y15, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  lerp8
+
+lerpdone:
+	VZEROUPPER
+	RET
+
+// func sumFloat64AVX2(x *float32, n int) float64
+// Four accumulators of four float64 each; x[i] goes to lane i%16.
+TEXT ·sumFloat64AVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+
+sumloop:
+	VCVTPS2PD (SI), Y4
+	VCVTPS2PD 16(SI), Y5
+	VCVTPS2PD 32(SI), Y6
+	VCVTPS2PD 48(SI), Y7
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	VADDPD Y6, Y2, Y2
+	VADDPD Y7, Y3, Y3
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNE  sumloop
+
+	VADDPD Y1, Y0, Y0
+	VADDPD Y3, Y2, Y2
+	VADDPD Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD X1, X0, X0
+	VPERMILPD $1, X0, X1
+	VADDSD X1, X0, X0
+	MOVSD X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func deinterleaveAVX2(even, odd, src *float32, n int)
+TEXT ·deinterleaveAVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+
+deintloop:
+	VMOVUPS (SI), Y0                // s0 … s7
+	VMOVUPS 32(SI), Y1              // s8 … s15
+	VSHUFPS $0x88, Y1, Y0, Y2       // s0 s2 s8 s10 | s4 s6 s12 s14
+	VSHUFPS $0xDD, Y1, Y0, Y3       // s1 s3 s9 s11 | s5 s7 s13 s15
+	VPERMPD $0xD8, Y2, Y2           // s0 s2 s4 s6 s8 s10 s12 s14
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JNE  deintloop
+	VZEROUPPER
+	RET
+
+// func interleaveAVX2(dst, even, odd *float32, n int)
+TEXT ·interleaveAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ even+8(FP), SI
+	MOVQ odd+16(FP), DX
+	MOVQ n+24(FP), CX
+
+intloop:
+	VMOVUPS (SI), Y0                // e0 … e7
+	VMOVUPS (DX), Y1                // o0 … o7
+	VUNPCKLPS Y1, Y0, Y2            // e0 o0 e1 o1 | e4 o4 e5 o5
+	VUNPCKHPS Y1, Y0, Y3            // e2 o2 e3 o3 | e6 o6 e7 o7
+	VPERM2F128 $0x20, Y3, Y2, Y4    // e0 o0 … e3 o3
+	VPERM2F128 $0x31, Y3, Y2, Y5    // e4 o4 … e7 o7
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JNE  intloop
+	VZEROUPPER
+	RET

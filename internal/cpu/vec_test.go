@@ -1,0 +1,67 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/noise2norm/noise2norm/internal/testutil"
+)
+
+// vecLengths are the lengths the vector loops are checked at: every length
+// up to 70 (each remainder of their blocks, and the Go tail), and a few long
+// odd ones.
+func vecLengths() []int {
+	var ns []int
+	for n := 0; n <= 70; n++ {
+		ns = append(ns, n)
+	}
+	return append(ns, 257, 1023, 4099)
+}
+
+// TestVecLoops checks the elementwise loops this machine selected (vec.go)
+// against the portable Go versions, on seeded random data at every length
+// above, each slice starting one float past an aligned address; the values
+// past the length must stay untouched.
+func TestVecLoops(t *testing.T) {
+	for _, n := range vecLengths() {
+		x := testutil.Random(uint64(n), 2*n+3, -2, 2)[1:]
+		y := testutil.Random(uint64(n)+1000, 2*n+3, -2, 2)[1:]
+		d0 := testutil.Random(uint64(n)+2000, 2*n+3, -2, 2)[1:]
+		check := func(name string, got, want []float32, tol float64) {
+			t.Helper()
+			for i := range want {
+				if math.Abs(float64(got[i]-want[i])) > tol*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("%s, n %d: [%d] = %g, want %g", name, n, i, got[i], want[i])
+				}
+			}
+		}
+		run := func(name string, tol float64, f func(dst []float32), g func(dst []float32)) {
+			t.Helper()
+			got, want := append([]float32(nil), d0...), append([]float32(nil), d0...)
+			f(got[:n])
+			g(want[:n])
+			check(name, got, want, tol)
+		}
+		run("scaleTo", 0, func(d []float32) { scaleTo(d, x, 0.37) }, func(d []float32) { scaleToGo(d, x, 0.37) })
+		run("axpy", 1e-6, func(d []float32) { axpy(d, x, -1.3) }, func(d []float32) { axpyGo(d, x, -1.3) })
+		run("lerp", 1e-6, func(d []float32) { lerp(d, x, y, 0.25, 0.75) }, func(d []float32) { lerpGo(d, x, y, 0.25, 0.75) })
+		if got, want := sumFloat64(x[:n]), sumFloat64Go(x[:n]); math.Abs(got-want) > 1e-12*float64(n+1) {
+			t.Fatalf("sumFloat64, n %d: %g, want %g", n, got, want)
+		}
+		for _, name := range []string{"deinterleave", "interleave"} {
+			got := [2][]float32{append([]float32(nil), d0...), append([]float32(nil), y...)}
+			want := [2][]float32{append([]float32(nil), d0...), append([]float32(nil), y...)}
+			if name == "deinterleave" {
+				deinterleave(got[0][:n], got[1][:n], x)
+				deinterleaveGo(want[0][:n], want[1][:n], x)
+			} else {
+				interleave(got[0], x[:n], y)
+				interleaveGo(want[0], x[:n], y)
+			}
+			for k := range got {
+				check(fmt.Sprintf("%s (output %d)", name, k), got[k], want[k], 0)
+			}
+		}
+	}
+}
