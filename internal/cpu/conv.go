@@ -139,6 +139,10 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	chunk := max(1, min(ncTiles, (tiles+4*threads-1)/(4*threads)))
 	chunks := (tiles + chunk - 1) / chunk
 	direct := r == 0 && mpad == cout
+	// Otherwise, with every row of C an output channel and no sigmoid,
+	// tiles that fall within one output row are written straight to the
+	// output, the rest through c and writeOut.
+	rowsDirect := mpad == cout && act != backend.Sigmoid
 	outLen := cout * h * wd
 	var mu sync.Mutex
 	var scratch []*gemmScratch // the goroutines' scratch, given back at the end
@@ -159,11 +163,28 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 			p0, p1 := t0*nr, min(t1*nr, g.cols)
 			dst := out.Data[n*outLen : (n+1)*outLen]
 			if !direct {
-				jobs[n].tiles(t0, t1, c, ldc, s)
-				writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
+				if !rowsDirect {
+					jobs[n].tiles(t0, t1, c, ldc, s, nil)
+					writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
+					return
+				}
+				// The runs within one output row went to dst; the others
+				// (across a row's end, or the last) are copied out of c.
+				runs := jobs[n].tiles(t0, t1, c, ldc, s, &rowOut{dst: dst, w: wd, wp: wp, plane: h * wd})
+				for _, r := range runs {
+					if r.direct {
+						continue
+					}
+					q0 := r.t * nr
+					q1 := q0 + nr
+					if r.wide {
+						q1 += nr
+					}
+					writeOut(dst, c[q0-p0:], ldc, cout, h, wd, wp, q0, min(q1, p1), false)
+				}
 				return
 			}
-			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s)
+			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s, nil)
 			if act == backend.Sigmoid {
 				for co := 0; co < cout; co++ {
 					sigmoidInPlace(dst[co*g.cols+p0 : co*g.cols+p1])

@@ -128,6 +128,7 @@ type gemmScratch struct {
 	edge []float32 // mpad×nr: the last tile of C when it is partial
 	c    []float32 // the block of C a convolution writes out from, if any
 	pack []float32 // kcWide×2nr: a K block of a tile pair's B rows (packB)
+	runs []tileRun // the runs of the last tiles call
 }
 
 // packOffs are the row offsets k·2nr of a packed tile pair.
@@ -158,10 +159,29 @@ func (s *gemmScratch) release(b *Backend) {
 	b.release(s.pack)
 }
 
+// rowOut says where the columns of a padded-width C belong in the output
+// image (Cout,H,W): column y·wp+x is pixel (y, x), dropped when x ≥ w.
+// tiles writes a tile whose columns all lie in one row's pixels straight
+// into dst (row stride plane) instead of into its block of C.
+type rowOut struct {
+	dst          []float32 // the image's output, Cout = mpad planes
+	w, wp, plane int
+}
+
+// tileRun is one micro-kernel call's columns of C, in tiles of nr: the
+// tile t, and a second one (t+1) when wide; direct when it is written
+// straight into the output (see rowOut).
+type tileRun struct {
+	t            int
+	wide, direct bool
+}
+
 // tiles computes columns [t0·nr, min(t1·nr, cols)) of C into c (row stride
 // ldc; column 0 of c is column t0·nr of C), all mpad rows. Columns past cols
-// are not written.
-func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
+// are not written. With out, tiles whose columns lie in one output row go
+// straight to out.dst and are not written to c (writeOut skips them, see
+// tiles' result): the runs it computed, in order.
+func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch, out *rowOut) []tileRun {
 	K := len(g.offs)
 	// last is the first tile, if any, whose B rows run past the end of b: its
 	// rows are gathered zero-filled into s.tail.
@@ -177,6 +197,28 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 	}
 	// A partial last tile of C is computed in s.edge and copied out at the end.
 	partial := t1*nr > g.cols
+	// The runs: two regular tiles (B in range, C full) go to the wide
+	// kernel together.
+	runs := s.runs[:0]
+	for t := t0; t < t1; t++ {
+		r := tileRun{t: t}
+		if wideKernel != nil && t+1 < last && !(partial && t+1 == t1-1) {
+			r.wide = true
+		}
+		width := nr
+		if r.wide {
+			width = 2 * nr
+		}
+		if out != nil && t < last && !(partial && t == t1-1) {
+			x := t * nr % out.wp
+			r.direct = x+width <= out.w
+		}
+		runs = append(runs, r)
+		if r.wide {
+			t++
+		}
+	}
+	s.runs = runs
 	kcb := kcMax
 	if wideKernel != nil {
 		kcb = kcWide
@@ -192,11 +234,15 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 		}
 		for m0 := 0; m0 < g.mpad; m0 += mcMax {
 			m1 := min(g.mpad, m0+mcMax)
-			for t := t0; t < t1; t++ {
-				// Two regular tiles (B in range, C full) go to the wide
-				// kernel together.
-				if wideKernel != nil && t+1 < last && !(partial && t+1 == t1-1) {
-					bt, ot, ct := g.b[t*nr:], g.offs[k0:], c[(t-t0)*nr:]
+			for _, r := range runs {
+				t := r.t
+				ct, ldt := c[(t-t0)*nr:], ldc
+				if r.direct {
+					p := t * nr
+					ct, ldt = out.dst[p/out.wp*out.w+p%out.wp:], out.plane
+				}
+				if r.wide {
+					bt, ot := g.b[t*nr:], g.offs[k0:]
 					if s.pack != nil {
 						for k, o := range ot[:kc] {
 							copy(s.pack[k*2*nr:(k+1)*2*nr], bt[o:o+2*nr])
@@ -204,16 +250,14 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 						bt, ot = s.pack, packOffs
 					}
 					for m := m0; m < m1; m += mr {
-						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldc:], ldc, g.bias[m:], flags)
+						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags)
 					}
-					t++
 					continue
 				}
 				bt, ot := g.b[t*nr:], g.offs[k0:]
 				if t >= last {
 					bt, ot = s.tail, g.tailOffs[k0:]
 				}
-				ct, ldt := c[(t-t0)*nr:], ldc
 				if partial && t == t1-1 {
 					ct, ldt = s.edge, nr
 				}
@@ -230,4 +274,5 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 			copy(c[m*ldc+p:m*ldc+p+n], s.edge[m*nr:])
 		}
 	}
+	return runs
 }
