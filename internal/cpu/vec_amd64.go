@@ -50,6 +50,18 @@ func init() {
 		}
 		deinterleaveGo(even, odd, src)
 	}
+	upsampleRow = func(dst, src []float32, tp *rowTaps) {
+		dst = dst[:len(tp.lx)]
+		if tp.k1 <= tp.k0 {
+			upsampleCols(dst, src, tp, 0, len(dst))
+			return
+		}
+		// block k reads src[k·step−1 : k·step+7] and writes dst[8k : 8k+8]
+		_, _ = src[(tp.k1-1)*tp.step+6], dst[8*tp.k1-1]
+		upsampleCols(dst, src, tp, 0, 8*tp.k0)
+		upsampleRowAVX2(&dst[8*tp.k0], &src[tp.k0*tp.step-1], tp.k1-tp.k0, tp.step, &tp.idx0, &tp.idx1, &tp.a, &tp.b)
+		upsampleCols(dst, src, tp, 8*tp.k1, len(dst))
+	}
 	interleave = func(dst, even, odd []float32) {
 		odd, dst = odd[:len(even)], dst[:2*len(even)]
 		if n := len(even) &^ 7; n > 0 {
@@ -81,3 +93,10 @@ func deinterleaveAVX2(even, odd, src *float32, n int)
 
 //go:noescape
 func interleaveAVX2(dst, even, odd *float32, n int)
+
+// upsampleRowAVX2 computes blocks of 8 floats dst[8j : 8j+8], j < blocks:
+// lane l is a[l]·s[idx0[l]] + b[l]·s[idx1[l]] with s the 8 floats at
+// src + j·step.
+//
+//go:noescape
+func upsampleRowAVX2(dst, src *float32, blocks, step int, idx0, idx1 *[8]int32, a, b *[8]float32)

@@ -208,3 +208,33 @@ intloop:
 	JNE  intloop
 	VZEROUPPER
 	RET
+
+// func upsampleRowAVX2(dst, src *float32, blocks, step int, idx0, idx1 *[8]int32, a, b *[8]float32)
+TEXT ·upsampleRowAVX2(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ blocks+16(FP), CX
+	MOVQ step+24(FP), DX
+	SHLQ $2, DX
+	MOVQ idx0+32(FP), AX
+	VMOVDQU (AX), Y12
+	MOVQ idx1+40(FP), AX
+	VMOVDQU (AX), Y13
+	MOVQ a+48(FP), AX
+	VMOVUPS (AX), Y14
+	MOVQ b+56(FP), AX
+	VMOVUPS (AX), Y15
+
+uprow:
+	VMOVUPS (SI), Y0
+	VPERMPS Y0, Y12, Y1             // s[idx0[l]]
+	VPERMPS Y0, Y13, Y2             // s[idx1[l]]
+	VMULPS  Y1, Y14, Y1
+	VFMADD231PS Y2, Y15, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ DX, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNE  uprow
+	VZEROUPPER
+	RET

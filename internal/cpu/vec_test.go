@@ -65,3 +65,29 @@ func TestVecLoops(t *testing.T) {
 		}
 	}
 }
+
+// TestUpsampleRow checks the row interpolation this machine selected
+// against the portable one for every factor the network uses (and 1, 3, 16)
+// at widths up to 70 and a few long odd ones, and that the vector blocks
+// cover the row's interior (for the factors ≥ 2 that divide 8, all blocks but
+// the first and those whose 8 inputs would run past the row's end).
+func TestUpsampleRow(t *testing.T) {
+	for _, f := range []int{1, 2, 3, 4, 8, 16} {
+		for _, w := range vecLengths()[1:] {
+			tp := newRowTaps(f, w)
+			src := testutil.Random(uint64(100*f+w), w, -2, 2)
+			got, want := make([]float32, f*w+1), make([]float32, f*w+1)
+			got[f*w], want[f*w] = 7, 7
+			upsampleRow(got[:f*w], src, tp)
+			upsampleRowGo(want[:f*w], src, tp)
+			for i := range want {
+				if math.Abs(float64(got[i]-want[i])) > 1e-6*(1+math.Abs(float64(want[i]))) {
+					t.Fatalf("f %d, w %d: [%d] = %g, want %g", f, w, i, got[i], want[i])
+				}
+			}
+			if blocks := f * w / 8; f > 1 && 8%f == 0 && w >= 16 && tp.k1-tp.k0 < blocks-2-8/tp.step {
+				t.Errorf("f %d, w %d: vector blocks [%d, %d) of %d", f, w, tp.k0, tp.k1, blocks)
+			}
+		}
+	}
+}
