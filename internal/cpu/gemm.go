@@ -50,6 +50,12 @@ var kernel microKernel = kernelGo
 // every other kernel and the packing use.
 var wideKernel microKernel
 
+// tallKernel, when a platform file sets it (with wideKernel), computes the
+// 2mr×2nr tile of two A panels over two adjacent tiles: rows i < mr as
+// wideKernel with panel a, rows mr ≤ i < 2mr with the panel a[astride:],
+// bias[i] for row i, c's rows i at c[i*ldc:].
+var tallKernel func(kc int, a []float32, astride int, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int)
+
 // kernelGo is the portable micro-kernel: plain Go, four rows of nr scalar
 // accumulators.
 func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
@@ -249,7 +255,13 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch, out *r
 						}
 						bt, ot = s.pack, packOffs
 					}
-					for m := m0; m < m1; m += mr {
+					m := m0
+					if tallKernel != nil {
+						for ; m+2*mr <= m1; m += 2 * mr {
+							tallKernel(kc, g.ap[m*K+k0*mr:], mr*K, bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags)
+						}
+					}
+					for ; m < m1; m += mr {
 						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags)
 					}
 					continue
