@@ -99,7 +99,17 @@ func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []f
 // contents are overwritten; it is returned.
 func packA(ap, a []float32, m, k int) []float32 {
 	clear(ap[m/mr*mr*k:]) // the last panel's rows past m are zero
-	for i := 0; i < m; i++ {
+	// Full panels four rows at a time, so that the panel is written in
+	// order; then the rows of a partial last panel.
+	for p := 0; p < m/mr; p++ {
+		panel := ap[p*k*mr : (p+1)*k*mr]
+		r0, r1, r2, r3 := a[p*mr*k:][:k], a[(p*mr+1)*k:][:k], a[(p*mr+2)*k:][:k], a[(p*mr+3)*k:][:k]
+		for kk := range k {
+			q := panel[kk*mr : kk*mr+mr : kk*mr+mr]
+			q[0], q[1], q[2], q[3] = r0[kk], r1[kk], r2[kk], r3[kk]
+		}
+	}
+	for i := m / mr * mr; i < m; i++ {
 		panel := ap[i/mr*k*mr:]
 		for kk, v := range a[i*k : (i+1)*k] {
 			panel[kk*mr+i%mr] = v
