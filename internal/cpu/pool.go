@@ -16,6 +16,29 @@ func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
 	return out
 }
 
+// GlobalAvgPoolUpsampled is GlobalAvgPool(UpsampleBilinear(x, f)),
+// (N,C,H,W) → (N,C,1,1), without storing the upsampled map: each upsampled
+// plane is made in scratch, where it stays in cache, and summed as
+// GlobalAvgPool sums it (see backend.UpsampleFuser).
+func (b *Backend) GlobalAvgPoolUpsampled(x backend.Tensor, f int) backend.Tensor {
+	in := host(x)
+	s := in.S
+	us := backend.UpsampleShape(s, f)
+	out := b.alloc(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
+	taps := newRowTaps(f, s.W)
+	plane := us.H * us.W
+	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		rows, up := b.scratch(s.H*us.W), b.scratch(plane)
+		defer b.release(rows)
+		defer b.release(up)
+		for nc := lo; nc < hi; nc++ {
+			upsamplePlane(up, in.Data[nc*s.H*s.W:(nc+1)*s.H*s.W], rows, s.H, s.W, f, taps)
+			out.Data[nc] = float32(sumFloat64(up) / float64(plane))
+		}
+	})
+	return out
+}
+
 // AvgPool2 is 2×2 mean pooling with stride 2: (N,C,H,W) → (N,C,H/2,W/2).
 // H and W must be even.
 func (b *Backend) AvgPool2(x backend.Tensor) backend.Tensor {

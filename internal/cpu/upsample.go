@@ -25,27 +25,33 @@ func (b *Backend) UpsampleBilinear(x backend.Tensor, f int) backend.Tensor {
 	s := in.S
 	os := backend.UpsampleShape(s, f)
 	out := b.alloc(os)
-	// The column taps are the same for every row; each input row is
-	// interpolated along x once (into rows, H×fW) and each output row
-	// blends two of those, in the order of the formula
-	// (1−ly)·((1−lx)·a + lx·b) + ly·((1−lx)·c + lx·d).
+	// The column taps are the same for every row and plane.
 	taps := newRowTaps(f, s.W)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		rows := b.scratch(s.H * os.W)
 		defer b.release(rows)
 		for nc := lo; nc < hi; nc++ {
 			src := in.Data[nc*s.H*s.W : (nc+1)*s.H*s.W]
-			dst := out.Data[nc*os.H*os.W : (nc+1)*os.H*os.W]
-			for y := 0; y < s.H; y++ {
-				upsampleRow(rows[y*os.W:(y+1)*os.W], src[y*s.W:(y+1)*s.W], taps)
-			}
-			for oy := 0; oy < os.H; oy++ {
-				y0, y1, ly := BilinearTap(oy, f, s.H)
-				lerp(dst[oy*os.W:(oy+1)*os.W], rows[y0*os.W:(y0+1)*os.W], rows[y1*os.W:(y1+1)*os.W], 1-ly, ly)
-			}
+			upsamplePlane(out.Data[nc*os.H*os.W:(nc+1)*os.H*os.W], src, rows, s.H, s.W, f, taps)
 		}
 	})
 	return out
+}
+
+// upsamplePlane writes the bilinear upsampling by f of the plane src (h×w)
+// into dst (f·h×f·w), with rows (h×f·w) as scratch and taps made by
+// newRowTaps(f, w): each input row is interpolated along x once (into rows)
+// and each output row blends two of those, in the order of the formula
+// (1−ly)·((1−lx)·a + lx·b) + ly·((1−lx)·c + lx·d).
+func upsamplePlane(dst, src, rows []float32, h, w, f int, taps *rowTaps) {
+	ow := f * w
+	for y := 0; y < h; y++ {
+		upsampleRow(rows[y*ow:(y+1)*ow], src[y*w:(y+1)*w], taps)
+	}
+	for oy := 0; oy < f*h; oy++ {
+		y0, y1, ly := BilinearTap(oy, f, h)
+		lerp(dst[oy*ow:(oy+1)*ow], rows[y0*ow:(y0+1)*ow], rows[y1*ow:(y1+1)*ow], 1-ly, ly)
+	}
 }
 
 // rowTaps are the column taps of an upsampling by f of rows of w values:
