@@ -137,6 +137,11 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	tiles := (g.cols + nr - 1) / nr
 	threads := max(1, b.Threads)
 	chunk := max(1, min(ncTiles, (tiles+4*threads-1)/(4*threads)))
+	if wideKernel != nil {
+		// an even number of tiles, so that no chunk but the image's last
+		// ends in a tile the narrow kernel computes alone
+		chunk += chunk % 2
+	}
 	chunks := (tiles + chunk - 1) / chunk
 	direct := r == 0 && mpad == cout
 	// Otherwise, with every row of C an output channel and no sigmoid,
