@@ -147,6 +147,15 @@ type gemmScratch struct {
 	runs []tileRun // the runs of the last tiles call
 }
 
+// packPairRows copies the 2nr floats from src[offs[k]] on to dst[k·2nr:] for
+// every k < len(offs): the B rows of a tile pair, packed (gemmJob.packB). A
+// platform file may replace it.
+var packPairRows = func(dst, src []float32, offs []int) {
+	for k, o := range offs {
+		copy(dst[k*2*nr:(k+1)*2*nr], src[o:o+2*nr])
+	}
+}
+
 // packOffs are the row offsets k·2nr of a packed tile pair.
 var packOffs = func() []int {
 	o := make([]int, kcWide)
@@ -260,9 +269,7 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch, out *r
 				if r.wide {
 					bt, ot := g.b[t*nr:], g.offs[k0:]
 					if s.pack != nil {
-						for k, o := range ot[:kc] {
-							copy(s.pack[k*2*nr:(k+1)*2*nr], bt[o:o+2*nr])
-						}
+						packPairRows(s.pack, bt, ot[:kc])
 						bt, ot = s.pack, packOffs
 					}
 					m := m0
