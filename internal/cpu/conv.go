@@ -96,7 +96,6 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	}
 	// jobs[n] is image n's product; its B is the image or its padded copy.
 	jobs := make([]gemmJob, xs.N)
-	var pad *padRows // with r > 0: writes the padded copy
 	if r == 0 {
 		for n := range jobs {
 			jobs[n] = g
@@ -104,13 +103,31 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 		}
 	} else {
 		// The 2r extra floats cover the discarded columns of the last row.
-		// The padded rows are written in groups, each just before the
-		// first chunk of columns that reads it (padRows), so that the
-		// product finds them in cache.
+		// Only the border is zeroed: the gaps before, between and after
+		// the copied rows.
 		padded := b.scratch(xs.N*cin*plane + 2*r)
 		defer b.release(padded)
+		parallel(b.Threads, xs.N*cin, func(lo, hi int) {
+			for nc := lo; nc < hi; nc++ {
+				dst := padded[nc*plane : (nc+1)*plane]
+				next := 0 // the first element not yet written
+				clear(dst[:r*wp+r]) // the top rows and the first gap
+				next = r*wp + r
+				src := xt.Data[nc*h*wd : (nc+1)*h*wd]
+				for y := 0; y < h; y++ {
+					// the 2r floats between two rows are zeroed in place
+					// (a call to clear costs more than they do)
+					for i := next; i < y*wp+r*wp+r; i++ {
+						dst[i] = 0
+					}
+					at := (y+r)*wp + r
+					copy(dst[at:at+wd], src[y*wd:(y+1)*wd])
+					next = at + wd
+				}
+				clear(dst[next:])
+			}
+		})
 		clear(padded[xs.N*cin*plane:])
-		pad = newPadRows(padded, xt.Data, xs.N, cin, h, wd, r, plane)
 		for n := range jobs {
 			jobs[n] = g
 			jobs[n].b = padded[n*cin*plane : (n+1)*cin*plane+2*r]
@@ -119,9 +136,6 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 
 	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
 	// does the work (conv_whole.go).
-	if gemmWhole != nil && pad != nil {
-		pad.all()
-	}
 	if b.convWhole(jobs, out.Data, cout, h, wd, wp, act) {
 		return
 	}
@@ -160,9 +174,6 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 			t1 := min(tiles, t0+chunk)
 			p0, p1 := t0*nr, min(t1*nr, g.cols)
 			dst := out.Data[n*outLen : (n+1)*outLen]
-			if pad != nil {
-				pad.columns(n, p0, t1*nr, wp)
-			}
 			if !direct {
 				if !rowsDirect {
 					jobs[n].tiles(t0, t1, c, ldc, s, nil)
@@ -195,86 +206,6 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	})
 	for _, s := range scratch {
 		s.release(b)
-	}
-}
-
-// padRows writes the zero-padded copy of a k×k convolution's input (see
-// conv2D) in groups of rows, each once, by whichever goroutine needs it
-// first: image n's plane ci at padded[(n·cin+ci)·plane:] holds hp = h+2r rows
-// of wp = w+2r floats (input row y at row y+r, from column r on; zeros
-// around it), then plane−hp·wp zeros.
-type padRows struct {
-	padded, x               []float32
-	cin, h, w, r, plane, hp int
-	rows                    int         // padded rows per group
-	groups                  int         // groups per image
-	once                    []sync.Once // by image and group
-}
-
-// padGroupBytes is about the size of one group of padded rows (all planes
-// of an image): small enough that the first chunks wait little for it.
-const padGroupBytes = 64 << 10
-
-func newPadRows(padded, x []float32, n, cin, h, w, r, plane int) *padRows {
-	wp, hp := w+2*r, h+2*r
-	rows := max(1, padGroupBytes/(4*cin*wp))
-	groups := (hp + rows - 1) / rows
-	return &padRows{padded: padded, x: x, cin: cin, h: h, w: w, r: r, plane: plane, hp: hp,
-		rows: rows, groups: groups, once: make([]sync.Once, n*groups)}
-}
-
-// group writes the padded rows of group g of image n, unless written.
-func (p *padRows) group(n, g int) {
-	p.once[n*p.groups+g].Do(func() {
-		wp := p.w + 2*p.r
-		py0, py1 := g*p.rows, min(p.hp, (g+1)*p.rows)
-		for ci := 0; ci < p.cin; ci++ {
-			nc := n*p.cin + ci
-			dst := p.padded[nc*p.plane : (nc+1)*p.plane]
-			src := p.x[nc*p.h*p.w : (nc+1)*p.h*p.w]
-			for py := py0; py < py1; py++ {
-				row := dst[py*wp : (py+1)*wp]
-				y := py - p.r
-				if y < 0 || y >= p.h {
-					clear(row)
-					continue
-				}
-				// the border floats are zeroed in place (a call to clear
-				// costs more than they do)
-				for i := 0; i < p.r; i++ {
-					row[i], row[p.r+p.w+i] = 0, 0
-				}
-				copy(row[p.r:p.r+p.w], src[y*p.w:(y+1)*p.w])
-			}
-			if py1 == p.hp {
-				clear(dst[p.hp*wp:])
-			}
-		}
-	})
-}
-
-// columns writes the groups that columns [p0, p1) of image n's product C
-// read (its B rows: padded rows p0/wp on, 2r rows further down at most;
-// past the last row, the plane's tail and the next plane's first rows, the
-// next image's for the last plane).
-func (p *padRows) columns(n, p0, p1, wp int) {
-	last := (p1 - 1 + 2*p.r*wp + 2*p.r) / wp
-	if last >= p.hp {
-		p.group(n, 0)
-		if (n+1)*p.groups < len(p.once) {
-			p.group(n+1, 0)
-		}
-		last = p.hp - 1
-	}
-	for g := p0 / wp / p.rows; g <= last/p.rows; g++ {
-		p.group(n, g)
-	}
-}
-
-// all writes every group of every image.
-func (p *padRows) all() {
-	for i := range p.once {
-		p.group(i/p.groups, i%p.groups)
 	}
 }
 
