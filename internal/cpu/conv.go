@@ -110,9 +110,8 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 		parallel(b.Threads, xs.N*cin, func(lo, hi int) {
 			for nc := lo; nc < hi; nc++ {
 				dst := padded[nc*plane : (nc+1)*plane]
-				next := 0 // the first element not yet written
 				clear(dst[:r*wp+r]) // the top rows and the first gap
-				next = r*wp + r
+				next := r*wp + r    // the first element not yet written
 				src := xt.Data[nc*h*wd : (nc+1)*h*wd]
 				for y := 0; y < h; y++ {
 					// the 2r floats between two rows are zeroed in place
