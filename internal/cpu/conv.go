@@ -81,7 +81,7 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	}
 	ap := b.scratch(mpad * K)
 	defer b.release(ap)
-	g := gemmJob{ap: packA(ap, wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
+	g := gemmJob{ap: packA(ap, wt.Data, cout, K, b.Threads), mpad: mpad, offs: make([]int, K), cols: h * wp,
 		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K), packB: r == 0 && plane%1024 == 0}
 	for ci := 0; ci < cin; ci++ {
 		for ky := 0; ky < k; ky++ {

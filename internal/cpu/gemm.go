@@ -96,20 +96,27 @@ func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []f
 // packA repacks a (m×k, row-major) into ap, ceil(m/mr) panels of k·mr
 // floats: panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element
 // (i, kk) sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero. ap's old
-// contents are overwritten; it is returned.
-func packA(ap, a []float32, m, k int) []float32 {
+// contents are overwritten; it is returned. Large matrices are packed on up
+// to threads goroutines.
+func packA(ap, a []float32, m, k, threads int) []float32 {
 	clear(ap[m/mr*mr*k:]) // the last panel's rows past m are zero
 	// Full panels four rows at a time, so that the panel is written in
 	// order; then the rows of a partial last panel.
-	for p := 0; p < m/mr; p++ {
-		panel := ap[p*k*mr : (p+1)*k*mr]
-		r0, r1, r2, r3 := a[p*mr*k:][:k], a[(p*mr+1)*k:][:k], a[(p*mr+2)*k:][:k], a[(p*mr+3)*k:][:k]
-		for kk := range k {
-			q := panel[kk*mr : kk*mr+mr : kk*mr+mr]
-			q[0], q[1], q[2], q[3] = r0[kk], r1[kk], r2[kk], r3[kk]
-		}
+	full := m / mr
+	if m*k < packAParallel {
+		threads = 1
 	}
-	for i := m / mr * mr; i < m; i++ {
+	parallel(threads, full, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			panel := ap[p*k*mr : (p+1)*k*mr]
+			r0, r1, r2, r3 := a[p*mr*k:][:k], a[(p*mr+1)*k:][:k], a[(p*mr+2)*k:][:k], a[(p*mr+3)*k:][:k]
+			for kk := range k {
+				q := panel[kk*mr : kk*mr+mr : kk*mr+mr]
+				q[0], q[1], q[2], q[3] = r0[kk], r1[kk], r2[kk], r3[kk]
+			}
+		}
+	})
+	for i := full * mr; i < m; i++ {
 		panel := ap[i/mr*k*mr:]
 		for kk, v := range a[i*k : (i+1)*k] {
 			panel[kk*mr+i%mr] = v
@@ -117,6 +124,10 @@ func packA(ap, a []float32, m, k int) []float32 {
 	}
 	return ap
 }
+
+// packAParallel is the number of weights from which packA uses several
+// goroutines (below it, starting them costs about as much as they save).
+const packAParallel = 1 << 16
 
 // gemmJob is one product C = act(A·B + bias) with C of mpad rows and cols
 // columns. Row k of B is b[offs[k] : offs[k]+cols]; reads past the end of b,
