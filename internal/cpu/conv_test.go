@@ -71,6 +71,7 @@ func TestConv2D(t *testing.T) {
 		{2, 12, 8, 9, 100, 3, true, backend.ReLU},      // rows over four tiles wide: tiles within a row written to the output
 		{1, 20, 12, 13, 257, 3, false, backend.Linear}, // the same with K = 180 in two K blocks, odd width
 		{2, 3, 4, 5, 96, 5, true, backend.ReLU},        // the same with a 5×5 kernel
+		{1, 64, 130, 6, 7, 3, true, backend.ReLU},      // A of 74880 weights packed on several goroutines, a partial last panel
 	}
 	for i, c := range cases {
 		x := &Tensor{S: backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, Data: testutil.Random(uint64(3*i), c.n*c.cin*c.h*c.w, -1, 1)}
