@@ -88,3 +88,12 @@ dist: deps wasm
 simd-kernel: internal/cpu/gemm_simd.wasm
 internal/cpu/gemm_simd.wasm: internal/cpu/gemm_simd.wat
 	wat2wasm $< -o $@
+
+## ---- real GPUs (see docs/benchmarks.md, "Real GPUs") ----
+.PHONY: gpu-check gpu-check-build
+## gpu-check-build: the binaries .ci/device-check runs, into out/device-bin (for a machine without Go)
+gpu-check-build:
+	.ci/device-check build
+## gpu-check: the GPU test suite and cmd/bench on a real GPU (wf 32, S 256), results in OUT (default out/device-check)
+gpu-check:
+	.ci/device-check

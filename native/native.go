@@ -93,9 +93,16 @@ func Open(opts Options) (*gpu.Backend, error) {
 	limits := wgpu.DefaultLimits()
 	limits.MaxStorageBufferBindingSize = supported.MaxStorageBufferBindingSize
 	limits.MaxBufferSize = supported.MaxBufferSize
+	// timestamp-query, where offered, lets gpu.Backend.StartProfile time
+	// each dispatch on the device.
+	var features []wgpu.FeatureName
+	if adapter.HasFeature(wgpu.FeatureNameTimestampQuery) {
+		features = append(features, wgpu.FeatureNameTimestampQuery)
+	}
 	dev, err := adapter.RequestDevice(&wgpu.DeviceDescriptor{
-		Label:          "n2n",
-		RequiredLimits: &wgpu.RequiredLimits{Limits: limits},
+		Label:            "n2n",
+		RequiredFeatures: features,
+		RequiredLimits:   &wgpu.RequiredLimits{Limits: limits},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("native: adapter %q: %w", label(info), err)

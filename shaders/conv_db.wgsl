@@ -1,7 +1,6 @@
 // conv_db: the bias gradient of a convolution, db[co] = Σ_{n,y,x} g[n,co,y,x].
 // Layout: g (N,Cout,H,W), hw = H·W; db (1,Cout,1,1). One workgroup per
-// output channel: a strided sum per invocation, then a tree reduction in
-// workgroup memory.
+// output channel: a strided sum per invocation, then workgroup_sum.
 
 struct Params {
     cout: u32,   // output channels
@@ -13,7 +12,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> db: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-var<workgroup> partial: array<f32, 256>;
+//#include workgroup_sum
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -30,15 +29,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             s += g[base + j];
         }
     }
-    partial[lid] = s;
-    workgroupBarrier();
-    for (var stride = 128u; stride > 0u; stride >>= 1u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(lid, s);
     if (lid == 0u) {
-        db[co] = partial[0];
+        db[co] = total;
     }
 }

@@ -1,7 +1,7 @@
 // global_avg_pool: y[plane] = mean of x over the plane's hw values.
 // Layout: x (N,C,H,W) seen as planes = N·C rows of hw = H·W floats;
-// y (N,C,1,1). One workgroup per plane: a strided sum per invocation, then a
-// tree reduction in workgroup memory.
+// y (N,C,1,1). One workgroup per plane: a strided sum per invocation, then
+// workgroup_sum.
 
 struct Params {
     planes: u32,  // N·C
@@ -12,7 +12,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
 @group(0) @binding(2) var<uniform> p: Params;
 
-var<workgroup> partial: array<f32, 256>;
+//#include workgroup_sum
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -27,15 +27,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var j = lid; j < p.hw; j += 256u) {
         s += x[base + j];
     }
-    partial[lid] = s;
-    workgroupBarrier();
-    for (var stride = 128u; stride > 0u; stride >>= 1u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(lid, s);
     if (lid == 0u) {
-        y[plane] = partial[0] / f32(p.hw);
+        y[plane] = total / f32(p.hw);
     }
 }

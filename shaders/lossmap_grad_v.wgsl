@@ -10,9 +10,6 @@
 // (scales+1,P,H,W) from lossmap_cs; gf (3,P,H,W): g_μb', g_Ebb, g_Eab at
 // gf[k·n + i].
 
-const C1 = 0.0001;  // (0.01)², backend.SSIMC1
-const C2 = 0.0009;  // (0.03)², backend.SSIMC2
-
 struct Params {
     n: u32,         // P·H·W
     j: u32,         // scale index
@@ -25,6 +22,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> cs: array<f32>;
 @group(0) @binding(2) var<storage, read_write> gf: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
+
+//#include ssim
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -30,15 +30,8 @@ struct Params {
 @group(0) @binding(4) var<uniform> p: Params;
 
 //#include window8
-
-// Mom holds the five moments (a', b', a'², b'²) and a'b' of a pixel, or
-// their blur.
-struct Mom {
-    s: vec4<f32>,
-    ab: f32,
-};
-
-alias Win = Mom;
+//#include moments
+//#include gauss_tap
 
 // load returns the moments of pixel x of the row at row, x clamped into
 // the row (edge replication).
@@ -47,10 +40,6 @@ fn win_load(row: u32, x: i32) -> Win {
     let a = 0.5 * x0[j];
     let b = 0.5 * xhat[j];
     return Mom(vec4<f32>(a, b, a * a, b * b), a * b);
-}
-
-fn win_madd(o: Win, g: f32, v: Win) -> Win {
-    return Mom(o.s + g * v.s, o.ab + g * v.ab);
 }
 
 // store writes the blurred moments o of pixel i = row + x, if x is inside.
@@ -64,11 +53,6 @@ fn store(row: u32, x: u32, o: Mom) {
     m[2u * p.n + i] = o.s.z;
     m[3u * p.n + i] = o.s.w;
     m[4u * p.n + i] = o.ab;
-}
-
-// win_tap is the weight of step u: tap u of G_σ.
-fn win_tap(u: i32, r: i32) -> f32 {
-    return taps[p.tap_off + u32(u)];
 }
 
 @compute @workgroup_size(256)

@@ -36,33 +36,14 @@ struct Params {
 @group(0) @binding(6) var<uniform> p: Params;
 
 //#include window8
+//#include window8_transpose
 
-// field returns the three fields at column q of the row starting at row,
+// win_load returns the three fields at column q of the row starting at row,
 // or zeros where column q lies outside the image.
 fn win_load(row: u32, q: i32) -> Win {
     let j = row + u32(clamp(q, 0, i32(p.w) - 1));
     let v = vec3<f32>(gt[j], gt[p.n + j], gt[2u * p.n + j]);
     return select(vec3<f32>(0.0), v, q >= 0 && q < i32(p.w));
-}
-
-// edge returns what the clamp moved onto column x: nothing unless x is the
-// first or the last column.
-fn edge(row: u32, x: i32) -> vec3<f32> {
-    let r = i32(p.r);
-    let w = i32(p.w);
-    var s = vec3<f32>(0.0);
-    if (x == 0) {
-        for (var q = 0; q < min(r, w); q++) {
-            s += taps[p.cum_off + u32(r - q)] * win_load(row, q);
-        }
-    }
-    if (x == w - 1) {
-        let all = taps[p.cum_off + u32(2 * r + 1)];
-        for (var q = max(0, w - r); q < w; q++) {
-            s += (all - taps[p.cum_off + u32(w - q + r)]) * win_load(row, q);
-        }
-    }
-    return s;
 }
 
 // store combines the gathered fields o (plus the edge's share) of pixel
@@ -72,7 +53,7 @@ fn store(row: u32, x: u32, o: vec3<f32>, cy: f32) {
     if (x >= p.w) {
         return;
     }
-    let s = o + edge(row, i32(x));
+    let s = o + edge(row, i32(x), i32(p.w));
     let i = row + x;
     let v = s.x + xhat[i] * s.y + 0.5 * x0[i] * s.z;
     if (p.first == 1u) {
@@ -81,17 +62,6 @@ fn store(row: u32, x: u32, o: vec3<f32>, cy: f32) {
     } else {
         dx[i] += v;
     }
-}
-
-alias Win = vec3<f32>;
-
-// win_tap is the weight of step u of the transposed blur: tap 2r − u.
-fn win_tap(u: i32, r: i32) -> f32 {
-    return taps[p.tap_off + u32(2 * r - u)];
-}
-
-fn win_madd(o: Win, g: f32, v: Win) -> Win {
-    return o + g * v;
 }
 
 @compute @workgroup_size(256)

@@ -22,6 +22,7 @@ struct Params {
 @group(0) @binding(4) var<uniform> p: Params;
 
 //#include window8
+//#include gauss_tap
 
 // win_load returns the channel mean of |a − b| = |x0 − xhat|/2 at pixel x
 // (clamped into the row: edge replication) of the row whose first value in
@@ -40,11 +41,6 @@ fn store(row: u32, x: u32, s: f32) {
 }
 
 alias Win = f32;
-
-// win_tap is the weight of step u: tap u of G_σ.
-fn win_tap(u: i32, r: i32) -> f32 {
-    return taps[p.tap_off + u32(u)];
-}
 
 fn win_madd(o: Win, g: f32, v: Win) -> Win {
     return o + g * v;

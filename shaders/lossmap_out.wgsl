@@ -24,6 +24,7 @@ struct Params {
 @group(0) @binding(4) var<uniform> p: Params;
 
 //#include window8
+//#include gauss_tap
 
 // load returns d at row y (clamped into the plane: edge replication) of
 // column x of image n.
@@ -44,11 +45,6 @@ fn store(n: u32, x: u32, y: u32, l1: f32) {
 }
 
 alias Win = f32;
-
-// win_tap is the weight of step u: tap u of G_σ.
-fn win_tap(u: i32, r: i32) -> f32 {
-    return taps[p.tap_off + u32(u)];
-}
 
 fn win_madd(o: Win, g: f32, v: Win) -> Win {
     return o + g * v;

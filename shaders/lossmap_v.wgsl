@@ -8,16 +8,14 @@
 // Layout: m (5,P,H,W) from lossmap_h8; acc (P,H,W), P = N·3 planes; taps as
 // in lossmap_h8.
 //
-// One invocation computes rows y0..y0+7 of one column. It keeps the
-// moments of the 8 input rows under tap t of its 8 outputs in registers and
-// slides them one row per tap, so each tap loads one weight and one new
-// row's five moments: 6·(2r+1)/8 loads per output instead of 6·(2r+1) (on
-// lavapipe each load costs several multiply-adds); on a GPU the
-// invocations of a workgroup still read neighbouring columns.
+// The entry point is moments_v's: one invocation computes rows y0..y0+7 of
+// one column. It keeps the moments of the 8 input rows under tap t of its
+// 8 outputs in registers and slides them one row per tap, so each tap
+// loads one weight and one new row's five moments: 6·(2r+1)/8 loads per
+// output instead of 6·(2r+1) (on lavapipe each load costs several
+// multiply-adds); on a GPU the invocations of a workgroup still read
+// neighbouring columns.
 // Grid: ceil(P·ceil(H/8)·W / 256) workgroups, folded as grid1D folds.
-
-const C1 = 0.0001;  // (0.01)², backend.SSIMC1
-const C2 = 0.0009;  // (0.03)², backend.SSIMC2
 
 struct Params {
     n: u32,         // P·H·W
@@ -35,75 +33,24 @@ struct Params {
 @group(0) @binding(3) var<uniform> p: Params;
 
 //#include window8
+//#include moments
+//#include moments_v
+//#include gauss_tap
+//#include ssim
 
-// Mom holds the five blurred moments: (a', b', a'², b'²) and a'b'.
-struct Mom {
-    s: vec4<f32>,
-    ab: f32,
-};
-
-alias Win = Mom;
-
-// load returns the five moments of row y (clamped into the plane: edge
-// replication) of column x of the plane at plane.
-fn win_load(col: u32, y: i32) -> Win {
-    let j = col + u32(clamp(y, 0, i32(p.h) - 1)) * p.w;
-    return Mom(vec4<f32>(m[j], m[p.n + j], m[2u * p.n + j], m[3u * p.n + j]), m[4u * p.n + j]);
-}
-
-fn win_madd(o: Win, g: f32, v: Win) -> Win {
-    return Mom(o.s + g * v.s, o.ab + g * v.ab);
-}
-
-// finish turns the blurred moments s of pixel i into this scale's factor
+// finish turns the blurred moments o of pixel i into this scale's factor
 // and multiplies it into acc[i], if row y is inside the image.
 fn finish(i: u32, y: u32, o: Mom) {
     if (y >= p.h) {
         return;
     }
-    let s = o.s;
-    let va = s.z - s.x * s.x;
-    let vb = s.w - s.y * s.y;
-    let cab = o.ab - s.x * s.y;
-    var v = (2.0 * cab + C2) / (va + vb + C2);
+    var v = ssim_cs(o.s, o.ab);
     if (p.lum == 1u) {
-        let mua = s.x + 0.5;
-        let mub = s.y + 0.5;
-        v *= (2.0 * mua * mub + C1) / (mua * mua + mub * mub + C1);
+        v *= ssim_l(o.s);
     }
     if (p.first == 1u) {
         acc[i] = v;
     } else {
         acc[i] *= v;
     }
-}
-
-// win_tap is the weight of step u: tap u of G_σ.
-fn win_tap(u: i32, r: i32) -> f32 {
-    return taps[p.tap_off + u32(u)];
-}
-
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = gid.x + gid.y * nwg.x * 256u;
-    let hb = (p.h + 7u) / 8u; // 8-row blocks per column
-    let planes = p.n / (p.h * p.w);
-    if (i >= planes * hb * p.w) {
-        return;
-    }
-    let x = i % p.w;
-    let y0 = (i / p.w) % hb * 8u;
-    let plane = i / (p.w * hb) * p.h * p.w;
-    let r = i32(p.r);
-    let y = i32(y0) - r; // the input row under tap 0 of output y0
-    let o = slide8(plane + x, y, r);
-    let i0 = plane + y0 * p.w + x;
-    finish(i0, y0, o[0]);
-    finish(i0 + p.w, y0 + 1u, o[1]);
-    finish(i0 + 2u * p.w, y0 + 2u, o[2]);
-    finish(i0 + 3u * p.w, y0 + 3u, o[3]);
-    finish(i0 + 4u * p.w, y0 + 4u, o[4]);
-    finish(i0 + 5u * p.w, y0 + 5u, o[5]);
-    finish(i0 + 6u * p.w, y0 + 6u, o[6]);
-    finish(i0 + 7u * p.w, y0 + 7u, o[7]);
 }

@@ -27,33 +27,14 @@ struct Params {
 @group(0) @binding(3) var<uniform> p: Params;
 
 //#include window8
+//#include window8_transpose
 
-// field returns the three fields at row q of the column starting at col,
+// win_load returns the three fields at row q of the column starting at col,
 // or zeros where row q lies outside the image.
 fn win_load(col: u32, q: i32) -> Win {
     let j = col + u32(clamp(q, 0, i32(p.h) - 1)) * p.w;
     let v = vec3<f32>(gf[j], gf[p.n + j], gf[2u * p.n + j]);
     return select(vec3<f32>(0.0), v, q >= 0 && q < i32(p.h));
-}
-
-// edge returns what the clamp moved onto row y: nothing unless y is the
-// first or the last row.
-fn edge(col: u32, y: i32) -> vec3<f32> {
-    let r = i32(p.r);
-    let h = i32(p.h);
-    var s = vec3<f32>(0.0);
-    if (y == 0) {
-        for (var q = 0; q < min(r, h); q++) {
-            s += taps[p.cum_off + u32(r - q)] * win_load(col, q);
-        }
-    }
-    if (y == h - 1) {
-        let all = taps[p.cum_off + u32(2 * r + 1)];
-        for (var q = max(0, h - r); q < h; q++) {
-            s += (all - taps[p.cum_off + u32(h - q + r)]) * win_load(col, q);
-        }
-    }
-    return s;
 }
 
 // store writes the gathered fields o (plus the edge's share) of row y, if
@@ -62,22 +43,11 @@ fn store(col: u32, y: u32, o: vec3<f32>) {
     if (y >= p.h) {
         return;
     }
-    let s = o + edge(col, i32(y));
+    let s = o + edge(col, i32(y), i32(p.h));
     let i = col + y * p.w;
     gt[i] = s.x;
     gt[p.n + i] = s.y;
     gt[2u * p.n + i] = s.z;
-}
-
-alias Win = vec3<f32>;
-
-// win_tap is the weight of step u of the transposed blur: tap 2r − u.
-fn win_tap(u: i32, r: i32) -> f32 {
-    return taps[p.tap_off + u32(2 * r - u)];
-}
-
-fn win_madd(o: Win, g: f32, v: Win) -> Win {
-    return o + g * v;
 }
 
 @compute @workgroup_size(256)

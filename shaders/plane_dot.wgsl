@@ -3,7 +3,7 @@
 // of per-channel weights: ChannelGate's w, SKFF's softmax weights).
 // Layout: a, b (N,C,H,W) seen as planes = N·C rows of hw = H·W floats;
 // out holds planes values from offset. One workgroup per plane: a strided
-// sum per invocation, then a tree reduction in workgroup memory.
+// sum per invocation, then workgroup_sum.
 
 struct Params {
     planes: u32,   // N·C
@@ -16,7 +16,7 @@ struct Params {
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> p: Params;
 
-var<workgroup> partial: array<f32, 256>;
+//#include workgroup_sum
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -31,15 +31,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var j = lid; j < p.hw; j += 256u) {
         s += a[base + j] * b[base + j];
     }
-    partial[lid] = s;
-    workgroupBarrier();
-    for (var stride = 128u; stride > 0u; stride >>= 1u) {
-        if (lid < stride) {
-            partial[lid] += partial[lid + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(lid, s);
     if (lid == 0u) {
-        out[p.offset + plane] = partial[0];
+        out[p.offset + plane] = total;
     }
 }

@@ -86,6 +86,7 @@ export class Engine {
       case MSG.NOTICE:
         this.emit(msg);
         return;
+      case MSG.TRAIN_DECODE:
       case MSG.TRAIN_STARTED:
       case MSG.TRAIN_PROGRESS: {
         const p = this.pending.get(msg.id);
@@ -177,8 +178,9 @@ export class Engine {
   /**
    * train trains a model on normal images and makes session detect with it.
    * images are Files/Blobs (named by their name, else "image-N") or
-   * {name, bytes}; their bytes are transferred. onProgress gets the
-   * train-started and every train-progress message.
+   * {name, bytes}; their bytes are transferred. onProgress gets every
+   * train-decode message (one per image, since version 4), train-started
+   * and every train-progress message.
    * @param {string} session
    * @param {{images: Array<Blob|{name: string, bytes: ArrayBuffer}>, preset?: string, steps?: number,
    *   seed?: number, backend?: string, base?: ArrayBuffer|Blob, valFraction?: number}} opts
@@ -201,6 +203,17 @@ export class Engine {
     if (base) msg.base = base;
     if (opts.valFraction !== undefined) msg.valFraction = opts.valFraction;
     return this.request(msg, transfer, onProgress);
+  }
+
+  /**
+   * checkImage asks the worker whether a train request could read an image
+   * file (decoded with the same decoders), to refuse it when it is added.
+   * @param {Blob} file @param {string} [name] default: file.name
+   * @returns {Promise<import("./protocol.js").ImageCheckedReply>}
+   */
+  async checkImage(file, name) {
+    const bytes = await file.arrayBuffer();
+    return this.request({ type: MSG.CHECK_IMAGE, name: name || file.name || "image", bytes }, [bytes]);
   }
 
   /**

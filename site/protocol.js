@@ -6,7 +6,7 @@
 // that the reply repeats.
 
 /** The protocol version; wasm/demo's ProtocolVersion. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** Message types. */
 export const MSG = Object.freeze({
@@ -20,6 +20,7 @@ export const MSG = Object.freeze({
   TRAIN_STOP: "train-stop", // stop a session's training after its current step (since version 3)
   TRAIN_CONTINUE: "train-continue", // train a session's last run for more steps (since version 3)
   EXPORT: "export", // a session's model as one safetensors file (since version 3)
+  CHECK_IMAGE: "check-image", // can a train request read this file? (since version 4)
   // worker → page
   READY: "ready",
   PROGRESS: "progress",
@@ -33,6 +34,8 @@ export const MSG = Object.freeze({
   TRAIN_PROGRESS: "train-progress", // after every training step
   TRAINED: "trained", // answers train/train-continue: the session now detects with the trained model
   EXPORTED: "exported", // answers export
+  TRAIN_DECODE: "train-decode", // a train request's image is decoded, before train-started (since version 4)
+  IMAGE_CHECKED: "image-checked", // answers check-image (since version 4)
 });
 
 /** Error codes of an ErrorReply. */
@@ -265,8 +268,11 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * train-started.skipped and left out. valFraction of them (at least one) are
  * held out, chosen with the seed as cmd/train does, for the validation loss
  * and the calibration (threshold: the largest held-out score). Replies:
+ * TrainDecodeReply after each image is decoded (since version 4),
  * TrainStartedReply, TrainProgressReply after every step, then TrainedReply
  * (or an ErrorReply: code "too-few" when fewer than TRAIN_MIN_IMAGES remain).
+ * The session then detects with, and exports, the run's best weights (the
+ * lowest held-out loss, TrainedReply.best), not necessarily the last step's.
  * @typedef {object} TrainRequest
  * @property {number} v
  * @property {"train"} type
@@ -303,6 +309,49 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {"train-stop"} type
  * @property {number} id
  * @property {string} session
+ */
+
+/**
+ * Worker → page (since version 4): one image of a train request is decoded
+ * (or found unreadable: it is then named in train-started.skipped). Sent for
+ * every image, in the request's order, before TrainStartedReply.
+ * @typedef {object} TrainDecodeReply
+ * @property {number} v
+ * @property {"train-decode"} type
+ * @property {number} id       the train request's
+ * @property {string} session
+ * @property {number} decoded  images read so far, this one included (1..total)
+ * @property {number} total    images in the request
+ * @property {string} name     this image's name
+ * @property {boolean} skipped it could not be read
+ */
+
+/**
+ * Page → worker (since version 4): decode one image file as a train (or
+ * detect) request would, so that the page can refuse a file it cannot
+ * train on when it is added. Answered by ImageCheckedReply.
+ * @typedef {object} CheckImageRequest
+ * @property {number} v
+ * @property {"check-image"} type
+ * @property {number} id
+ * @property {string} name
+ * @property {ArrayBuffer} bytes   the file's bytes (transferred)
+ * @property {number} [maxPixels]  default 16 000 000, as a train request's
+ */
+
+/**
+ * Worker → page (since version 4): the answer to a CheckImageRequest.
+ * @typedef {object} ImageCheckedReply
+ * @property {number} v
+ * @property {"image-checked"} type
+ * @property {number} id
+ * @property {string} name
+ * @property {boolean} ok        a train request would use it
+ * @property {string} code       "" or the ERR code it would be skipped with (not-image, too-large)
+ * @property {string} message    "" or why it cannot be read
+ * @property {number} width      0 when not ok
+ * @property {number} height
+ * @property {string} format     "png", "jpeg", …; "" when not ok
  */
 
 /**
@@ -367,6 +416,22 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {string} calibrationNote  "" or an honest note (too few held-out images)
  * @property {number} heldOut
  * @property {string|null} fellBack  set when WebGPU failed during training and the CPU took over
+ * @property {number} runSteps  steps of the whole run so far, all its requests (since version 4)
+ * @property {BestStep|null} best  the step whose weights the session now detects with and exports
+ *   (since version 4; null only when nothing could be validated)
+ */
+
+/**
+ * The kept step of a run (since version 4): the lowest held-out loss, by native train's rule for
+ * best.safetensors (the loss after every epoch; on ties the earlier), with one addition: a request
+ * that ends in the middle of an epoch (stopped, or a step count that is not a whole number of
+ * epochs) has its last step validated too. A run continued later goes on from its last step, not
+ * from this one; the export's checkpoint part is the run as it stood at this step.
+ * @typedef {object} BestStep
+ * @property {number} step      1-based step of the whole run (0: the starting weights)
+ * @property {number} epoch     epochs finished then
+ * @property {number} valLoss   its held-out loss
+ * @property {boolean} midEpoch validated in the middle of an epoch (the end of a request)
  */
 
 /**
@@ -382,7 +447,10 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * Worker → page: the answer to an ExportRequest. weights holds the spec's
  * weights, the calibration (calib.* tensors and metadata) when calibrated,
  * and, for a model trained in the page, the checkpoint (adam.m.*, adam.v.*,
- * state.*, flag.*, data.fingerprint) cmd/train -resume-from continues.
+ * state.*, flag.*, data.fingerprint) cmd/train -resume-from continues. For a
+ * model trained in the page (since version 4) all of it is of the run's best
+ * step (TrainedReply.best): its weights and calibration, and the run as it
+ * stood then.
  * @typedef {object} ExportedReply
  * @property {number} v
  * @property {"exported"} type
@@ -392,5 +460,5 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * @property {ArrayBuffer} weights
  */
 
-/** @typedef {LoadRequest|DetectRequest|DetectPixelsRequest|LoseGPURequest|TrainEstimateRequest|TrainRequest|TrainContinueRequest|TrainStopRequest|ExportRequest} Request */
-/** @typedef {ReadyReply|ProgressReply|LoadedReply|ResultReply|ErrorReply|NoticeReply|EstimateReply|TrainStartedReply|TrainProgressReply|TrainedReply|ExportedReply} Reply */
+/** @typedef {LoadRequest|DetectRequest|DetectPixelsRequest|LoseGPURequest|TrainEstimateRequest|TrainRequest|TrainContinueRequest|TrainStopRequest|ExportRequest|CheckImageRequest} Request */
+/** @typedef {ReadyReply|ProgressReply|LoadedReply|ResultReply|ErrorReply|NoticeReply|EstimateReply|TrainStartedReply|TrainProgressReply|TrainedReply|ExportedReply|TrainDecodeReply|ImageCheckedReply} Reply */

@@ -48,7 +48,7 @@ export const TRAIN_STYLE = `
 .train .intro { margin: 0; font-size: 14px; color: var(--muted); }
 .train .intro b { color: var(--fg); }
 .tr-row { display: flex; flex-wrap: wrap; gap: 8px 12px; align-items: center; }
-.thumbs { list-style: none; margin: 0; padding: 0; display: grid; grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); gap: 8px; }
+.thumbs { list-style: none; margin: 0; padding: 0; display: grid; align-items: start; grid-template-columns: repeat(auto-fill, minmax(76px, 1fr)); gap: 8px; }
 .thumbs li { position: relative; border: 1px solid var(--line); border-radius: 9px; overflow: hidden; background: var(--panel); }
 .thumbs img { display: block; width: 100%; aspect-ratio: 1; object-fit: cover; }
 .thumbs .noprev { display: grid; place-items: center; aspect-ratio: 1; font-size: 11px; color: var(--muted); padding: 4px; text-align: center; }
@@ -60,6 +60,10 @@ export const TRAIN_STYLE = `
 .thumbs li.bad .nm { color: var(--bad); }
 .thumbs li.bad::after { content: "skipped"; position: absolute; left: 4px; top: 4px; font-size: 10px; padding: 1px 6px; border-radius: 99px;
   background: var(--bad); color: #fff; }
+.thumbs li.refused::after { content: "refused"; }
+.thumbs li.checking::after { content: "checking…"; position: absolute; left: 4px; top: 4px; font-size: 10px; padding: 1px 6px; border-radius: 99px;
+  background: var(--panel); color: var(--muted); border: 1px solid var(--line); }
+.thumbs .why { display: block; font-size: 10.5px; line-height: 1.25; padding: 0 5px 4px; color: var(--bad); overflow-wrap: anywhere; }
 .presets { border: 0; margin: 0; padding: 0; display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
 .presets legend { font-size: 13px; color: var(--muted); padding: 0; margin-bottom: 6px; }
 .preset { position: relative; display: grid; gap: 2px; padding: 10px 12px; border: 1px solid var(--line); border-radius: 12px; cursor: pointer; background: var(--bg); }
@@ -86,6 +90,7 @@ canvas.curve { aspect-ratio: 5 / 2; max-height: 260px; }
 .lg-step::before { width: 16px; height: 0; border-top: 1px solid var(--accent); opacity: .45; }
 .lg-mean::before { width: 16px; height: 0; border-top: 2.5px solid var(--accent); }
 .lg-val::before { width: 8px; height: 8px; border-radius: 50%; background: #f59e0b; }
+.lg-best::before { width: 9px; height: 9px; border-radius: 50%; border: 2px solid var(--good); box-sizing: border-box; }
 .done { border-radius: 12px; padding: 12px 14px; background: var(--good-soft); border: 1px solid var(--good); display: grid; gap: 8px; font-size: 14px; }
 .done.stopped { background: var(--panel); border-color: var(--line); }
 .done p { margin: 0; }
@@ -103,7 +108,7 @@ canvas.curve { aspect-ratio: 5 / 2; max-height: 260px; }
 @container (max-width: 560px) {
   .presets { grid-template-columns: 1fr; }
   .thumbs { grid-template-columns: repeat(6, 1fr); gap: 5px; }
-  .thumbs .nm { display: none; }
+  .thumbs .nm, .thumbs .why { display: none; } /* the list under the thumbnails names them and says why */
   .thumbs .rm { width: 22px; height: 22px; line-height: 22px; font-size: 14px; top: 2px; right: 2px; }
 }
 `;
@@ -157,10 +162,11 @@ const PANEL = `
     <div class="stats" aria-live="off"></div>
     <canvas class="curve" role="img" aria-label="Training loss per step"></canvas>
     <p class="legend" hidden><span class="lg-step">each step's loss</span> <span class="lg-mean">mean of the last 10 steps</span>
-      <span class="lg-val">held-out loss, per epoch</span></p>
+      <span class="lg-val">held-out loss, per epoch</span> <span class="lg-best" hidden>kept step (lowest held-out loss)</span></p>
   </div>
   <div class="done" hidden>
     <p class="dsum"></p>
+    <p class="dbest"></p>
     <p class="calnote"></p>
     <div class="actions">
       <button type="button" class="btn primary tr-check">Check images with it</button>
@@ -217,8 +223,8 @@ export class TrainMode {
       thumbs: $(".thumbs"), skipped: $(".tr-skipped"), presets: root.querySelectorAll("input[name=tr-preset]"),
       estimate: $(".estimate"), steps: $(".tr-steps"), name: $(".tr-name"), base: $(".tr-base"), baseSel: $(".tr-basesel"),
       start: $(".tr-start"), stop: $(".tr-stop"), cont: $(".tr-continue"), msg: $(".tr-msg"),
-      run: $(".run"), legend: $(".legend"), legendVal: $(".lg-val"), ptext: $(".tr-ptext"), pbar: $(".tr-pbar"), stats: $(".run .stats"), curve: $(".curve"),
-      done: $(".done"), dsum: $(".dsum"), calnote: $(".calnote"), check: $(".tr-check"), download: $(".tr-download"),
+      run: $(".run"), legend: $(".legend"), legendVal: $(".lg-val"), legendBest: $(".lg-best"), ptext: $(".tr-ptext"), pbar: $(".tr-pbar"), stats: $(".run .stats"), curve: $(".curve"),
+      done: $(".done"), dsum: $(".dsum"), dbest: $(".dbest"), calnote: $(".calnote"), check: $(".tr-check"), download: $(".tr-download"),
       none: $(".tr-none"), list: $(".mlist"), upload: $(".tr-upload"), upfile: $(".tr-upfile"),
     };
     // The detection panel is the card's other children; give the tab its target.
@@ -233,6 +239,9 @@ export class TrainMode {
     this.estimates = new Map();
     this.stepsEdited = false;
     this.userModels = [];
+    /** Lines about files refused when they were added (not images at all), and from the worker at a run's start. */
+    this.addNotes = [];
+    this.startNotes = [];
     this.bind();
     this.updateImages();
   }
@@ -290,6 +299,10 @@ export class TrainMode {
         el.file.click();
       }
     });
+    // The card takes the drop (embed.js); the training drop zone shows that it would.
+    el.drop.addEventListener("dragover", () => el.drop.classList.add("over"));
+    el.drop.addEventListener("dragleave", () => el.drop.classList.remove("over"));
+    el.drop.addEventListener("drop", () => el.drop.classList.remove("over"));
     el.file.addEventListener("change", () => {
       this.addFiles([...(el.file.files || [])]);
       el.file.value = "";
@@ -338,8 +351,9 @@ export class TrainMode {
 
   /**
    * addFiles adds images to the training set; files that are plainly not
-   * images are refused at once and named (the worker names the rest that
-   * its decoders cannot read when training starts).
+   * images are refused at once and named, and every other one is decoded by
+   * the worker (check-image, the decoders a run uses) as it is added: one
+   * that cannot be read is marked refused with the reason and left out.
    * @param {Blob[]} files
    * @param {boolean} [samples] the files are the bundled sample images
    */
@@ -362,13 +376,77 @@ export class TrainMode {
         over++;
         continue;
       }
-      this.images.push(this.thumb({ key, file: f, name, sample: samples }));
+      const im = this.thumb({ key, file: f, name, sample: samples });
+      this.images.push(im);
+      this.check(im);
     }
     const lines = [];
     if (refused.length) lines.push(`Skipped, not images: ${refused.join("; ")}.`);
     if (over) lines.push(`${over} more image${over > 1 ? "s were" : " was"} not added: at most ${TRAIN_MAX_IMAGES} images train one model.`);
-    this.showSkipped(lines);
+    this.addNotes = lines;
+    this.startNotes = [];
+    this.renderSkipped();
     this.updateImages();
+  }
+
+  /**
+   * check has the worker decode an added image as a run would; if it cannot,
+   * the image is marked refused with the reason (and not trained on). If
+   * the worker cannot be asked, the image stays: a run names it if needed.
+   */
+  async check(im) {
+    im.li.classList.add("checking");
+    im.checked = (async () => {
+      try {
+        await this.host.begun;
+        if (this.host.unusable) return;
+        await this.host.engine.ready;
+        const r = await this.host.engine.checkImage(im.file, im.name);
+        if (!r.ok) this.refuse(im, r.message);
+      } catch {
+        // no worker: the run decides
+      } finally {
+        im.li.classList.remove("checking");
+      }
+    })();
+    return im.checked;
+  }
+
+  /** refuse marks an added image unreadable, with why. */
+  refuse(im, why) {
+    if (!this.images.includes(im)) return; // removed meanwhile
+    im.refused = why;
+    im.li.classList.add("bad", "refused");
+    const w = document.createElement("span");
+    w.className = "why";
+    w.textContent = why;
+    im.li.title = `${im.name}: ${why}`;
+    im.li.querySelector(".nm").after(w);
+    const img = im.li.querySelector("img");
+    if (img) { // whatever the browser made of it, it is not what a run would see
+      const d = document.createElement("div");
+      d.className = "noprev";
+      d.textContent = "cannot be read";
+      img.replaceWith(d);
+    }
+    this.renderSkipped();
+    this.updateImages();
+  }
+
+  /** usable are the added images not refused. */
+  usable() {
+    return this.images.filter((im) => !im.refused);
+  }
+
+  /** renderSkipped lists the files refused when added, the images the worker cannot read, and what a run skipped. */
+  renderSkipped() {
+    const lines = [...this.addNotes];
+    const refused = this.images.filter((im) => im.refused);
+    if (refused.length) {
+      lines.push(`Refused, not readable as images: ${refused.map((im) => `${im.name} (${im.refused})`).join("; ")}. `
+        + `${refused.length > 1 ? "They are" : "It is"} not trained on; remove ${refused.length > 1 ? "them" : "it"} with ×.`);
+    }
+    this.showSkipped(lines.concat(this.startNotes));
   }
 
   /** thumb makes an image's thumbnail with its remove button. */
@@ -402,6 +480,7 @@ export class TrainMode {
       this.images.splice(i, 1);
       URL.revokeObjectURL(im.url);
       li.remove();
+      if (im.refused) this.renderSkipped();
       this.updateImages();
       // Keep the keyboard where it was: the next remove button, else the drop zone.
       const next = this.el.thumbs.querySelectorAll(".rm")[Math.min(i, this.images.length - 1)];
@@ -417,6 +496,8 @@ export class TrainMode {
     for (const im of this.images) URL.revokeObjectURL(im.url);
     this.images = [];
     this.el.thumbs.replaceChildren();
+    this.addNotes = [];
+    this.startNotes = [];
     this.showSkipped([]);
     this.updateImages();
   }
@@ -428,11 +509,12 @@ export class TrainMode {
 
   /** updateImages says how many images there are and enables Start. */
   updateImages() {
-    const n = this.images.length, el = this.el;
-    el.count.textContent = n === 0 ? `No images yet (${TRAIN_MIN_IMAGES} to ${TRAIN_MAX_IMAGES}).`
-      : n < TRAIN_MIN_IMAGES ? `${n} image${n > 1 ? "s" : ""}: add at least ${TRAIN_MIN_IMAGES - n} more (minimum ${TRAIN_MIN_IMAGES}).`
-      : `${n} image${n > 1 ? "s" : ""} (at most ${TRAIN_MAX_IMAGES}).`;
-    el.clear.disabled = n === 0 || this.running();
+    const n = this.usable().length, el = this.el, bad = this.images.length - n;
+    const also = bad ? `; ${bad} refused` : "";
+    el.count.textContent = n === 0 ? `No usable images yet (${TRAIN_MIN_IMAGES} to ${TRAIN_MAX_IMAGES})${also}.`
+      : n < TRAIN_MIN_IMAGES ? `${n} image${n > 1 ? "s" : ""}: add at least ${TRAIN_MIN_IMAGES - n} more (minimum ${TRAIN_MIN_IMAGES})${also}.`
+      : `${n} image${n > 1 ? "s" : ""} (at most ${TRAIN_MAX_IMAGES})${also}.`;
+    el.clear.disabled = this.images.length === 0 || this.running();
     el.start.disabled = n < TRAIN_MIN_IMAGES || this.running();
     el.name.placeholder = n > 0 && this.images.every((im) => im.sample) ? "Textile samples" : `My parts ${this.userModels.length + 1}`;
   }
@@ -540,9 +622,10 @@ export class TrainMode {
   }
 
   renderBaseChoices() {
-    const shape = PRESET_SHAPES[this.preset], sel = this.el.baseSel;
+    const shape = PRESET_SHAPES[this.preset], sel = this.el.baseSel, chosen = sel.value;
     const list = (this.host.models || []).filter((m) => !m.user && m.wf === shape.wf && m.size === shape.size);
     sel.replaceChildren(...list.map((m) => new Option(m.name, m.id)));
+    if (list.some((m) => m.id === chosen)) sel.value = chosen; // keep the visitor's choice
     this.el.base.disabled = list.length === 0;
     if (!list.length) this.el.base.checked = false;
     sel.hidden = !this.el.base.checked;
@@ -559,7 +642,7 @@ export class TrainMode {
     };
     if (el.base.checked && el.baseSel.value) opts.baseModel = el.baseSel.value;
     const name = el.name.value.trim() || (this.images.every((im) => im.sample) ? "Textile samples" : `My parts ${this.userModels.length + 1}`);
-    this.startRun(this.images.map((im) => im.file), opts, name).catch(() => {});
+    this.startRun(this.usable().map((im) => im.file), opts, name).catch(() => {});
   }
 
   /**
@@ -591,12 +674,13 @@ export class TrainMode {
     const session = this.trainSession();
     const run = this.run = {
       session, preset: opts.preset, name, seed: opts.seed, losses: [], valLosses: [], marks: [0], state: "running",
-      startedSteps: 0, samples: files.length > 0 && this.images.length === files.length && this.images.every((im) => im.sample),
+      startedSteps: 0, samples: files.length > 0 && this.usable().length === files.length && this.usable().every((im) => im.sample),
       storeId: null, stopRequested: false,
     };
     this.showMsg("");
-    this.showSkipped([]);
-    for (const im of this.images) im.li.classList.remove("bad");
+    this.startNotes = [];
+    this.renderSkipped();
+    for (const im of this.images) if (!im.refused) im.li.classList.remove("bad");
     this.setRunning(true, "Reading the images…");
     try {
       if (opts.baseModel) {
@@ -677,21 +761,32 @@ export class TrainMode {
 
   /** onProgress takes train-started and train-progress messages. */
   onProgress(run, m) {
+    if (m.type === "train-decode") {
+      if (run.state !== "running") return;
+      this.el.ptext.textContent = `Reading the images: ${m.decoded} of ${m.total}${m.skipped ? ` (${m.name} could not be read)` : ""}`;
+      this.el.pbar.max = m.total;
+      this.el.pbar.value = m.decoded;
+      return;
+    }
     if (m.type === "train-started") {
       run.started = m;
       run.config = m.config;
       run.backend = m.backend;
       const bad = new Set(m.skipped.map((s) => s.name));
-      for (const im of this.images) im.li.classList.toggle("bad", bad.has(im.name));
-      if (m.skipped.length) this.showSkipped([`Skipped, not readable as images: ${m.skipped.map((s) => `${s.name} (${s.message})`).join("; ")}. Training goes on with the other ${m.kept.length}.`]);
+      for (const im of this.images) if (!im.refused) im.li.classList.toggle("bad", bad.has(im.name));
+      this.startNotes = m.skipped.length ? [`Skipped, not readable as images: ${m.skipped.map((s) => `${s.name} (${s.message})`).join("; ")}. Training goes on with the other ${m.kept.length}.`] : [];
+      this.renderSkipped();
       this.el.ptext.textContent = `Training on ${backendText(m.backend)}: ${m.trainImages} images to learn from, ${m.heldOut} held out to calibrate`;
       run.totalSteps = run.losses.length + m.steps;
       return;
     }
     if (m.type !== "train-progress") return;
-    if (m.phase === "train") {
-      run.losses[run.marks[run.marks.length - 1] + m.step - 1] = m.loss;
-      if (m.valLoss != null && m.epoch > 0) run.valLosses[m.epoch - 1] = { step: run.losses.length, loss: m.valLoss };
+    if (m.phase === "train") run.losses[run.marks[run.marks.length - 1] + m.step - 1] = m.loss;
+    // A step's message carries the last finished epoch's held-out loss;
+    // the calibrate message that of an epoch the last step finished.
+    if (m.valLoss != null && m.epoch > 0 && !run.valLosses[m.epoch - 1]) {
+      const perEpoch = run.started ? Math.ceil(run.started.trainImages / run.started.batch) : 0;
+      run.valLosses[m.epoch - 1] = { step: perEpoch ? m.epoch * perEpoch : run.losses.length, loss: m.valLoss };
     }
     run.last = m;
     this.host.dispatchEvent(new CustomEvent("noise2norm-train-progress", { detail: m, bubbles: true, composed: true }));
@@ -741,6 +836,7 @@ export class TrainMode {
     ];
     const v = run.valLosses.filter(Boolean);
     if (v.length) parts.push(`held-out loss <b>${fmt(v[v.length - 1].loss, 4)}</b>`);
+    if (run.best) parts.push(`kept step <b>${run.best.step}</b> (held-out loss <b>${fmt(run.best.valLoss, 4)}</b>)`);
     el.stats.innerHTML = parts.map((p) => `<span>${p}</span>`).join("");
   }
 
@@ -770,6 +866,7 @@ export class TrainMode {
     }
     const vals = run.valLosses.filter(Boolean);
     const all = losses.concat(vals.map((v) => v.loss));
+    if (run.best && run.best.valLoss != null && !this.running()) all.push(run.best.valLoss);
     let lo = Math.min(...all), hi = Math.max(...all);
     if (hi - lo < 0.05 * Math.abs(hi)) { // a few nearly equal steps: do not magnify their noise
       const mid = (hi + lo) / 2, half = Math.max(0.025 * Math.abs(hi), 1e-6);
@@ -825,8 +922,19 @@ export class TrainMode {
     // held-out loss per epoch
     g.fillStyle = "#f59e0b";
     for (const v of vals) { g.beginPath(); g.arc(x(v.step - 1), y(v.loss), 3.5, 0, 2 * Math.PI); g.fill(); }
+    // the kept step: a ring at its held-out loss
+    const best = run.best && this.running() === false ? run.best : null;
+    if (best && best.step > 0 && best.valLoss != null) {
+      const good = css.getPropertyValue("--good").trim() || "#16a34a";
+      g.strokeStyle = good;
+      g.lineWidth = 2.5;
+      g.beginPath();
+      g.arc(x(best.step - 1), y(Math.min(hi, Math.max(lo, best.valLoss))), 6.5, 0, 2 * Math.PI);
+      g.stroke();
+    }
     this.el.legend.hidden = false;
     this.el.legendVal.hidden = vals.length === 0;
+    this.el.legendBest.hidden = !best || !(best.step > 0);
     const first = losses.slice(0, 5), last = losses.slice(-5);
     c.setAttribute("aria-label", `Training loss over ${losses.length} steps: first steps ${fmt(mean(first), 4)}, last steps ${fmt(mean(last), 4)}`);
   }
@@ -842,6 +950,7 @@ export class TrainMode {
     run.trained = msg;
     run.backend = msg.backend;
     run.config = msg.config;
+    run.best = msg.best || null;
     this.drawTimer && clearTimeout(this.drawTimer);
     this.drawTimer = null;
     // msg.losses are this request's; run.losses already has them from the progress messages,
@@ -865,7 +974,8 @@ export class TrainMode {
     this.showDone(run, msg);
     this.el.pbar.max = 1;
     this.el.pbar.value = 1;
-    this.el.ptext.textContent = `${msg.stopped ? "Stopped" : "Done"}: ${run.losses.length} steps on ${backendText(msg.backend)}`;
+    this.el.ptext.textContent = `${msg.stopped ? "Stopped" : "Done"}: ${run.losses.length} steps on ${backendText(msg.backend)}`
+      + (run.best ? `; kept step ${run.best.step}` : "");
     this.el.start.textContent = "Start a new training";
     this.finalStats(run, msg);
     host.showMessage(`Checking with your model "${entry.name}" now: drop an image${entry.examples.length ? " or click an example" : ""}.`, true);
@@ -882,6 +992,7 @@ export class TrainMode {
       losses: msg.losses, imagesPerSecond: msg.imagesPerSecond, backend: msg.backend.kind === "webgpu" ? `webgpu: ${msg.backend.name}` : "cpu",
       calibration: msg.calibration, calibrationNote: msg.calibrationNote, stopped: msg.stopped, steps: msg.steps, heldOut: msg.heldOut,
       skipped: run.started ? run.started.skipped : [], model: run.storeId ? USER_PREFIX + run.storeId : null,
+      best: msg.best || null, runSteps: msg.runSteps,
     };
   }
 
@@ -907,14 +1018,16 @@ export class TrainMode {
     el.done.classList.toggle("stopped", msg.stopped);
     const losses = run.losses.filter((x) => x != null);
     const k = Math.min(5, Math.floor(losses.length / 2));
-    const fell = k > 0 ? ` The loss went from ${fmt(mean(losses.slice(0, k)), 4)} (first ${k} steps) to ${fmt(mean(losses.slice(-k)), 4)} (last ${k}).` : "";
+    const fell = k > 1 ? ` The loss went from ${fmt(mean(losses.slice(0, k)), 4)} (first ${k} steps) to ${fmt(mean(losses.slice(-k)), 4)} (last ${k}).`
+      : k === 1 ? ` The loss went from ${fmt(losses[0], 4)} (first step) to ${fmt(losses[losses.length - 1], 4)} (last step).` : "";
     const part = run.marks.length > 1 ? `${run.losses.length} steps in all; this continuation ${msg.steps} steps` : `${msg.steps} steps`;
     el.dsum.textContent = `${msg.stopped ? "Stopped" : "Trained"}: ${part} in ${duration(msg.seconds)} on ${backendText(msg.backend)}, ${fmt(msg.imagesPerSecond, msg.imagesPerSecond < 10 ? 2 : 1)} images/s.${fell} The checker now uses this model.`
       + (msg.fellBack ? ` (${msg.fellBack}; the CPU took over.)` : "");
+    el.dbest.textContent = bestText(msg.best, run.losses.length);
     let note;
     if (msg.calibration) {
       const h = msg.heldOut;
-      note = `Calibrated without defect images: ${h} of your images were held out, and the threshold is the largest score among them. `
+      note = `Calibrated without defect images: ${h} of your images ${h === 1 ? "was" : "were"} held out, and the threshold is the largest score among them. `
         + `So roughly 1 in ${h + 1} new good images will score above it and be called anomalous, and a defect is caught only if it scores higher than every held-out image.`;
       if (msg.calibrationNote) note += ` ${sentence(msg.calibrationNote)}`;
     } else {
@@ -951,7 +1064,8 @@ export class TrainMode {
     const rec = {
       name: run.name || `My model (${new Date().toLocaleString()})`, source: "trained", preset: run.preset,
       config: msg.config, calibration: msg.calibration, calibrationNote: msg.calibrationNote, heldOut: msg.heldOut,
-      file: blob.name || "trained.safetensors", steps: run.losses.length, samples: run.samples, base: run.base || "", bytes,
+      file: blob.name || "trained.safetensors", steps: run.losses.length, bestStep: run.best ? run.best.step : null,
+      samples: run.samples, base: run.base || "", bytes,
     };
     if (run.storeId) {
       const old = await getModel(run.storeId);
@@ -1069,7 +1183,7 @@ export class TrainMode {
       const meta = document.createElement("span");
       meta.className = "mmeta";
       const cfg = r.config || {};
-      meta.textContent = `${r.source === "uploaded" ? "uploaded" : `trained${r.steps ? `, ${r.steps} steps` : ""}`} · ${cfg.size}×${cfg.size}, wf ${cfg.wf} · ${r.calibration ? `calibrated on ${r.heldOut || "?"} images` : "uncalibrated"} · ${mb(r.byteLength)} · ${new Date(r.created).toLocaleDateString()}`;
+      meta.textContent = `${r.source === "uploaded" ? "uploaded" : `trained${r.steps ? `, ${r.steps} steps` : ""}${r.bestStep != null && r.bestStep !== r.steps ? ` (kept step ${r.bestStep})` : ""}${r.base ? `, from ${r.base}` : ""}`} · ${cfg.size}×${cfg.size}, wf ${cfg.wf} · ${r.calibration ? `calibrated on ${r.heldOut || "?"} images` : "uncalibrated"} · ${mb(r.byteLength)} · ${new Date(r.created).toLocaleDateString()}`;
       const use = button("Use", `Use ${r.name}`, () => host.setAttribute("model", m.id));
       const dl = button("Download", `Download ${r.name}`, async () => {
         const rec = await getModel(r.id);
@@ -1184,6 +1298,19 @@ async function settled(p) {
   } catch (error) {
     return { error };
   }
+}
+
+/**
+ * bestText says which step's weights the model is: the lowest held-out
+ * loss, by native train's rule for best.safetensors.
+ * @param {import("./protocol.js").BestStep|null} best @param {number} steps of the run
+ */
+function bestText(best, steps) {
+  if (!best) return "The model is the last step's weights (none could be validated on held-out images).";
+  const which = best.step === steps ? `the last step, ${best.step}` : `step ${best.step} of ${steps}`;
+  const when = best.step === 0 ? "the starting weights" : best.midEpoch ? "validated where the run stopped, in the middle of an epoch" : `at the end of epoch ${best.epoch}`;
+  return `Kept: the weights of ${which} (${when}): their held-out loss, ${fmt(best.valLoss, 4)}, is the lowest of the run, `
+    + `as native train keeps best.safetensors.${best.step !== steps ? " Later steps did not lower it; Continue goes on from the last step." : ""}`;
 }
 
 /** sentence capitalises s and ends it with a full stop. */

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -122,10 +121,8 @@ func (b *bench) measureBrowser() ([]browserRow, error) {
 	}
 	wasm := filepath.Join(b.peersDir, "peerbench.wasm")
 	b.logf("building wasm/peerbench for js/wasm")
-	build := exec.Command("go", "build", "-o", wasm, "github.com/noise2norm/noise2norm/wasm/peerbench")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("building wasm/peerbench: %v\n%s", err, out)
+	if err := browserutil.BuildWasm("github.com/noise2norm/noise2norm/wasm/peerbench", wasm); err != nil {
+		return nil, err
 	}
 	srv, stop, err := b.serveBrowser(wasm)
 	if err != nil {
@@ -216,18 +213,9 @@ func (b *bench) browserTable(w io.Writer, rows []browserRow) error {
 
 // serveBrowser starts the page's server on 127.0.0.1.
 func (b *bench) serveBrowser(wasm string) (*browserServer, func(), error) {
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	wasmExec, err := browserutil.WasmExec()
 	if err != nil {
-		return nil, nil, fmt.Errorf("go env GOROOT: %w", err)
-	}
-	wasmExec := ""
-	for _, p := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
-		if f := filepath.Join(strings.TrimSpace(string(goroot)), p); fileExists(f) {
-			wasmExec = f
-		}
-	}
-	if wasmExec == "" {
-		return nil, nil, fmt.Errorf("no wasm_exec.js in GOROOT %s", goroot)
+		return nil, nil, err
 	}
 	s := &browserServer{}
 	mux := http.NewServeMux()
@@ -271,30 +259,9 @@ func (b *bench) runPage(chromium string, srv *browserServer, query string, r *pa
 	srv.mu.Lock()
 	srv.output = nil
 	srv.mu.Unlock()
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserutil.Options(chromium, profile, true)...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	messages := chromedp.Console(ctx) // starts the browser: before the first action
-	var (
-		mu      sync.Mutex
-		console []string
-	)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			console = append(console, m.String())
-			mu.Unlock()
-		}
-	}()
-	consoleTail := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Join(console[max(0, len(console)-8):], "\n")
-	}
+	tab := browserutil.Start(chromium, profile, true, nil)
+	defer tab.Close()
+	ctx := tab.Ctx
 	b.logf("chromium: %s", query)
 	start := time.Now()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.url+"/bench.html?"+query)); err != nil {
@@ -306,14 +273,14 @@ func (b *bench) runPage(chromium string, srv *browserServer, query string, r *pa
 		chromedp.WithPollingInterval(500*time.Millisecond), chromedp.WithPollingTimeout(b.browserTimeout)))
 	if err != nil {
 		stage, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("String(globalThis.n2nBenchStage)"))
-		return nil, fmt.Errorf("no report after %v (%v); the page was at: %s\nconsole:\n%s", time.Since(start).Round(time.Second), err, stage, consoleTail())
+		return nil, fmt.Errorf("no report after %v (%v); the page was at: %s\nconsole:\n%s", time.Since(start).Round(time.Second), err, stage, tab.ConsoleTail(8))
 	}
 	if err := json.Unmarshal([]byte(raw), r); err != nil {
 		return nil, fmt.Errorf("decoding the page's report: %w", err)
 	}
 	r.RendererHWM, r.GPUProcessHWM = chromiumPeakRSS(profile)
 	if r.Error != "" {
-		return nil, fmt.Errorf("the page: %s\nconsole:\n%s", r.Error, consoleTail())
+		return nil, fmt.Errorf("the page: %s\nconsole:\n%s", r.Error, tab.ConsoleTail(8))
 	}
 	if len(r.MS) == 0 {
 		return nil, fmt.Errorf("the page reported no timed run")
@@ -345,11 +312,6 @@ func nativeOutput(cfg model.Config, threads int) ([]float32, error) {
 	xhat := m.Forward(x0)
 	defer be.Free(xhat)
 	return be.Download(xhat)
-}
-
-func fileExists(path string) bool {
-	_, err := os.Stat(path)
-	return err == nil
 }
 
 // chromiumPeakRSS returns the peak resident bytes (VmHWM, Linux's /proc) of

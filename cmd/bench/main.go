@@ -15,6 +15,11 @@
 //	                              outputs compared, time ratios printed
 //	bench -versus ...             every row of issue 11's table in one run
 //	                              (see versus.go)
+//	bench -gpu-profile ...        the WebGPU backend per kernel (dispatches,
+//	                              ms, share) by timestamp queries or a
+//	                              submit+wait per dispatch; -gpu-conv
+//	                              register,tiled runs the gpu rows once per
+//	                              conv kernel family (see gpuprofile.go)
 //	bench -browser cpu,webgpu ... this project's wasm builds beside
 //	                              onnxruntime-web in headless Chromium (see
 //	                              browser.go)
@@ -74,6 +79,11 @@ type bench struct {
 	ort                []peerResult      // onnxruntime-node's forwards, by forward with -peers
 	browserTimeout     time.Duration     // -browser-timeout: per page
 	ortWebGPUBuild     string            // -ort-webgpu-build: onnxruntime-web's build for the webgpu row
+	// The WebGPU backend's options (gpuprofile.go).
+	gpuConv       []string // -gpu-conv: conv kernel families to run the gpu rows with
+	whoSuffix     string   // appended to the backend's row names (webgpu/tiled)
+	profileMethod string   // -gpu-profile-method
+	profileWork   []string // -gpu-profile-work
 }
 
 // row is one measured configuration: who ran it, what (a label such as
@@ -111,6 +121,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	browserTimeout := fs.Duration("browser-timeout", 30*time.Minute, "with -browser: the longest one page may take")
 	ortWebGPUBuild := fs.String("ort-webgpu-build", "webgpu", "with -browser webgpu: onnxruntime-web's build, webgpu (dist/ort.webgpu.min.js) or jsep (dist/ort.min.js)")
 	stat := fs.String("stat", "median", "how timed runs are summarised: median or min")
+	gpuConv := fs.String("gpu-conv", "", "WebGPU backend: run its rows once per conv kernel family, comma-separated: auto, cpu (lavapipe-tuned), register (conv3x3), tiled (conv3x3_tiled); empty: the backend's choice or N2N_GPU_CONV (see gpuprofile.go)")
+	gpuProfile := fs.Bool("gpu-profile", false, "profile the WebGPU backend per kernel (dispatches, ms, share) instead of timing; -wf, -size, -iters, -batch, -gpu-conv apply (see gpuprofile.go)")
+	profileMethod := fs.String("gpu-profile-method", "auto", "with -gpu-profile: auto (timestamp queries where the device has them), timestamps, or cpu (host clock around a submit+wait per dispatch)")
+	profileWork := fs.String("gpu-profile-work", "forward,detect,train", "with -gpu-profile: what to profile, comma-separated: forward, detect, train")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -133,6 +147,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		logf:         func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) },
 		browserTrain: *browserTrain, browserPeers: *browserPeers, browserTrainWebGPU: *browserTrainWebGPU, webgpuIters: *webgpuIters, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
 	}
+	b.gpuConv, b.profileMethod, b.profileWork = splitList(*gpuConv), *profileMethod, splitList(*profileWork)
 	if *browserRows != "" {
 		for _, s := range strings.Split(*browserRows, ",") {
 			b.browserRows = append(b.browserRows, strings.TrimSpace(s))
@@ -151,6 +166,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var err error
 	switch {
+	case *gpuProfile:
+		err = b.gpuProfile(stdout)
 	case *versus:
 		err = b.versus(stdout)
 	case len(b.browserRows) > 0:
@@ -176,7 +193,7 @@ func (b *bench) eachBackend(f func(be backend.Backend) error) error {
 		if err != nil {
 			return err
 		}
-		err = f(be)
+		err = b.eachGPUFamily(be, f)
 		release()
 		if err != nil {
 			return fmt.Errorf("%s: %w", be.Name(), err)
@@ -187,6 +204,9 @@ func (b *bench) eachBackend(f func(be backend.Backend) error) error {
 
 // add records a row and reports it on stderr as it comes.
 func (b *bench) add(who, what string, ms ...float64) {
+	if who != b.peer {
+		who += b.whoSuffix
+	}
 	fmt.Fprintf(b.stderr, "%s %s: %v ms\n", who, what, ms)
 	b.rows = append(b.rows, row{who: who, what: what, ms: ms})
 }

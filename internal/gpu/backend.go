@@ -58,7 +58,9 @@ type Backend struct {
 	bindGroups []*wgpu.BindGroup
 	transient  []*wgpu.Buffer
 
-	cpuKernels bool // use the conv kernels tuned for CPU adapters such as lavapipe (see conv.go)
+	cpuAdapter   bool // the adapter runs on the CPU (lavapipe)
+	cpuKernels   bool // use the conv kernels tuned for CPU adapters such as lavapipe (see conv.go)
+	tiledConv3x3 bool // GPU path: 3×3 convolutions run conv3x3_tiled (conv_family.go)
 	// genericWeightGrad computes every convolution's weight gradient with
 	// the generic conv_dw kernel instead of the register-tiled conv_dw3x3
 	// and conv_dw1x1 (conv_backward.go): set in the browser, where
@@ -75,7 +77,18 @@ type Backend struct {
 	repacked      map[*Tensor]repackEntry
 	noRepackCache bool
 	repacks       uint64 // conv_repack dispatches recorded, for tests
-	dispatches    uint64 // kernel dispatches recorded, for tests and benchmarks
+	// flipped holds each weight tensor's conv_flip layout for
+	// Conv2DBackward's input gradient while the weights are unchanged
+	// (flip.go); noRepackCache disables it too. flipIgnoresWrites is a
+	// test's mutation: the cache then serves stale flips.
+	flipped           map[*Tensor]flipEntry
+	flipSeen          map[*Tensor]uint64 // each weight tensor's version at its last flip
+	flipIgnoresWrites bool
+	flips             uint64         // conv_flip dispatches recorded, for tests
+	dispatches        uint64         // kernel dispatches recorded, for tests and benchmarks
+	kernelCounts      map[string]int // dispatches recorded by kernel while a test counts them, else nil
+
+	prof *profiler // the running profile (profile.go), or nil
 
 	err   error // the first device error; sticky
 	scope errorScope
@@ -94,6 +107,7 @@ const (
 func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope) (*Backend, error) {
 	b := &Backend{
 		name:       name,
+		cpuAdapter: cpuAdapter,
 		cpuKernels: cpuAdapter,
 		dev:        dev,
 		queue:      dev.GetQueue(),
@@ -102,7 +116,12 @@ func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope
 		pool:       map[uint64][]*wgpu.Buffer{},
 		staging:    map[uint64][]*wgpu.Buffer{},
 		repacked:   map[*Tensor]repackEntry{},
+		flipped:    map[*Tensor]flipEntry{},
+		flipSeen:   map[*Tensor]uint64{},
 		scope:      scope,
+	}
+	if err := b.convKernelsFromEnv(); err != nil {
+		return nil, err
 	}
 	if b.limits.MinUniformBufferOffsetAlignment > slotBytes {
 		return nil, fmt.Errorf("gpu: uniform offset alignment %d above %d", b.limits.MinUniformBufferOffsetAlignment, slotBytes)
@@ -228,6 +247,8 @@ func (b *Backend) Free(t backend.Tensor) {
 	}
 	g := tensorOf(t)
 	b.dropRepack(g)
+	b.dropFlip(g)
+	delete(b.flipSeen, g)
 	if g.buf != nil {
 		b.pool[g.cap] = append(b.pool[g.cap], g.buf)
 		b.live -= g.cap
@@ -351,6 +372,10 @@ func (b *Backend) poll() {
 func (b *Backend) Close() {
 	b.flush()
 	b.waitIdle()
+	if b.prof != nil {
+		b.prof.close()
+		b.prof = nil
+	}
 	if b.tapBuf != nil {
 		b.Free(b.tapBuf)
 	}

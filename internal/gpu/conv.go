@@ -14,6 +14,8 @@ const (
 	convWG     = 64
 	// convCPURows is the rows of one conv3x3_cpu invocation.
 	convCPURows = 4
+	// convTileW × convTileH is the output tile of one conv3x3_tiled workgroup.
+	convTileW, convTileH = 32, 16
 )
 
 // Conv2D computes out (N,Cout,H,W) = act(conv(x, w) + bias) for x (N,Cin,H,W),
@@ -31,7 +33,9 @@ const (
 // on the device. On a CPU adapter (lavapipe), where each loaded scalar
 // costs several multiply-adds, 1×1 and 3×3 run conv1x1_cpu and
 // conv3x3_cpu instead: larger tiles that read w as given (no repack, no
-// cache), too large for a GPU's registers.
+// cache), too large for a GPU's registers. The family can be chosen
+// (SetConvKernels, N2N_GPU_CONV; conv_family.go), among them "tiled",
+// whose 3×3 kernel conv3x3_tiled stages the input in workgroup memory.
 func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
 	return b.conv2D(x, w, bias, act, true)
 }
@@ -90,6 +94,14 @@ func (b *Backend) conv2D(x, w, bias backend.Tensor, act backend.Activation, cach
 			wp, cout4 = b.repackConvWeights(wt)
 			defer b.Free(wp)
 		}
+		if k == 3 && b.tiledConv3x3 {
+			tilesX := ceilDiv(xs.W, convTileW)
+			grid := [3]uint32{uint32(tilesX * ceilDiv(xs.H, convTileH)), uint32(ceilDiv(cout, convGroup)), uint32(xs.N)}
+			b.checkConvGrid(grid, xs, ws)
+			p := conv3x3TiledParams{Cin: uint32(cin), Cout: uint32(cout), H: uint32(xs.H), W: uint32(xs.W), Cout4: uint32(cout4), Act: uint32(act), HasBias: boolWord(hasBias), TilesX: uint32(tilesX)}
+			conv3x3TiledKernel.run(b, grid, p, xt, wp, bt, out)
+			break
+		}
 		runs := (xs.W + convPixels - 1) / convPixels * xs.H // 8-pixel runs of conv3x3
 		if k == 1 {
 			runs = (xs.H*xs.W + convPixels - 1) / convPixels
@@ -138,22 +150,24 @@ func (b *Backend) repackConvWeights(w *Tensor) (wp *Tensor, cout4 int) {
 
 // Params of the forward convolution kernels, as in their shaders.
 type (
-	convFCParams     struct{ N, Cin, Cout, Act, HasBias uint32 }
-	conv1x1CPUParams struct{ Cin, Cout, HW, Act, HasBias uint32 }
-	conv3x3CPUParams struct{ Cin, Cout, H, W, Act, HasBias uint32 }
-	conv1x1Params    struct{ Cin, Cout, HW, Cout4, Act, HasBias uint32 }
-	conv3x3Params    struct{ Cin, Cout, H, W, Cout4, Act, HasBias uint32 }
-	convDirectParams struct{ N, Cin, Cout, H, W, K, Act, HasBias uint32 }
-	convRepackParams struct{ Cout, Cin, KK, Cout4 uint32 }
+	convFCParams       struct{ N, Cin, Cout, Act, HasBias uint32 }
+	conv1x1CPUParams   struct{ Cin, Cout, HW, Act, HasBias uint32 }
+	conv3x3CPUParams   struct{ Cin, Cout, H, W, Act, HasBias uint32 }
+	conv1x1Params      struct{ Cin, Cout, HW, Cout4, Act, HasBias uint32 }
+	conv3x3Params      struct{ Cin, Cout, H, W, Cout4, Act, HasBias uint32 }
+	conv3x3TiledParams struct{ Cin, Cout, H, W, Cout4, Act, HasBias, TilesX uint32 }
+	convDirectParams   struct{ N, Cin, Cout, H, W, K, Act, HasBias uint32 }
+	convRepackParams   struct{ Cout, Cin, KK, Cout4 uint32 }
 )
 
 // The forward convolution kernels: input, weights, bias, output.
 var (
-	convFCKernel     = defineKernel[convFCParams]("conv_fc", Read, Read, Read, ReadWrite)
-	conv1x1CPUKernel = defineKernel[conv1x1CPUParams]("conv1x1_cpu", Read, Read, Read, ReadWrite)
-	conv3x3CPUKernel = defineKernel[conv3x3CPUParams]("conv3x3_cpu", Read, Read, Read, ReadWrite)
-	conv1x1Kernel    = defineKernel[conv1x1Params]("conv1x1", Read, Read, Read, ReadWrite)
-	conv3x3Kernel    = defineKernel[conv3x3Params]("conv3x3", Read, Read, Read, ReadWrite)
-	convDirectKernel = defineKernel[convDirectParams]("conv_direct", Read, Read, Read, ReadWrite)
-	convRepackKernel = defineKernel[convRepackParams]("conv_repack", Read, ReadWrite)
+	convFCKernel       = defineKernel[convFCParams]("conv_fc", Read, Read, Read, ReadWrite)
+	conv1x1CPUKernel   = defineKernel[conv1x1CPUParams]("conv1x1_cpu", Read, Read, Read, ReadWrite)
+	conv3x3CPUKernel   = defineKernel[conv3x3CPUParams]("conv3x3_cpu", Read, Read, Read, ReadWrite)
+	conv1x1Kernel      = defineKernel[conv1x1Params]("conv1x1", Read, Read, Read, ReadWrite)
+	conv3x3Kernel      = defineKernel[conv3x3Params]("conv3x3", Read, Read, Read, ReadWrite)
+	conv3x3TiledKernel = defineKernel[conv3x3TiledParams]("conv3x3_tiled", Read, Read, Read, ReadWrite)
+	convDirectKernel   = defineKernel[convDirectParams]("conv_direct", Read, Read, Read, ReadWrite)
+	convRepackKernel   = defineKernel[convRepackParams]("conv_repack", Read, ReadWrite)
 )

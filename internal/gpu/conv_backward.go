@@ -44,7 +44,9 @@ const (
 //	                     then conv_dw_sum; conv_dw_fc for 1×1 on 1×1
 //	                     planes; conv_dw for other k)
 //	dx (N,Cin,H,W)     = Conv2D(g, wt), wt (Cin,Cout,k,k) the channel-swapped,
-//	                     spatially flipped w (conv_flip; nil unless needDX).
+//	                     spatially flipped w (conv_flip; nil unless needDX),
+//	                     cached per weight tensor with its repack until w
+//	                     is written (flip.go).
 func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activation, hasBias, needDX bool) (dx, dw, db backend.Tensor) {
 	xt, wt, yt, dyt := tensorOf(x), tensorOf(w), tensorOf(y), tensorOf(dy)
 	xs, ws := xt.s, wt.s
@@ -89,12 +91,11 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	dw = dwt
 
 	if needDX {
-		// wf is (Cin,Cout,k,k)
-		wf := b.newTensor(backend.Shape{N: cin, C: cout, H: k, W: k})
-		n := ws.Len()
-		convFlipKernel.run(b, b.grid1D(n), convFlipParams{N: uint32(n), Cout: uint32(cout), Cin: uint32(cin), KK: uint32(k * k)}, wt, wf)
-		dx = b.conv2D(g, wf, nil, backend.Linear, false) // wf is used once: no cached repack
-		b.Free(wf)
+		wf, owned := b.flippedWeights(wt) // (Cin,Cout,k,k), cached with its repack (flip.go)
+		dx = b.conv2D(g, wf, nil, backend.Linear, !owned)
+		if owned {
+			b.Free(wf)
+		}
 	}
 	if g != dyt {
 		b.Free(g)

@@ -26,3 +26,44 @@ func (b *Backend) UseRepackCache(on bool) (restore func()) {
 	b.noRepackCache = !on
 	return func() { b.noRepackCache = old }
 }
+
+// FlipCount is how many conv_flip dispatches the backend has recorded.
+func (b *Backend) FlipCount() uint64 { return b.flips }
+
+// CachedFlips is how many weight tensors have a cached flip.
+func (b *Backend) CachedFlips() int { return len(b.flipped) }
+
+// BreakFlipInvalidation is the flip cache's mutation for tests: on, the
+// cache ignores writes into the weights and serves stale flips (and the
+// repack cache keeps stale entries until looked up). It returns the
+// function that restores the cache.
+func (b *Backend) BreakFlipInvalidation(on bool) (restore func()) {
+	old := b.flipIgnoresWrites
+	b.flipIgnoresWrites = on
+	return func() { b.flipIgnoresWrites = old }
+}
+
+// CountKernels starts counting the dispatches recorded by kernel name; the
+// function it returns stops and returns the counts.
+func (b *Backend) CountKernels() (stop func() map[string]int) {
+	b.kernelCounts = map[string]int{}
+	return func() map[string]int {
+		c := b.kernelCounts
+		b.kernelCounts = nil
+		return c
+	}
+}
+
+// UseConvKernels makes Conv2D run the named family (SetConvKernels) and
+// returns the function that restores the previous choice; it panics on a
+// bad name.
+func (b *Backend) UseConvKernels(family string) (restore func()) {
+	cpu, tiled := b.cpuKernels, b.tiledConv3x3
+	if err := b.SetConvKernels(family); err != nil {
+		panic(err)
+	}
+	return func() { b.cpuKernels, b.tiledConv3x3 = cpu, tiled }
+}
+
+// CPUAdapter reports whether the device's adapter runs on the CPU.
+func (b *Backend) CPUAdapter() bool { return b.cpuAdapter }

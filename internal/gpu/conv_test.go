@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/gpu"
 	"github.com/noise2norm/noise2norm/internal/testutil"
 )
 
@@ -42,6 +43,8 @@ var convCases = []convCase{
 	{x: sh(2, 3, 1, 21), cout: 5, k: 3, bias: true, act: backend.Linear, kernelPath: "conv3x3"},
 	{x: sh(2, 4, 1, 1), cout: 5, k: 3, bias: true, act: backend.Sigmoid, kernelPath: "conv3x3"},
 	{x: sh(1, 32, 35, 70), cout: 32, k: 3, bias: true, act: backend.ReLU, kernelPath: "conv3x3"},
+	{x: sh(3, 10, 33, 65), cout: 12, k: 3, bias: true, act: backend.Sigmoid, kernelPath: "conv3x3"},
+	{x: sh(2, 7, 17, 32), cout: 8, k: 3, bias: false, act: backend.ReLU, kernelPath: "conv3x3"},
 	{x: sh(2, 13, 7, 9), cout: 11, k: 1, bias: true, act: backend.ReLU, kernelPath: "conv1x1"},
 	{x: sh(1, 1, 5, 5), cout: 3, k: 1, bias: false, act: backend.Sigmoid, kernelPath: "conv1x1"},
 	{x: sh(2, 40, 23, 29), cout: 17, k: 1, bias: true, act: backend.Linear, kernelPath: "conv1x1"},
@@ -51,15 +54,35 @@ var convCases = []convCase{
 	{x: sh(1, 2, 4, 9), cout: 3, k: 7, bias: false, act: backend.ReLU, kernelPath: "conv_direct"},
 }
 
-// TestConv2D compares Conv2D with the CPU backend's on convCases, once
-// with the kernels tuned for CPU adapters (conv3x3_cpu, conv1x1_cpu) and
-// once with the GPU kernels the cases name, whatever the adapter.
+// TestConv2D compares Conv2D with the CPU backend's on convCases with
+// each kernel family forced, whatever the adapter: the kernels tuned for
+// CPU adapters (conv3x3_cpu, conv1x1_cpu), the GPU kernels the cases name
+// (register), and those with conv3x3_tiled for 3×3 (tiled).
 func TestConv2D(t *testing.T) {
-	for _, cpuKernels := range []bool{true, false} {
-		t.Run(fmt.Sprintf("cpuKernels=%t", cpuKernels), func(t *testing.T) {
-			defer dev.UseCPUKernels(cpuKernels)()
+	for _, family := range []string{gpu.ConvCPU, gpu.ConvRegister, gpu.ConvTiled} {
+		t.Run(family, func(t *testing.T) {
+			defer dev.UseConvKernels(family)()
+			if got := dev.ConvKernels(); got != family {
+				t.Fatalf("ConvKernels() = %q after choosing %q", got, family)
+			}
 			testConv2D(t)
 		})
+	}
+}
+
+// TestConvKernelsChoice: a bad family name is an error and changes
+// nothing; auto is cpu on a CPU adapter (lavapipe), register on others.
+func TestConvKernelsChoice(t *testing.T) {
+	defer dev.UseConvKernels(gpu.ConvTiled)()
+	if err := dev.SetConvKernels("fast"); err == nil || dev.ConvKernels() != gpu.ConvTiled {
+		t.Errorf("SetConvKernels(\"fast\"): error %v, family now %q", err, dev.ConvKernels())
+	}
+	want := gpu.ConvRegister
+	if dev.CPUAdapter() {
+		want = gpu.ConvCPU
+	}
+	if err := dev.SetConvKernels(gpu.ConvAuto); err != nil || dev.ConvKernels() != want {
+		t.Errorf("auto on %s: error %v, family %q, want %q", dev.Name(), err, dev.ConvKernels(), want)
 	}
 }
 

@@ -72,6 +72,12 @@
 //     tensor (a view sharing a buffer, say) must call b.written on every
 //     tensor whose buffer it writes.
 //
+// Profiling: StartProfile and StopProfile (profile.go) time every dispatch
+// recorded between them by kernel name, with timestamp queries where the
+// device has them, else a submit and wait per dispatch; dispatch and flush
+// call the profiler's hooks only while one runs. SetConvKernels
+// (conv_family.go) picks the convolution kernel family.
+//
 // Device errors (a WGSL compile error, a failed validation) are recorded,
 // not panicked: the op records nothing more, and Download returns the first
 // error (it stays: the backend is unusable after one). Programming errors

@@ -193,9 +193,15 @@ func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []byte, ts ...*Tens
 		return
 	}
 	b.dispatches++
+	if b.kernelCounts != nil {
+		b.kernelCounts[k.name]++
+	}
 	b.begin()
 	if len(b.params) == uniformSlots*slotBytes {
 		b.flush()
+	}
+	if b.prof != nil {
+		b.prof.beforeDispatch(b, k.name)
 	}
 	off := uint64(len(b.params))
 	slot := make([]byte, slotBytes)
@@ -225,6 +231,9 @@ func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []byte, ts ...*Tens
 	p.SetPipeline(k.pipeline)
 	p.SetBindGroup(0, bg, nil)
 	p.DispatchWorkgroups(grid[0], grid[1], grid[2])
+	if b.prof != nil {
+		b.prof.afterDispatch(b)
+	}
 }
 
 // grid1D returns the workgroups covering n invocations of a wgSize kernel:
@@ -328,6 +337,9 @@ func (b *Backend) flush() {
 		}
 		b.params = b.params[:0]
 	}
+	if b.prof != nil {
+		b.prof.beforeFinish(b)
+	}
 	cmd, err := b.enc.Finish(nil)
 	b.enc.Release()
 	b.enc = nil
@@ -338,6 +350,9 @@ func (b *Backend) flush() {
 	}
 	if b.err == nil {
 		b.queue.Submit(cmds...)
+	}
+	if b.prof != nil {
+		b.prof.afterSubmit(b)
 	}
 	for _, c := range cmds {
 		c.Release()

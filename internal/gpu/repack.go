@@ -11,7 +11,8 @@ package gpu
 // dispatch binding it read_write (AdamW's in-place update, every kernel's
 // output) or a buffer copy into it (written). A cached repack records the
 // version of the weights it was made from and is used only while the
-// weights still have it. Entries are keyed by the *Tensor, which Free
+// weights still have it; the write that makes it stale also frees it (a
+// training step then holds no stale copy). Entries are keyed by the *Tensor, which Free
 // drops along with the entry, so a buffer the pool hands to a new tensor
 // never meets an old entry. Commands are recorded in order, so a repack
 // recorded before a write reads the old weights and one recorded after it
@@ -31,8 +32,21 @@ func (b *Backend) nextVersion() uint64 {
 }
 
 // written records that a command writing into t has been recorded: t's
-// contents get a new version, and a cached repack of t goes stale.
-func (b *Backend) written(t *Tensor) { t.version = b.nextVersion() }
+// contents get a new version, and a cached repack or flip of t goes stale
+// and is freed now (commands already recorded that read it still see it),
+// so that a training step holds no stale copy of its weights.
+func (b *Backend) written(t *Tensor) {
+	t.version = b.nextVersion()
+	if b.flipIgnoresWrites {
+		return
+	}
+	if len(b.repacked) > 0 {
+		b.dropRepack(t)
+	}
+	if len(b.flipped) > 0 {
+		b.dropFlip(t)
+	}
+}
 
 // cachedRepack returns the repacked layout of the weights w (Cout,Cin,k,k)
 // for conv1x1/conv3x3 and its vec4 groups per row: the cached one while
@@ -59,11 +73,15 @@ func (b *Backend) dropRepack(w *Tensor) {
 	}
 }
 
-// DropRepackedWeights frees every cached weight repack (about the bytes of
-// the weights of the convolutions run on the GPU-path kernels since they
-// were loaded or last updated). Later convolutions repack again as needed.
+// DropRepackedWeights frees every cached weight repack and flip (about the
+// bytes of the weights of the convolutions run on the GPU-path kernels
+// since they were loaded or last updated, and twice that for those whose
+// backward ran). Later convolutions repack and flip again as needed.
 // Close calls it; freeing a weight tensor frees its own repack.
 func (b *Backend) DropRepackedWeights() {
+	for w := range b.flipped {
+		b.dropFlip(w)
+	}
 	for w := range b.repacked {
 		b.dropRepack(w)
 	}

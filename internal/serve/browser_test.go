@@ -76,12 +76,9 @@ func TestInChromium(t *testing.T) {
 	srv := httptest.NewServer(h) // 127.0.0.1 only
 	defer srv.Close()
 
-	opts := browserutil.Options(chromium, filepath.Join(root, "profile"), false)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 2*time.Minute)
+	tab := browserutil.Start(chromium, filepath.Join(root, "profile"), false, nil)
+	defer tab.Close()
+	ctx, cancelTimeout := context.WithTimeout(tab.Ctx, 2*time.Minute)
 	defer cancelTimeout()
 
 	// Without the trailing slash: the server's relative redirect must

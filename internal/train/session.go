@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
@@ -31,6 +32,29 @@ type Session struct {
 
 	order      []int // Shuffle of epoch orderEpoch
 	orderEpoch int
+
+	trackBest     bool  // TrackBest was called: keep best
+	best          *Best // the run at its lowest held-out loss, nil before a validation
+	validatedStep int   // s.st.Step at the last validation, −1 before one
+}
+
+// Best is a run at its lowest held-out loss so far, kept on the host by a
+// session that TrackBest was called on: the rule of native train's
+// best.safetensors (the lowest validation loss at an epoch's end; on ties
+// the earlier), with ValidateNow adding the weights of a step in the middle
+// of an epoch as another candidate.
+type Best struct {
+	Step     int     // optimiser steps done when it was taken
+	Epoch    int     // epochs finished then
+	ValLoss  float64 // its held-out loss
+	MidEpoch bool    // taken by ValidateNow in the middle of an epoch, not at an epoch's end
+
+	ck *checkpoint // the run then: weights, AdamW moments, run state
+}
+
+// Weights are the best step's parameters (the caller must not change them).
+func (b *Best) Weights() *model.Weights {
+	return &model.Weights{Config: b.ck.Weights.Config, Meta: b.ck.Weights.Config.Metadata(), Params: b.ck.Weights.Params}
 }
 
 // StepResult is one optimiser step's outcome.
@@ -102,7 +126,7 @@ func newSession(be backend.Backend, o Options, ds *Dataset, base *model.Weights,
 	if len(ds.Train) == 0 {
 		return nil, errors.New("no training images")
 	}
-	s := &Session{o: o, cfg: o.Config(), be: be, ds: ds, st: newState(), orderEpoch: -1}
+	s := &Session{o: o, cfg: o.Config(), be: be, ds: ds, st: newState(), orderEpoch: -1, validatedStep: -1}
 	w := &model.Weights{Config: s.cfg, Params: model.InitParams(s.cfg, o.Seed)}
 	if base != nil {
 		if !sameShape(base.Config, s.cfg) {
@@ -240,7 +264,89 @@ func (s *Session) EndEpoch(ctx context.Context) (EpochResult, error) {
 	} else {
 		st.SinceBest++
 	}
+	s.validatedStep = st.Step
+	if err := s.keepIfBest(val, false); err != nil {
+		return EpochResult{}, err
+	}
 	return EpochResult{Epoch: st.Epoch, LR: lr, TrainLoss: trainLoss, ValLoss: val, Improved: improved}, nil
+}
+
+// TrackBest makes the session keep a host copy of the run (weights, AdamW
+// moments, run state) each time a validation gives the lowest held-out loss
+// so far (see Best): the browser demo detects with and exports that, as
+// native train writes best.safetensors. Run does not call it (it writes
+// best.safetensors itself).
+func (s *Session) TrackBest() { s.trackBest = true }
+
+// Best is the run at its lowest held-out loss so far; nil before the first
+// validation or without TrackBest.
+func (s *Session) Best() *Best { return s.best }
+
+// Validated reports whether the current weights have been validated (an
+// EndEpoch or ValidateNow after the last step).
+func (s *Session) Validated() bool { return s.validatedStep == s.st.Step }
+
+// ValidateNow validates the current weights in the middle of an epoch (as
+// EndEpoch validates, the same held-out images and noise) without ending
+// it, and with TrackBest keeps them as Best when their held-out loss is
+// lower than Best's. The run's own state (the epoch's losses, native's
+// best validation loss and patience) is unchanged, so a run continued
+// afterwards goes on as if it had not been validated.
+func (s *Session) ValidateNow(ctx context.Context) (float64, error) {
+	val, err := s.validate(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if !finite(val) {
+		return 0, fmt.Errorf("step %d: the validation loss is %g; try a smaller learning rate", s.st.Step, val)
+	}
+	s.validatedStep = s.st.Step
+	return val, s.keepIfBest(val, !s.EpochDone() && s.st.Batch > 0)
+}
+
+// keepIfBest makes the current run Best when TrackBest was called and val
+// is lower than Best's (strictly: on ties the earlier stays).
+func (s *Session) keepIfBest(val float64, midEpoch bool) error {
+	if !s.trackBest || s.best != nil && !(val < s.best.ValLoss) {
+		return nil
+	}
+	ck, err := s.checkpoint(nil)
+	if err != nil {
+		return err
+	}
+	ck.State.TrainLoss = slices.Clone(ck.State.TrainLoss)
+	ck.State.ValLoss = slices.Clone(ck.State.ValLoss)
+	s.best = &Best{Step: s.st.Step, Epoch: s.st.Epoch, ValLoss: val, MidEpoch: midEpoch, ck: ck}
+	return nil
+}
+
+// CalibrateBest is Calibrate for Best's weights (a model of them is built on
+// the session's backend for it and freed). It returns an error before the
+// first validation.
+func (s *Session) CalibrateBest() (*model.Calibration, error) {
+	if s.best == nil {
+		return nil, errors.New("no validated weights to calibrate")
+	}
+	if len(s.ds.Val) == 0 {
+		return nil, errors.New("no held-out normal images to set a threshold with")
+	}
+	m, err := model.New(s.be, s.best.Weights())
+	if err != nil {
+		return nil, s.deviceError("calibration", err)
+	}
+	defer m.Free()
+	return calibrateModel(m, s.ds, s.o.Batch, s.deviceError)
+}
+
+// ExportBest is Export of Best: its weights, calibration cal when not nil,
+// and the checkpoint of the run as it stood at that step (train
+// -resume-from goes on from there). It returns an error before the first
+// validation.
+func (s *Session) ExportBest(cal *model.Calibration) (*safetensors.File, error) {
+	if s.best == nil {
+		return nil, errors.New("no validated weights to export")
+	}
+	return exportFile(s.best.ck, cal)
 }
 
 // upload stacks the images set[idx...] into one (len(idx),3,S,S) tensor.
@@ -389,14 +495,21 @@ func exportFile(ck *checkpoint, cal *model.Calibration) (*safetensors.File, erro
 }
 
 // MoveTo continues the run on another backend (after a GPU failure, on the
-// CPU): the weights, optimiser moments and run state are downloaded, the
-// session freed, and a new one returned that goes on exactly where it
-// stood. If the download fails the session is kept and the error returned.
+// CPU): the weights, optimiser moments and run state are downloaded, a new
+// session is built on be from them that goes on exactly where this one
+// stood (its Best too), and only then is this session freed. If the
+// download or the new session fails, this session is kept as it was (not
+// freed) and the error returned.
 func (s *Session) MoveTo(be backend.Backend) (*Session, error) {
 	ck, err := s.checkpoint(nil)
 	if err != nil {
 		return nil, err
 	}
+	moved, err := newSession(be, s.o, s.ds, nil, ck)
+	if err != nil {
+		return nil, fmt.Errorf("moving the run to %s: %w", be.Name(), err)
+	}
+	moved.trackBest, moved.best, moved.validatedStep = s.trackBest, s.best, s.validatedStep
 	s.Free()
-	return newSession(be, s.o, s.ds, nil, ck)
+	return moved, nil
 }

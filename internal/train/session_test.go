@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/cpu"
 	"github.com/noise2norm/noise2norm/internal/imageio"
 	"github.com/noise2norm/noise2norm/internal/model"
@@ -213,5 +214,221 @@ func TestExport(t *testing.T) {
 	}
 	if !reflect.DeepEqual(a.Weights.Params, b.Weights.Params) || !reflect.DeepEqual(a.State.ValLoss, b.State.ValLoss) {
 		t.Errorf("the resumed export ends with other weights or validation losses (%v) than an unbroken run (%v)", a.State.ValLoss, b.State.ValLoss)
+	}
+}
+
+// TestSessionBest: a session that tracks its best keeps the weights of the
+// epoch with the lowest validation loss, as Run's best.safetensors (the
+// same images, options and rule), and not the last epoch's; ExportBest is
+// that epoch's checkpoint, with its weights, AdamW moments and run state;
+// ValidateNow adds a step in the middle of an epoch as a candidate without
+// changing the run.
+func TestSessionBest(t *testing.T) {
+	data := t.TempDir()
+	paths := writeImages(t, data, "img", 8, 24, 3)
+	// A learning rate high enough for the validation loss to rise again:
+	// with these images its lowest is at epoch 7 of 8.
+	o := tinyOptions(t, data, 8)
+	o.LR, o.TMax, o.Patience = 0.1, 1000, 100
+	var log bytes.Buffer
+	if err := Run(context.Background(), cpu.New(), o, &log); err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	native, err := model.ReadWeights(filepath.Join(o.Out, BestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := NewSession(cpu.New(), o, memoryDataset(t, paths, o.Size, o.Val, o.Seed), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Free()
+	s.TrackBest()
+	if s.Best() != nil {
+		t.Fatal("a best before any validation")
+	}
+	var atEpoch []*checkpoint // the run after each epoch
+	for s.Epochs() < o.Epochs {
+		for !s.EpochDone() {
+			if _, err := s.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.EndEpoch(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if !s.Validated() {
+			t.Fatal("not validated after EndEpoch")
+		}
+		ck, err := s.checkpoint(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		atEpoch = append(atEpoch, ck)
+	}
+	val := s.ValLosses()
+	want := 0
+	for i, v := range val {
+		if v < val[want] {
+			want = i
+		}
+	}
+	b := s.Best()
+	t.Logf("validation losses %v; best epoch %d (step %d, %.6g)", val, b.Epoch, b.Step, b.ValLoss)
+	if want == len(val)-1 {
+		t.Fatalf("the lowest validation loss is the last epoch's (%v): the test needs a run whose best is not its last", val)
+	}
+	if b.Epoch != want+1 || b.ValLoss != val[want] || b.MidEpoch || b.Step != (want+1)*s.StepsPerEpoch() {
+		t.Errorf("best %+v; want epoch %d (step %d) with validation loss %g", *b, want+1, (want+1)*s.StepsPerEpoch(), val[want])
+	}
+	if !reflect.DeepEqual(b.Weights().Params, native.Params) {
+		t.Error("the best weights differ from Run's best.safetensors")
+	}
+	if reflect.DeepEqual(b.Weights().Params, atEpoch[len(atEpoch)-1].Weights.Params) {
+		t.Error("the best weights are the last epoch's")
+	}
+	f, err := s.ExportBest(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exported, err := fromSafetensors(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck := atEpoch[want]
+	if !reflect.DeepEqual(exported.Weights.Params, ck.Weights.Params) || !reflect.DeepEqual(exported.Adam, ck.Adam) || !reflect.DeepEqual(exported.State, ck.State) {
+		t.Errorf("ExportBest is not the run after epoch %d (state %+v, want %+v)", want+1, exported.State, ck.State)
+	}
+	cal, err := s.CalibrateBest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(cpu.New(), native)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Free()
+	wantCal, err := calibrateModel(m, s.ds, o.Batch, s.deviceError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cal.Threshold != wantCal.Threshold || !reflect.DeepEqual(cal.MapMean, wantCal.MapMean) {
+		t.Errorf("CalibrateBest: threshold %g, that of best.safetensors' weights %g", cal.Threshold, wantCal.Threshold)
+	}
+
+	// One step into a ninth epoch, validated in the middle of it: a
+	// candidate like any other, and the run itself unchanged by it.
+	if _, err := s.Step(); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.checkpoint(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.ValidateNow(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := s.checkpoint(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before.State, after.State) {
+		t.Errorf("ValidateNow changed the run's state: %+v, then %+v", before.State, after.State)
+	}
+	if !s.Validated() {
+		t.Error("not validated after ValidateNow")
+	}
+	if nb := s.Best(); v < b.ValLoss {
+		if nb.Step != s.Steps() || !nb.MidEpoch || nb.ValLoss != v {
+			t.Errorf("a mid-epoch validation loss %g below the best %g: best %+v, want step %d", v, b.ValLoss, *nb, s.Steps())
+		}
+	} else if nb != b {
+		t.Errorf("a mid-epoch validation loss %g not below the best %g changed the best to %+v", v, b.ValLoss, *nb)
+	}
+}
+
+// notTrainer is a backend without backward ops: a session cannot be built
+// on it, so moving a run there fails.
+type notTrainer struct{ backend.Backend }
+
+// TestMoveToFailureKeepsRun: when the session on the new backend cannot be
+// built, MoveTo returns the error and the run goes on where it was, with
+// nothing freed; a move that works continues the run exactly (the same
+// losses as an unmoved copy), its best kept.
+func TestMoveToFailureKeepsRun(t *testing.T) {
+	data := t.TempDir()
+	paths := writeImages(t, data, "img", 8, 24, 3)
+	o := tinyOptions(t, data, 3)
+	ds := memoryDataset(t, paths, o.Size, o.Val, o.Seed)
+	start := func() *Session {
+		s, err := NewSession(cpu.New(), o, ds, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.TrackBest()
+		runEpochs(t, s, 1)
+		if _, err := s.Step(); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s, ref := start(), start()
+	defer ref.Free()
+	before, err := s.checkpoint(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved, err := s.MoveTo(notTrainer{cpu.New()})
+	if err == nil || moved != nil {
+		t.Fatalf("MoveTo a backend that cannot train: %v, %v; want an error", moved, err)
+	}
+	t.Logf("the failed move: %v", err)
+	if s.Model() == nil {
+		t.Fatal("the failed move freed the session")
+	}
+	after, err := s.checkpoint(nil)
+	if err != nil {
+		t.Fatalf("the session after a failed move: %v", err)
+	}
+	if !reflect.DeepEqual(before, after) {
+		t.Error("the failed move changed the run")
+	}
+	// The run goes on: the same loss as the reference's next step.
+	r, err := s.Step()
+	if err != nil {
+		t.Fatalf("a step after the failed move: %v", err)
+	}
+	rr, err := ref.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Loss != rr.Loss {
+		t.Errorf("after a failed move the step's loss is %g, the unmoved run's %g", r.Loss, rr.Loss)
+	}
+
+	// A move that works: the run continues exactly, the best kept.
+	best := s.Best()
+	moved, err = s.MoveTo(cpu.New())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Free()
+	if s.Model() != nil {
+		t.Error("the moved-from session was not freed")
+	}
+	if moved.Best() != best || moved.Steps() != ref.Steps() {
+		t.Errorf("the moved session: best %p (want %p), %d steps (want %d)", moved.Best(), best, moved.Steps(), ref.Steps())
+	}
+	r, err = moved.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rr, err = ref.Step(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Loss != rr.Loss {
+		t.Errorf("after a move the step's loss is %g, the unmoved run's %g", r.Loss, rr.Loss)
 	}
 }

@@ -5,20 +5,16 @@ package browsertest
 import (
 	"context"
 	"encoding/json"
-	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
-	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/noise2norm/noise2norm/internal/backend/optest"
+	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
 )
 
 // report mirrors wasm/selftest's Report (JSON).
@@ -50,11 +46,15 @@ type report struct {
 }
 
 // wantChecks is how many checks wasm/selftest runs: the forward cases of
-// the op table and three more (an Add chain, a network forward twice).
+// the op table, its 3×3 Conv2D cases again on the tiled kernels, and
+// three more (an Add chain, a network forward twice).
 var wantChecks = func() int {
 	n := 3
 	for _, c := range optest.Cases {
 		if !c.Backward {
+			n++
+		}
+		if c.Op == "Conv2D" && strings.Contains(c.Name, "/k3/") {
 			n++
 		}
 	}
@@ -64,75 +64,30 @@ var wantChecks = func() int {
 // TestSelfTestInBrowser runs wasm/selftest in headless Chromium and
 // asserts its report (see the package doc).
 func TestSelfTestInBrowser(t *testing.T) {
-	chromium := browserutil.Chromium(t)
 	dir := t.TempDir()
 	wasm := filepath.Join(dir, "selftest.wasm")
 	start := time.Now()
-	build := exec.Command("go", "build", "-o", wasm, "github.com/noise2norm/noise2norm/wasm/selftest")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building wasm/selftest: %v\n%s", err, out)
+	if err := browserutil.BuildWasm("github.com/noise2norm/noise2norm/wasm/selftest", wasm); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("built selftest.wasm in %v", time.Since(start).Round(time.Millisecond))
-
-	mux := http.NewServeMux()
-	files := map[string]string{
+	wasmExec, err := browserutil.WasmExec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(browserutil.FileServer(map[string]string{
 		"/":              filepath.Join("testdata", "index.html"),
-		"/wasm_exec.js":  wasmExec(t),
+		"/wasm_exec.js":  wasmExec,
 		"/selftest.wasm": wasm,
-	}
-	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusNoContent)
-	})
-	for path, file := range files {
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != path {
-				http.NotFound(w, r)
-				return
-			}
-			http.ServeFile(w, r, file)
-		})
-	}
-	srv := httptest.NewServer(mux) // listens on 127.0.0.1 only
-	defer srv.Close()
+	})) // listens on 127.0.0.1 only
+	t.Cleanup(srv.Close) // after the browser closes
 
-	opts := browserutil.Options(chromium, filepath.Join(dir, "profile"), true)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
-	// Console starts the browser: it must run before, not beside, the
-	// first action.
-	messages := chromedp.Console(ctx)
-	var (
-		mu      sync.Mutex
-		console []string
-	)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			console = append(console, m.String())
-			mu.Unlock()
-		}
-	}()
-	defer func() {
-		if !t.Failed() {
-			return
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, line := range console {
-			t.Logf("console %s", line)
-		}
-	}()
+	tab := browserutil.New(t, true)
+	ctx := tab.Ctx
 
 	start = time.Now()
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatalf("chromium (%s) did not open the page: %v (run .ci/chromium)", chromium, err)
+		t.Fatalf("chromium (%s) did not open the page: %v (run .ci/chromium)", tab.Path, err)
 	}
 	pctx, pcancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer pcancel()
@@ -189,26 +144,4 @@ func checkReport(t *testing.T, r *report, uncaptured []string) {
 	for _, e := range uncaptured {
 		t.Errorf("a WebGPU error escaped the error scopes: %s", e)
 	}
-}
-
-// wasmExec returns the path of the Go toolchain's wasm_exec.js.
-func wasmExec(t *testing.T) string {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
-	}
-	root := strings.TrimSpace(string(out))
-	for _, p := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
-		if f := filepath.Join(root, p); fileExists(f) {
-			return f
-		}
-	}
-	t.Fatalf("no wasm_exec.js under %s", root)
-	return ""
-}
-
-// fileExists reports whether path names a file.
-func fileExists(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && !st.IsDir()
 }

@@ -296,6 +296,39 @@ func (r trainedReply) js() map[string]any {
 		"stopped": r.Stopped, "steps": r.Steps, "losses": floats(r.Losses), "valLosses": floats(r.ValLosses),
 		"imagesPerSecond": r.ImagesPerSecond, "seconds": r.Seconds, "backend": r.Backend.js(), "config": r.Config.js(),
 		"calibration": r.Calibration.js(), "calibrationNote": r.CalibrationNote, "heldOut": r.HeldOut, "fellBack": fellBack,
+		"runSteps": r.RunSteps, "best": r.Best.js(),
+	}
+}
+
+// js is b as the page sees it, null when b is nil.
+func (b *bestInfo) js() any {
+	if b == nil {
+		return nil
+	}
+	return map[string]any{"step": b.Step, "epoch": b.Epoch, "valLoss": jsNumber(b.ValLoss), "midEpoch": b.MidEpoch}
+}
+
+func (r trainDecodeReply) js() map[string]any {
+	return map[string]any{
+		"v": ProtocolVersion, "type": TypeTrainDecode, "id": r.ID, "session": r.Session,
+		"decoded": r.Decoded, "total": r.Total, "name": r.Name, "skipped": r.Skipped,
+	}
+}
+
+// decodeCheckImage reads a checkImageRequest.
+func decodeCheckImage(msg js.Value) checkImageRequest {
+	return checkImageRequest{
+		ID:        intField(msg, "id"),
+		Name:      stringField(msg, "name"),
+		Bytes:     bytesOf(msg.Get("bytes")),
+		MaxPixels: intField(msg, "maxPixels"),
+	}
+}
+
+func (r imageCheckedReply) js() map[string]any {
+	return map[string]any{
+		"v": ProtocolVersion, "type": TypeImageChecked, "id": r.ID, "name": r.Name, "ok": r.OK,
+		"code": r.Code, "message": r.Message, "width": r.Width, "height": r.Height, "format": r.Format,
 	}
 }
 

@@ -133,6 +133,8 @@ func (w *worker) handleSafely(msg js.Value) {
 		w.stopTrain(decodeSession(msg))
 	case TypeExport:
 		w.export(decodeSession(msg))
+	case TypeCheckImage:
+		w.checkImage(decodeCheckImage(msg))
 	default:
 		w.postError(id, CodeBadInput, fmt.Sprintf("unknown request type %q", t))
 	}

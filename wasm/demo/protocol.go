@@ -11,7 +11,7 @@ package main
 
 // ProtocolVersion is site/protocol.js's PROTOCOL_VERSION. A request with
 // another version is refused with an error reply.
-const ProtocolVersion = 3
+const ProtocolVersion = 4
 
 // Message types, the "type" field of every message.
 const (
@@ -37,6 +37,11 @@ const (
 	TypeTrainProgress = "train-progress" // worker → page: trainProgressReply, after every step
 	TypeTrained       = "trained"        // worker → page: trainedReply
 	TypeExported      = "exported"       // worker → page: exportedReply
+
+	// Since version 4.
+	TypeTrainDecode  = "train-decode"  // worker → page: trainDecodeReply, after each image of a train request is decoded
+	TypeCheckImage   = "check-image"   // page → worker: checkImageRequest, answered by TypeImageChecked
+	TypeImageChecked = "image-checked" // worker → page: imageCheckedReply
 )
 
 // Error codes of errorReply.Code.
@@ -322,6 +327,50 @@ type trainedReply struct {
 	CalibrationNote string
 	HeldOut         int
 	FellBack        string
+	RunSteps        int       // steps of the whole run (all its requests) so far (since version 4)
+	Best            *bestInfo // the kept weights (since version 4); nil only if nothing was validated
+}
+
+// bestInfo is the step whose weights a trained session detects with and
+// exports: the lowest held-out loss of the run (train.Best): {step (of the
+// whole run, 1-based), epoch (epochs finished then), valLoss, midEpoch}.
+type bestInfo struct {
+	Step, Epoch int
+	ValLoss     float64
+	MidEpoch    bool
+}
+
+// trainDecodeReply (since version 4): {v, type: "train-decode", id,
+// session, decoded, total, name, skipped}: a train request's image number
+// decoded (1-based) of total is read (or skipped: named in train-started).
+type trainDecodeReply struct {
+	ID             int
+	Session        string
+	Decoded, Total int
+	Name           string
+	Skipped        bool
+}
+
+// checkImageRequest (since version 4): {v, type: "check-image", id, name,
+// bytes: ArrayBuffer, maxPixels?}: decode an image file as a train or
+// detect request would, to refuse it when it is added.
+type checkImageRequest struct {
+	ID        int
+	Name      string
+	Bytes     []byte
+	MaxPixels int
+}
+
+// imageCheckedReply (since version 4) answers checkImageRequest: {v, type:
+// "image-checked", id, name, ok, code ("" or the error code a train request
+// would skip it with), message, width, height, format}.
+type imageCheckedReply struct {
+	ID            int
+	Name          string
+	OK            bool
+	Code, Message string
+	Width, Height int
+	Format        string
 }
 
 // exportedReply answers an export request: {v, type: "exported", id,

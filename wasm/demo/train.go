@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
 	"runtime/debug"
 	"strings"
@@ -214,7 +215,9 @@ func (w *worker) startTrain(r trainRequest) {
 			return
 		}
 	}
-	// Decode as detect decodes; bad files are named and left out.
+	// Decode as detect decodes; bad files are named and left out. Each
+	// image's end is reported (train-decode), so that the page shows how
+	// far reading a few hundred photos has come.
 	var tensors [][]float32
 	var kept []string
 	var skipped []skippedImage
@@ -223,22 +226,15 @@ func (w *worker) startTrain(r trainRequest) {
 		if name == "" {
 			name = fmt.Sprintf("image-%d", i+1)
 		}
-		if len(im.Bytes) == 0 {
-			skipped = append(skipped, skippedImage{name, CodeNotImage, "the file is empty"})
-			continue
-		}
-		img, _, err := decodeImage(im.Bytes, defaultMaxPixels)
-		if err != nil {
-			code := CodeNotImage
-			if errors.Is(err, errTooLarge) {
-				code = CodeTooLarge
-			}
-			skipped = append(skipped, skippedImage{name, code, err.Error()})
-			continue
-		}
-		tensors = append(tensors, imageio.ToTensor(img, p.Size))
-		kept = append(kept, name)
+		img, code, err := checkDecode(im.Bytes, defaultMaxPixels)
 		r.Images[i].Bytes = nil
+		if err != nil {
+			skipped = append(skipped, skippedImage{name, code, err.Error()})
+		} else {
+			tensors = append(tensors, imageio.ToTensor(img, p.Size))
+			kept = append(kept, name)
+		}
+		post(trainDecodeReply{ID: r.ID, Session: r.Session, Decoded: i + 1, Total: len(r.Images), Name: name, Skipped: err != nil}.js(), nil)
 	}
 	if len(tensors) < trainMinImages {
 		msg := fmt.Sprintf("train: %d usable images; at least %d are needed (and at most %d)", len(tensors), trainMinImages, trainMaxImages)
@@ -270,6 +266,7 @@ func (w *worker) startTrain(r trainRequest) {
 		w.postError(r.ID, CodeInternal, "train: "+err.Error())
 		return
 	}
+	s.TrackBest()
 	run := &trainRun{s: s, preset: p, heldOut: len(ds.Val), info: info, running: true}
 	sess := w.sessions[r.Session]
 	if sess == nil {
@@ -286,6 +283,43 @@ func (w *worker) startTrain(r trainRequest) {
 		Batch: p.Batch, Steps: steps, Seed: r.Seed,
 	}.js(), nil)
 	go w.trainSteps(r.ID, r.Session, sess, steps)
+}
+
+// checkDecode decodes an image file's bytes as a train request does; on
+// failure code is the error code (not-image, too-large) it is skipped with.
+func checkDecode(b []byte, maxPixels int) (img image.Image, code string, err error) {
+	if len(b) == 0 {
+		return nil, CodeNotImage, errors.New("the file is empty")
+	}
+	img, _, err = decodeImage(b, maxPixels)
+	if err != nil {
+		code = CodeNotImage
+		if errors.Is(err, errTooLarge) {
+			code = CodeTooLarge
+		}
+		return nil, code, err
+	}
+	return img, "", nil
+}
+
+// checkImage answers a check-image request: whether a train request could
+// read the file, and why not (the page refuses such a file when it is
+// added, not when training starts).
+func (w *worker) checkImage(r checkImageRequest) {
+	maxPixels := r.MaxPixels
+	if maxPixels <= 0 {
+		maxPixels = defaultMaxPixels
+	}
+	reply := imageCheckedReply{ID: r.ID, Name: r.Name}
+	img, code, err := checkDecode(r.Bytes, maxPixels)
+	if err != nil {
+		reply.Code, reply.Message = code, err.Error()
+	} else {
+		_, format, _ := image.DecodeConfig(bytes.NewReader(r.Bytes))
+		b := img.Bounds()
+		reply.OK, reply.Width, reply.Height, reply.Format = true, b.Dx(), b.Dy(), format
+	}
+	post(reply.js(), nil)
 }
 
 // continueTrain runs a session's last run for more steps.
@@ -389,6 +423,15 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 		time.Sleep(time.Millisecond) // back to the event loop: requests that came meanwhile are handled
 	}
 	stopped := len(losses) < steps
+	ep, err := w.validateEnd(run)
+	if err != nil {
+		fail(err)
+		return
+	}
+	if ep != nil {
+		valLosses = append(valLosses, ep.ValLoss)
+		lastVal = ep.ValLoss
+	}
 	post(trainProgressReply{
 		ID: id, Session: name, Step: len(losses), Steps: steps, Epoch: run.s.Epochs(), Loss: lastOr(losses, math.NaN()),
 		ValLoss: lastVal, ImagesPerSecond: float64(images) / trainTime.Seconds(), ElapsedSeconds: time.Since(start).Seconds(), Phase: "calibrate",
@@ -400,6 +443,10 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 		fail(err)
 		return
 	}
+	var best *bestInfo
+	if b := run.s.Best(); b != nil {
+		best = &bestInfo{Step: b.Step, Epoch: b.Epoch, ValLoss: b.ValLoss, MidEpoch: b.MidEpoch}
+	}
 	var calInfo *calibrationInfo
 	if run.cal != nil {
 		calInfo = (&calibration{run.cal}).info()
@@ -408,8 +455,31 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 		ID: id, Session: name, Stopped: stopped, Steps: len(losses), Losses: losses, ValLosses: valLosses,
 		ImagesPerSecond: float64(images) / trainTime.Seconds(), Seconds: time.Since(start).Seconds(),
 		Backend: run.info, Config: configOf(run.s.Model().Cfg), Calibration: calInfo, CalibrationNote: note,
-		HeldOut: run.heldOut, FellBack: fellBack,
+		HeldOut: run.heldOut, FellBack: fellBack, RunSteps: run.s.Steps(), Best: best,
 	}.js(), nil)
+}
+
+// validateEnd validates the run's weights at the end of a request unless
+// that step was validated already: it ends the epoch when the request's
+// last step finished one (as native train validates every epoch's end;
+// ep is then that epoch), else it validates them in the middle of the
+// epoch (train.Session.ValidateNow), so that they are a candidate for the
+// kept (best) weights too.
+func (w *worker) validateEnd(run *trainRun) (ep *train.EpochResult, err error) {
+	w.compute.Lock()
+	defer w.compute.Unlock()
+	if run.s.Validated() {
+		return nil, nil
+	}
+	if run.s.EpochDone() {
+		e, err := run.s.EndEpoch(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		return &e, nil
+	}
+	_, err = run.s.ValidateNow(context.Background())
+	return nil, err
 }
 
 // trainStep runs the run's next optimiser step under the compute lock,
@@ -449,13 +519,14 @@ func (w *worker) trainStep(run *trainRun) (res train.StepResult, ep *train.Epoch
 	return res, ep, fellBack, time.Since(t0), err
 }
 
-// finishRun calibrates the run's current weights and makes them sess's
-// detection model, under the compute lock. note is "" or what the page
-// should say about the calibration.
+// finishRun calibrates the run's best weights (the lowest held-out loss,
+// train.Session.Best) and makes them sess's detection model, under the
+// compute lock. note is "" or what the page should say about the
+// calibration.
 func (w *worker) finishRun(sess *session, run *trainRun) (note string, err error) {
 	w.compute.Lock()
 	defer w.compute.Unlock()
-	cal, err := run.s.Calibrate()
+	cal, err := run.s.CalibrateBest()
 	if err != nil {
 		note = "no calibration: " + err.Error()
 		cal = nil
@@ -467,15 +538,14 @@ func (w *worker) finishRun(sess *session, run *trainRun) (note string, err error
 	return note, w.useTrained(sess, run)
 }
 
-// useTrained makes the run's current weights (with its calibration) sess's
+// useTrained makes the run's best weights (with its calibration) sess's
 // detection model, on the run's backend.
 func (w *worker) useTrained(sess *session, run *trainRun) error {
-	params, err := run.s.Model().HostParams()
-	if err != nil {
-		return err
+	best := run.s.Best()
+	if best == nil {
+		return errors.New("no validated weights to detect with")
 	}
-	cfg := run.s.Model().Cfg
-	wts := &model.Weights{Config: cfg, Meta: cfg.Metadata(), Params: params}
+	wts := best.Weights()
 	if run.cal != nil {
 		if err := run.cal.Store(wts); err != nil {
 			return err
@@ -510,7 +580,7 @@ func (w *worker) export(r sessionRequest) {
 	var cfg model.Config
 	if sess.run != nil {
 		cfg = sess.run.s.Model().Cfg
-		f, err = sess.run.s.Export(sess.run.cal)
+		f, err = sess.run.s.ExportBest(sess.run.cal)
 	} else {
 		cfg = sess.weights.Config
 		f, err = sess.weights.File()

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
 	"io"
 	"io/fs"
 	"maps"
@@ -32,6 +31,7 @@ import (
 	"github.com/noise2norm/noise2norm/internal/model/reftest"
 	"github.com/noise2norm/noise2norm/internal/serve"
 	"github.com/noise2norm/noise2norm/internal/testutil"
+	browserutil "github.com/noise2norm/noise2norm/internal/testutil/browser"
 )
 
 // modelID is the shipped model the tests run (site/models.json); its
@@ -72,25 +72,12 @@ func buildSite(dir string) error {
 	for _, p := range []string{"n2n.wasm", "wasm_exec.js", "models"} {
 		os.RemoveAll(filepath.Join(dir, p))
 	}
-	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "n2n.wasm"), "./wasm/demo")
-	build.Dir = root
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./wasm/demo: %v\n%s", err, out)
+	if err := browserutil.BuildWasm("github.com/noise2norm/noise2norm/wasm/demo", filepath.Join(dir, "n2n.wasm"), "-trimpath", "-ldflags=-s -w"); err != nil {
+		return err
 	}
-	goroot, err := exec.Command("go", "env", "GOROOT").Output()
+	wasmExec, err := browserutil.WasmExec()
 	if err != nil {
-		return fmt.Errorf("go env GOROOT: %v", err)
-	}
-	var wasmExec string
-	for _, p := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
-		if f := filepath.Join(strings.TrimSpace(string(goroot)), p); fileExists(f) {
-			wasmExec = f
-			break
-		}
-	}
-	if wasmExec == "" {
-		return fmt.Errorf("no wasm_exec.js under %s", goroot)
+		return err
 	}
 	if err := copyFile(wasmExec, filepath.Join(dir, "wasm_exec.js")); err != nil {
 		return err
@@ -208,11 +195,6 @@ func copyFile(from, to string) error {
 	return os.WriteFile(to, b, 0o644)
 }
 
-func fileExists(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && !st.IsDir()
-}
-
 // embedPage is a page outside the site's folder that embeds the demo with
 // the documented snippet, two elements sharing one worker.
 const embedPage = `<!doctype html>
@@ -315,9 +297,9 @@ func (b *browser) checkSameOrigin(t testing.TB, origin string) {
 // browser is a headless Chromium tab with its console and every request it
 // made recorded.
 type browser struct {
-	ctx      context.Context
+	tab      *browserutil.Tab // its console: tab.Console
+	ctx      context.Context  // tab.Ctx
 	mu       sync.Mutex
-	console  []string
 	requests []string // URLs the page and its workers asked for
 
 	browserRequests int // requests of the browser itself (component updates and such)
@@ -328,26 +310,11 @@ type browser struct {
 // null.
 // extra adds Chromium flags (the fake camera's, for instance).
 func newBrowser(t testing.TB, webgpu bool, extra ...chromedp.ExecAllocatorOption) *browser {
-	chromium := browserutil.Chromium(t)
-	opts := browserutil.Options(chromium, filepath.Join(t.TempDir(), "profile"), webgpu,
-		append([]chromedp.ExecAllocatorOption{chromedp.WindowSize(1280, 900)}, extra...)...)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	b := &browser{ctx: ctx}
-	messages := chromedp.Console(ctx) // starts the browser
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			b.mu.Lock()
-			b.console = append(b.console, m.String())
-			b.mu.Unlock()
-		}
-	}()
+	tab := browserutil.New(t, webgpu, append([]chromedp.ExecAllocatorOption{chromedp.WindowSize(1280, 900)}, extra...)...)
+	ctx := tab.Ctx
+	b := &browser{tab: tab, ctx: ctx}
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("chromium (%s) did not start: %v (run .ci/chromium)", chromium, err)
+		t.Fatalf("chromium (%s) did not start: %v (run .ci/chromium)", tab.Path, err)
 	}
 	// Every request of every target, workers included, pauses in the
 	// browser-wide Fetch domain: record it and let it go on.
@@ -369,16 +336,6 @@ func newBrowser(t testing.TB, webgpu bool, extra ...chromedp.ExecAllocatorOption
 			go chromedp.CallBrowser(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
 		}
 	}()
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		for _, line := range b.console {
-			t.Logf("console %s", line)
-		}
-	})
 	return b
 }
 

@@ -17,7 +17,11 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/noise2norm/noise2norm/internal/cpu"
+	"github.com/noise2norm/noise2norm/internal/imageio"
+	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/model/reftest"
+	"github.com/noise2norm/noise2norm/internal/train"
 )
 
 // The "Train your own" mode (site/train.js, site/store.js) as a visitor
@@ -234,6 +238,19 @@ func TestTrainInPage(t *testing.T) {
 	if s := text(t, b, ".tr-skipped"); !strings.Contains(s, "notes.txt") {
 		t.Errorf("the skipped list %q should name notes.txt", s)
 	}
+	// The corrupt PNG is refused as soon as the worker has tried to decode
+	// it, with the reason, before any training.
+	why := poll[string](t, b, "corrupt.png to be refused", `(() => { const im = `+demoJS+`.training.images.find((i) => i.name === "corrupt.png"); return im && im.refused || ""; })()`, time.Minute)
+	t.Logf("corrupt.png refused: %s", why)
+	if shown := eval[string](t, b, `[...`+demoJS+`.shadowRoot.querySelectorAll(".thumbs li.refused")].map((li) => li.textContent).join("|")`); !strings.Contains(shown, "corrupt.png") || !strings.Contains(shown, why) {
+		t.Errorf("the refused thumbnails say %q; want corrupt.png with its reason %q", shown, why)
+	}
+	if s := text(t, b, ".tr-skipped"); !strings.Contains(s, "corrupt.png ("+why+")") {
+		t.Errorf("the skipped list %q should name corrupt.png with its reason", s)
+	}
+	if c := text(t, b, ".tr-count"); !strings.Contains(c, "1 refused") {
+		t.Errorf("the count line %q should say that one image is refused", c)
+	}
 	screenshot(t, b, "desktop-train-files")
 	// Remove the last sample with its button.
 	last := filepath.Base(trainSamples(t)[len(trainSamples(t))-1])
@@ -269,6 +286,7 @@ func TestTrainInPage(t *testing.T) {
 	}
 
 	// Train from the Start button (pressed with the keyboard).
+	watchProgressText(t, b)
 	eval[bool](t, b, `(() => { const s = `+shadow(".tr-steps")+`; s.value = "`+strconv.Itoa(trainSteps)+`"; s.dispatchEvent(new Event("input")); `+shadow(".tr-name")+`.value = "Textile test"; `+shadow(".tr-start")+`.focus(); return true; })()`)
 	b.run(t, "pressing Enter on Start", chromedp.KeyEvent(kb.Enter))
 	stats := poll[string](t, b, "the progress line", `(() => { const s = `+shadow(".run .stats")+`.textContent; return s.includes("images/s") && s.includes("left") ? s : ""; })()`, 3*time.Minute)
@@ -291,6 +309,9 @@ func TestTrainInPage(t *testing.T) {
 		t.Errorf("run %+v, want %d steps, not stopped", run, trainSteps)
 	}
 	checkLossFalls(t, run.Losses)
+	usable := eval[int](t, b, demoJS+`.training.usable().length`)
+	checkDecodeShown(t, b, usable)
+	checkKeptStep(t, b, trainSteps)
 	if s := text(t, b, ".tr-skipped"); !strings.Contains(s, "corrupt.png") {
 		t.Errorf("the skipped list %q should name corrupt.png (the worker could not read it)", s)
 	}
@@ -387,6 +408,265 @@ func TestTrainInPage(t *testing.T) {
 	r4 := upload(t, b, hole)
 	checkScoreNative(t, r4, native, hole)
 	b.checkSameOrigin(t, srv.URL)
+}
+
+// watchProgressText records every text the progress line shows from now
+// on (in window.ptexts), however briefly.
+func watchProgressText(t testing.TB, b *browser) {
+	t.Helper()
+	eval[bool](t, b, `(() => {
+		const p = `+shadow(".tr-ptext")+`;
+		window.ptexts = [];
+		new MutationObserver(() => window.ptexts.push(p.textContent)).observe(p, {childList: true, characterData: true, subtree: true});
+		return true;
+	})()`)
+}
+
+// checkDecodeShown checks that the progress line counted the images being
+// read up to all n of them.
+func checkDecodeShown(t testing.TB, b *browser, n int) {
+	t.Helper()
+	texts := eval[[]string](t, b, `window.ptexts.filter((s) => s.startsWith("Reading the images:"))`)
+	t.Logf("decode progress shown: %d texts, the last %q", len(texts), lastString(texts))
+	want := fmt.Sprintf("Reading the images: %d of %d", n, n)
+	if len(texts) == 0 || !strings.HasPrefix(lastString(texts), want) {
+		t.Errorf("the progress line said %q while the images were read; want it to count up to %q", texts, want)
+	}
+}
+
+func lastString(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[len(v)-1]
+}
+
+// checkKeptStep checks that the finished run's panel says which step's
+// weights it kept (the trained reply's best) and marks it in the legend.
+func checkKeptStep(t testing.TB, b *browser, steps int) int {
+	t.Helper()
+	raw := eval[string](t, b, `JSON.stringify(`+demoJS+`.training.run.best)`)
+	var best struct {
+		Step     int     `json:"step"`
+		ValLoss  float64 `json:"valLoss"`
+		MidEpoch bool    `json:"midEpoch"`
+	}
+	if err := json.Unmarshal([]byte(raw), &best); err != nil || best.Step < 1 || best.Step > steps {
+		t.Fatalf("the run's best step: %s (%v); want one of 1..%d", raw, err, steps)
+	}
+	said := text(t, b, ".dbest")
+	t.Logf("kept: %s", said)
+	which := fmt.Sprintf("step %d of %d", best.Step, steps)
+	if best.Step == steps {
+		which = fmt.Sprintf("the last step, %d", steps)
+	}
+	if !strings.Contains(said, "Kept: the weights of "+which) || !strings.Contains(said, "held-out loss") || !strings.Contains(said, "best.safetensors") {
+		t.Errorf("the summary says %q; want it to name the kept step (%s), its held-out loss and native train's rule", said, which)
+	}
+	if !eval[bool](t, b, `!`+shadow(".lg-best")+`.hidden`) {
+		t.Error("the legend does not show the kept step's mark")
+	}
+	return best.Step
+}
+
+// TestTrainInPageInputs: the training tab's other ways in, as a visitor
+// uses them: images dropped on the panel (a drop event with a DataTransfer,
+// as a drag from the desktop gives; a corrupt PNG among them refused at
+// once with the reason), images pasted (a ClipboardEvent; one named
+// image.png, as a pasted screenshot is), training started from a shipped
+// model (box and list chosen with the keyboard) whose per-step losses equal
+// native training from that model's file, and the kept model renamed with
+// the keyboard (the store and the picker follow).
+func TestTrainInPageInputs(t *testing.T) {
+	srv := newServer(t)
+	b := newBrowser(t, false)
+	b.run(t, "opening the page", chromedp.Navigate(srv.URL+"/index.html?backend=cpu"))
+	loadedBackend(t, b)
+	openTrainTab(t, b)
+
+	// Drop three samples and a corrupt PNG on the training drop zone.
+	raw := eval[string](t, b, `(async () => {
+		const d = `+demoJS+`, zone = d.shadowRoot.querySelector(".tr-drop");
+		const get = async (n) => new File([await (await fetch("examples/train/textile/" + n)).blob()], n, {type: "image/png"});
+		const files = [await get("good-00.png"), await get("good-01.png"), await get("good-02.png")];
+		const png = new Uint8Array(await (await fetch("examples/train/textile/good-05.png")).arrayBuffer());
+		files.push(new File([png.slice(0, 100), "not the rest of a PNG"], "corrupt.png", {type: "image/png"}));
+		const dt = new DataTransfer();
+		for (const f of files) dt.items.add(f);
+		zone.dispatchEvent(new DragEvent("dragenter", {dataTransfer: dt, bubbles: true, composed: true, cancelable: true}));
+		const over = new DragEvent("dragover", {dataTransfer: dt, bubbles: true, composed: true, cancelable: true});
+		zone.dispatchEvent(over);
+		const highlighted = zone.classList.contains("over");
+		const drop = new DragEvent("drop", {dataTransfer: dt, bubbles: true, composed: true, cancelable: true});
+		zone.dispatchEvent(drop);
+		return JSON.stringify({highlighted, overPrevented: over.defaultPrevented, dropPrevented: drop.defaultPrevented,
+			names: d.training.images.map((im) => im.name), after: zone.classList.contains("over")});
+	})()`)
+	t.Logf("drop: %s", raw)
+	var dropped struct {
+		Highlighted, OverPrevented, DropPrevented, After bool
+		Names                                            []string
+	}
+	json.Unmarshal([]byte(raw), &dropped)
+	if !dropped.Highlighted || !dropped.OverPrevented || !dropped.DropPrevented || dropped.After ||
+		!slices.Equal(dropped.Names, []string{"good-00.png", "good-01.png", "good-02.png", "corrupt.png"}) {
+		t.Errorf("the drop: %s; want the zone highlighted while dragged over, both events taken (default prevented), and the four files added", raw)
+	}
+	why := poll[string](t, b, "the dropped corrupt.png to be refused", `(() => { const im = `+demoJS+`.training.images.find((i) => i.name === "corrupt.png"); return im && im.refused || ""; })()`, time.Minute)
+	t.Logf("corrupt.png refused: %s", why)
+	if c := text(t, b, ".tr-count"); !strings.Contains(c, "3 images") || !strings.Contains(c, "1 refused") {
+		t.Errorf("after the drop the count line says %q; want 3 usable images and 1 refused", c)
+	}
+	if eval[bool](t, b, `!`+shadow(".tr-start")+`.disabled`) {
+		t.Error("Start is enabled with 3 usable images (minimum 4)")
+	}
+
+	// Paste two images while the panel has the focus: a screenshot-like
+	// "image.png" and a named file.
+	raw = eval[string](t, b, `(async () => {
+		const d = `+demoJS+`, zone = d.shadowRoot.querySelector(".tr-drop");
+		zone.focus();
+		const blob = async (n) => (await fetch("examples/train/textile/" + n)).blob();
+		const dt = new DataTransfer();
+		dt.items.add(new File([await blob("good-03.png")], "image.png", {type: "image/png"}));
+		dt.items.add(new File([await blob("good-04.png")], "good-04.png", {type: "image/png"}));
+		const ev = new ClipboardEvent("paste", {clipboardData: dt, bubbles: true, composed: true, cancelable: true});
+		d.shadowRoot.activeElement.dispatchEvent(ev);
+		return JSON.stringify({prevented: ev.defaultPrevented, names: d.training.images.map((im) => im.name)});
+	})()`)
+	t.Logf("paste: %s", raw)
+	var pasted struct {
+		Prevented bool
+		Names     []string
+	}
+	json.Unmarshal([]byte(raw), &pasted)
+	if len(pasted.Names) != 6 || !pasted.Prevented || pasted.Names[5] != "good-04.png" || !strings.HasPrefix(pasted.Names[4], "pasted-") || !strings.HasSuffix(pasted.Names[4], "-1.png") {
+		t.Fatalf("after the paste: %s; want both images added (image.png renamed pasted-…-1.png) and the paste taken", raw)
+	}
+	pastedName := pasted.Names[4]
+	poll[bool](t, b, "the pasted images to be checked", `!`+shadow(".thumbs li.checking")+` && !`+shadow(".tr-start")+`.disabled`, time.Minute)
+	if c := text(t, b, ".tr-count"); !strings.Contains(c, "5 images") || !strings.Contains(c, "1 refused") {
+		t.Errorf("after the paste the count line says %q; want 5 usable images and 1 refused", c)
+	}
+	screenshot(t, b, "desktop-train-drop-paste")
+
+	// Start from a shipped model: the box ticked with Space, the model
+	// chosen in the list with the arrow key.
+	eval[bool](t, b, `(() => { `+shadow(".tr-base")+`.focus(); return true; })()`)
+	b.run(t, "pressing Space on the box", chromedp.KeyEvent(" "))
+	if !eval[bool](t, b, shadow(".tr-base")+`.checked && !`+shadow(".tr-basesel")+`.hidden`) {
+		t.Fatal(`Space did not tick "Start from a shipped model" or the list of models did not show`)
+	}
+	options := eval[[]string](t, b, `[...`+shadow(".tr-basesel")+`.options].map((o) => o.value)`)
+	const baseID = "textile-wf8-s64"
+	i := slices.Index(options, baseID)
+	if i < 0 {
+		t.Fatalf("the shipped models to start from are %v; want %s among them", options, baseID)
+	}
+	eval[bool](t, b, `(() => { const s = `+shadow(".tr-basesel")+`; s.selectedIndex = 0; s.focus(); return true; })()`)
+	for range i {
+		b.run(t, "pressing the down arrow on the list", chromedp.KeyEvent(kb.ArrowDown))
+	}
+	if v := eval[string](t, b, shadow(".tr-basesel")+`.value`); v != baseID {
+		t.Fatalf("after %d down arrows the list shows %q, want %s", i, v, baseID)
+	}
+	// 3 steps: from the shipped weights the first step raises the held-out
+	// loss (0.49), the second lowers it most (about 0.19), the third raises
+	// it a little again, so the kept step is not the last (the native
+	// session below decides which it must be).
+	const steps = 3
+	watchProgressText(t, b)
+	eval[bool](t, b, `(() => { const s = `+shadow(".tr-steps")+`; s.value = "`+strconv.Itoa(steps)+`"; s.dispatchEvent(new Event("input")); `+shadow(".tr-name")+`.value = "Pasted parts"; `+shadow(".tr-start")+`.focus(); return true; })()`)
+	b.run(t, "pressing Enter on Start", chromedp.KeyEvent(kb.Enter))
+	run := waitRun(t, b, "the fine-tuning run", 5*time.Minute)
+	if run.Stopped || run.Steps != steps {
+		t.Errorf("run %+v, want %d steps", run, steps)
+	}
+	if base := eval[string](t, b, demoJS+`.training.run.base || ""`); base != baseID {
+		t.Errorf("the run started from %q, want %s", base, baseID)
+	}
+	if texts := eval[[]string](t, b, `window.ptexts`); !slices.ContainsFunc(texts, func(s string) bool {
+		return strings.HasPrefix(s, "Downloading ") && strings.Contains(s, "to start from")
+	}) {
+		t.Errorf("the progress line never said that the shipped model was being downloaded: %q", texts)
+	}
+	checkDecodeShown(t, b, 5)
+	kept := checkKeptStep(t, b, steps)
+	if v := eval[string](t, b, `(() => { const s = `+shadow(".tr-basesel")+`; return s.hidden ? "hidden" : s.value; })()`); v != baseID {
+		t.Errorf("after the run the list of models to start from shows %q, want the chosen %s", v, baseID)
+	}
+	names := eval[[]string](t, b, demoJS+`.training.run.started.kept`)
+	if len(names) != 5 || !slices.Contains(names, pastedName) || slices.Contains(names, "corrupt.png") {
+		t.Errorf("the run kept %v; want the 5 usable images, the pasted one among them, not corrupt.png", names)
+	}
+
+	// Natively, the same images under the same names from the same shipped
+	// file give the same losses.
+	source := map[string]string{pastedName: "good-03.png"}
+	p, err := train.PresetNamed("small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tensors [][]float32
+	for _, name := range names {
+		file := name
+		if s, ok := source[name]; ok {
+			file = s
+		}
+		img, err := imageio.LoadRGB(filepath.Join(siteDir, "examples", "train", "textile", file), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tensors = append(tensors, imageio.ToTensor(img, p.Size))
+	}
+	ds, err := train.NewDataset(tensors, names, p.Size, 0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := model.ReadWeights(filepath.Join(siteDir, "models", baseID+".safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := train.NewSession(cpu.New(), p.Options(1, 0.2), ds, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Free()
+	s.TrackBest()
+	// Float32 rounding in other summation orders (see TestTrainAPICPU): the
+	// losses from the shipped model are small (0.11–0.49), so the relative
+	// difference is larger than from scratch: 2.4e-5 measured at step 6.
+	checkLosses(t, "fine-tuning in the page vs natively from "+baseID, run.Losses, nativeSteps(t, s, steps), 1e-4)
+	nativeEnd(t, s)
+	if nb := s.Best(); nb.Step != kept || kept == steps {
+		t.Errorf("the page kept step %d of %d, native step %d (held-out loss %.6g); want the same, not the last", kept, steps, nb.Step, nb.ValLoss)
+	}
+	screenshot(t, b, "desktop-train-finetuned")
+
+	// Rename the kept model with the keyboard: its name field, the new name
+	// typed, Enter.
+	if list := storedModels(t, b); len(list) != 1 || list[0].Name != "Pasted parts" {
+		t.Fatalf("IndexedDB holds %+v, want the model %q", list, "Pasted parts")
+	}
+	eval[bool](t, b, `(() => { const n = `+shadow(".mlist input.mname")+`; n.focus(); n.select(); return true; })()`)
+	b.run(t, "typing a new name", chromedp.KeyEvent("Fine-tuned textile"), chromedp.KeyEvent(kb.Enter))
+	poll[bool](t, b, "the new name in the picker", `[...`+demoJS+`.shadowRoot.querySelectorAll("select.model optgroup[label='Your models'] option")].some((o) => o.textContent.startsWith("Fine-tuned textile"))`, 30*time.Second)
+	if list := storedModels(t, b); len(list) != 1 || list[0].Name != "Fine-tuned textile" {
+		t.Errorf("after the rename IndexedDB holds %+v", list)
+	}
+	if own := pickerOwn(t, b); len(own) != 1 || !strings.Contains(own[0], "Fine-tuned textile") {
+		t.Errorf("after the rename the picker's Your models are %v", own)
+	}
+	if f := eval[string](t, b, `(() => { const a = document.activeElement; const s = a && a.shadowRoot && a.shadowRoot.activeElement; return s ? s.className : ""; })()`); f == "mname" {
+		t.Errorf("Enter left the focus in the name field")
+	}
+	screenshot(t, b, "desktop-train-renamed")
+	// A reload shows the new name.
+	b.run(t, "reloading the page", chromedp.Navigate(srv.URL+"/index.html?backend=cpu"))
+	loadedBackend(t, b)
+	if own := pickerOwn(t, b); len(own) != 1 || !strings.Contains(own[0], "Fine-tuned textile") {
+		t.Errorf("after a reload the picker's Your models are %v", own)
+	}
 }
 
 // TestTrainInPagePhone: the mode phone-sized: the sample button, the

@@ -3,14 +3,11 @@
 package gpumemprobe
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -102,63 +99,38 @@ func TestTrainingGPUProcessMemory(t *testing.T) {
 	chromium := browserutil.Chromium(t)
 	dir := t.TempDir()
 	wasm := filepath.Join(dir, "probe.wasm")
-	build := exec.Command("go", "build", "-o", wasm, "github.com/noise2norm/noise2norm/wasm/gpumemprobe")
-	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building wasm/gpumemprobe: %v\n%s", err, out)
+	if err := browserutil.BuildWasm("github.com/noise2norm/noise2norm/wasm/gpumemprobe", wasm); err != nil {
+		t.Fatal(err)
 	}
-	root, err := exec.Command("go", "env", "GOROOT").Output()
+	wasmExec, err := browserutil.WasmExec()
 	if err != nil {
-		t.Fatalf("go env GOROOT: %v", err)
+		t.Fatal(err)
 	}
-	files := map[string]string{
+	srv := httptest.NewServer(browserutil.FileServer(map[string]string{
 		"/":             filepath.Join("testdata", "index.html"),
 		"/probe.wasm":   wasm,
-		"/wasm_exec.js": filepath.Join(strings.TrimSpace(string(root)), "lib", "wasm", "wasm_exec.js"),
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	for path, file := range files {
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != path {
-				http.NotFound(w, r)
-				return
-			}
-			http.ServeFile(w, r, file)
-		})
-	}
-	srv := httptest.NewServer(mux) // listens on 127.0.0.1 only
+		"/wasm_exec.js": wasmExec,
+	})) // listens on 127.0.0.1 only
 	defer srv.Close()
 
 	profile := filepath.Join(dir, "profile")
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), browserutil.Options(chromium, profile, true)...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-
 	var (
 		mu       sync.Mutex
 		peak     int64   // the GPU process's largest VmRSS seen
 		stepRSS  []int64 // its VmRSS as each step was logged
-		console  []string
 		overSeen bool
 	)
-	messages := chromedp.Console(ctx) // starts the browser
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			rss := gpuProcessRSS(profile)
+	tab := browserutil.Start(chromium, profile, true, func(m chromedp.ConsoleMessage) {
+		rss := gpuProcessRSS(profile)
+		if stepLine.MatchString(m.String()) {
 			mu.Lock()
-			console = append(console, m.String())
-			if stepLine.MatchString(m.String()) {
-				stepRSS = append(stepRSS, rss)
-				t.Logf("%s; GPU process %d MiB", m.String(), rss>>20)
-			}
+			stepRSS = append(stepRSS, rss)
 			mu.Unlock()
+			t.Logf("%s; GPU process %d MiB", m.String(), rss>>20)
 		}
-	}()
+	})
+	defer tab.Close()
+	ctx := tab.Ctx
 	stop := make(chan struct{})
 	sampled := make(chan struct{})
 	go func() {
@@ -176,7 +148,7 @@ func TestTrainingGPUProcessMemory(t *testing.T) {
 			overSeen = overSeen || over
 			mu.Unlock()
 			if over { // stop before it takes the machine's memory
-				cancel()
+				tab.Close()
 				return
 			}
 		}
@@ -197,7 +169,7 @@ func TestTrainingGPUProcessMemory(t *testing.T) {
 		t.Fatalf("Chromium's GPU process passed %d MiB (its VmRSS reached %d MiB); stopped", gpuProcessLimit>>20, peak>>20)
 	}
 	if err != nil || done != "ok" {
-		for _, line := range console {
+		for _, line := range tab.Console() {
 			t.Logf("console %s", line)
 		}
 		t.Fatalf("the probe did not finish: %q (%v)", done, err)

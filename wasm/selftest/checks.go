@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 	"github.com/noise2norm/noise2norm/internal/backend/optest"
+	"github.com/noise2norm/noise2norm/internal/gpu"
 	"github.com/noise2norm/noise2norm/internal/model"
 )
 
@@ -45,7 +47,7 @@ type opCheck struct {
 // checks are the forward cases of the op table (optest.Cases, small
 // awkward shapes), then a chain of Adds longer than a batch and a whole
 // network forward twice, the second with every kernel already compiled.
-var checks = append(tableChecks(),
+var checks = append(append(tableChecks(), tiledConvChecks()...),
 	opCheck{"Add chain of 300 (one batch past 256 dispatches)", addChain, networkTol},
 	opCheck{"network forward wf=4 depth=3 size=16", forward, networkTol},
 	opCheck{"network forward again (kernels compiled)", forward, networkTol},
@@ -75,6 +77,32 @@ func tableChecks() []opCheck {
 			}
 			defer free(be, ts...)
 			return c.Run(be, ts)[0]
+		}})
+	}
+	return out
+}
+
+// tiledConvChecks are the 3×3 Conv2D cases of the op table again with
+// the WebGPU backend's "tiled" kernel family forced (conv3x3_tiled, the
+// input staged in workgroup memory), which the browser does not choose by
+// itself; on the CPU backend the family does not exist and the op runs as
+// always.
+func tiledConvChecks() []opCheck {
+	var out []opCheck
+	for _, c := range tableChecks() {
+		if !strings.HasPrefix(c.name, "Conv2D ") || !strings.Contains(c.name, "/k3/") {
+			continue
+		}
+		run := c.run
+		out = append(out, opCheck{name: c.name + " (tiled kernels)", tol: c.tol, run: func(be backend.Trainer) backend.Tensor {
+			if g, ok := be.(*gpu.Backend); ok {
+				prev := g.ConvKernels()
+				if err := g.SetConvKernels(gpu.ConvTiled); err != nil {
+					panic(err)
+				}
+				defer g.SetConvKernels(prev)
+			}
+			return run(be)
 		}})
 	}
 	return out

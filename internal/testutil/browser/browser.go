@@ -1,10 +1,13 @@
 //go:build !js
 
 // Package browser starts headless Chromium the way every browser test of
-// this project runs it (wasm/browsertest, wasm/demotest, internal/serve):
-// Debian's chromium from PATH, no sandbox, a throw-away profile, nothing
-// that calls out to the network, and optionally WebGPU on SwiftShader's
-// Vulkan. A missing Chromium fails the test; it never skips.
+// this project runs it (wasm/browsertest, wasm/demotest, wasm/gpumemprobe,
+// internal/serve) and cmd/bench's browser rows: Debian's chromium from
+// PATH, no sandbox, a throw-away profile, nothing that calls out to the
+// network, and optionally WebGPU on SwiftShader's Vulkan; a tab with its
+// console recorded (Start, New); and the pieces of a page that runs a Go
+// wasm build (BuildWasm, WasmExec, FileServer). A missing Chromium fails
+// the test; it never skips.
 package browser
 
 import (
