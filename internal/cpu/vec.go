@@ -1,12 +1,11 @@
 package cpu
 
 // Elementwise loops of the forward ops (SKFF, the channel gate, the
-// upsampling, the pools, the pixel shuffles). Each is a variable holding the
-// portable Go version; vec_amd64.go replaces them with AVX2 ones where the
-// CPU has AVX2 and FMA. The vector versions may fuse a multiply and an add
-// (one rounding instead of two) and sum in another order, so they agree with
-// the Go ones to float32 rounding, not to the bit (the pixel shuffles, which
-// only move values, agree to the bit).
+// upsampling, the pixel shuffles). Each is a variable holding the portable
+// Go version; vec_amd64.go replaces them with AVX2 ones where the CPU has
+// AVX2. The vector versions round as the Go ones do (a multiply,
+// then an add, never fused), so they agree to the bit, and the training
+// runs that tests replay step by step do not change with the machine.
 var (
 	// scaleTo sets dst[i] = a·x[i] for i < len(dst); len(x) ≥ len(dst).
 	scaleTo = scaleToGo
@@ -15,8 +14,6 @@ var (
 	// lerp sets dst[i] = a·p[i] + b·q[i] for i < len(dst); p and q are at
 	// least as long as dst.
 	lerp = lerpGo
-	// sumFloat64 returns Σ x[i], summed in float64.
-	sumFloat64 = sumFloat64Go
 	// deinterleave sets even[i] = src[2i] and odd[i] = src[2i+1] for
 	// i < len(even); len(odd) ≥ len(even), len(src) ≥ 2·len(even).
 	deinterleave = deinterleaveGo
@@ -46,8 +43,11 @@ func lerpGo(dst, p, q []float32, a, b float32) {
 	}
 }
 
-// sumFloat64Go sums into four float64 partial sums, so the additions overlap.
-func sumFloat64Go(x []float32) float64 {
+// sumFloat64 returns Σ x[i], summed in float64 into four partial sums, so
+// that the additions overlap. (A vector loop with more partial sums would
+// be faster but sum in another order, and change the training runs that
+// tests replay.)
+func sumFloat64(x []float32) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {

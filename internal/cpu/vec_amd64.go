@@ -5,7 +5,7 @@ package cpu
 import "golang.org/x/sys/cpu"
 
 func init() {
-	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+	if !cpu.X86.HasAVX2 {
 		return
 	}
 	// Each wrapper hands the vector loop a multiple of its block and does
@@ -33,14 +33,6 @@ func init() {
 			dst, p, q = dst[n:], p[n:], q[n:]
 		}
 		lerpGo(dst, p, q, a, b)
-	}
-	sumFloat64 = func(x []float32) float64 {
-		s := 0.0
-		if n := len(x) &^ 15; n > 0 {
-			s = sumFloat64AVX2(&x[0], n)
-			x = x[n:]
-		}
-		return s + sumFloat64Go(x)
 	}
 	deinterleave = func(even, odd, src []float32) {
 		odd, src = odd[:len(even)], src[:2*len(even)]
@@ -72,9 +64,8 @@ func init() {
 	}
 }
 
-// The AVX2 loops (vec_amd64.s); n is a positive multiple of 8 (16 for
-// sumFloat64AVX2), and every pointer addresses at least n floats (2n for the
-// interleaved side).
+// The AVX2 loops (vec_amd64.s); n is a positive multiple of 8, and every
+// pointer addresses at least n floats (2n for the interleaved side).
 
 //go:noescape
 func scaleToAVX2(dst, x *float32, n int, a float32)
@@ -84,9 +75,6 @@ func axpyAVX2(dst, x *float32, n int, a float32)
 
 //go:noescape
 func lerpAVX2(dst, p, q *float32, n int, a, b float32)
-
-//go:noescape
-func sumFloat64AVX2(x *float32, n int) float64
 
 //go:noescape
 func deinterleaveAVX2(even, odd, src *float32, n int)
