@@ -50,11 +50,12 @@ var kernel microKernel = kernelGo
 // every other kernel and the packing use.
 var wideKernel microKernel
 
-// tallKernel, when a platform file sets it (with wideKernel), computes the
-// 2mr×2nr tile of two A panels over two adjacent tiles: rows i < mr as
-// wideKernel with panel a, rows mr ≤ i < 2mr with the panel a[astride:],
-// bias[i] for row i, c's rows i at c[i*ldc:].
-var tallKernel func(kc int, a []float32, astride int, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int)
+// tallKernel, when a platform file sets it (with wideKernel), computes
+// pairs 2mr×2nr tiles of two A panels each over two adjacent tiles: the
+// rows mr·i … mr·i+mr−1 (i < 2·pairs) as wideKernel with the panel
+// a[i·astride:], bias[mr·i:] and c's rows from c[mr·i·ldc:] on. One call
+// covers 2mr·pairs rows, so the call's cost is paid once per run of rows.
+var tallKernel func(kc int, a []float32, astride int, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int, pairs int)
 
 // kernelGo is the portable micro-kernel: plain Go, four rows of nr scalar
 // accumulators.
@@ -180,7 +181,7 @@ var packOffs = func() []int {
 // (tiles writes both buffers before reading them); give it back with
 // release.
 func (g *gemmJob) newScratch(b *Backend) *gemmScratch {
-	s := &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr)}
+	s := &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr), runs: make([]tileRun, 0, ncTiles)}
 	if g.packB && wideKernel != nil {
 		s.pack = b.scratch(kcWide * 2 * nr)
 	}
@@ -284,10 +285,9 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch, out *r
 						bt, ot = s.pack, packOffs
 					}
 					m := m0
-					if tallKernel != nil {
-						for ; m+2*mr <= m1; m += 2 * mr {
-							tallKernel(kc, g.ap[m*K+k0*mr:], mr*K, bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags)
-						}
+					if pairs := (m1 - m0) / (2 * mr); tallKernel != nil && pairs > 0 {
+						tallKernel(kc, g.ap[m*K+k0*mr:], mr*K, bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags, pairs)
+						m += pairs * 2 * mr
 					}
 					for ; m < m1; m += mr {
 						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags)

@@ -299,19 +299,29 @@ wnomax:
 	VMAXPS Z31, r1, r1; \
 	VMAXPS Z31, r2, r2
 
-// func kernel8x48AVX512(kc int, a *float32, astride int, b *float32, offs *int, c *float32, ldc int, bias *float32, flags int)
-TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-72
-	MOVQ kc+0(FP), CX
-	MOVQ a+8(FP), DI
-	MOVQ astride+16(FP), R11
-	LEAQ (DI)(R11*4), R11
-	MOVQ b+24(FP), SI
-	MOVQ offs+32(FP), R8
-	MOVQ c+40(FP), DX
+// func kernel8x48AVX512(kc int, a *float32, astride int, b *float32, offs *int, c *float32, ldc int, bias *float32, flags int, pairs int)
+// Computes pairs 8×48 tiles, one below the other: pair j takes its A panels
+// at a + 8·j·astride and a + (8·j+4)·astride bytes, its C rows from
+// c + 8·j·ldc floats on and its bias from bias + 8·j floats. R12 and R13
+// hold the current pair's A and C, left-8(SP) the pairs still to do.
+TEXT ·kernel8x48AVX512(SB), NOSPLIT, $8-80
+	MOVQ a+8(FP), R12
+	MOVQ c+40(FP), R13
 	MOVQ ldc+48(FP), R10
 	SHLQ $2, R10
 	MOVQ bias+56(FP), BX
 	MOVQ flags+64(FP), AX
+	MOVQ pairs+72(FP), R9
+	MOVQ R9, left-8(SP)
+
+tpair:
+	MOVQ kc+0(FP), CX
+	MOVQ R12, DI
+	MOVQ astride+16(FP), R11
+	LEAQ (DI)(R11*4), R11
+	MOVQ b+24(FP), SI
+	MOVQ offs+32(FP), R8
+	MOVQ R13, DX
 	TESTQ $1, AX
 	JEQ  tinitbias
 	WLOADROW(Z0, Z1, Z2)
@@ -322,7 +332,8 @@ TEXT ·kernel8x48AVX512(SB), NOSPLIT, $0-72
 	WLOADROW(Z15, Z16, Z17)
 	WLOADROW(Z18, Z19, Z20)
 	WLOADROW(Z21, Z22, Z23)
-	MOVQ c+40(FP), DX
+	MOVQ R13, DX
+	ADDQ $32, BX // the next pair's bias, as WBIASROW would leave it
 	JMP  tkloop
 
 tinitbias:
@@ -385,6 +396,12 @@ tnomax:
 	WSTOREROW(Z15, Z16, Z17)
 	WSTOREROW(Z18, Z19, Z20)
 	WSTOREROW(Z21, Z22, Z23)
+	MOVQ DX, R13 // eight rows of C further: the next pair's
+	MOVQ astride+16(FP), R9
+	SHLQ $3, R9
+	ADDQ R9, R12 // two panels further
+	DECQ left-8(SP)
+	JNE  tpair
 	VZEROUPPER
 	RET
 
