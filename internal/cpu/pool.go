@@ -9,7 +9,17 @@ func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
 	out := b.alloc(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
-		for nc := lo; nc < hi; nc++ {
+		nc := lo
+		for ; nc+4 <= hi; nc += 4 { // four planes at once (sumFloat64x4)
+			var x [4][]float32
+			for j := range x {
+				x[j] = in.Data[(nc+j)*plane : (nc+j+1)*plane]
+			}
+			for j, v := range sumFloat64x4(x) {
+				out.Data[nc+j] = float32(v / float64(plane))
+			}
+		}
+		for ; nc < hi; nc++ {
 			out.Data[nc] = float32(sumFloat64(in.Data[nc*plane:(nc+1)*plane]) / float64(plane))
 		}
 	})
@@ -28,12 +38,28 @@ func (b *Backend) GlobalAvgPoolUpsampled(x backend.Tensor, f int) backend.Tensor
 	taps := newRowTaps(f, s.W)
 	plane := us.H * us.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
-		rows, up := b.scratch(s.H*us.W), b.scratch(plane)
+		// four planes at a time, summed together (sumFloat64x4)
+		rows, up := b.scratch(s.H*us.W), b.scratch(4*plane)
 		defer b.release(rows)
 		defer b.release(up)
-		for nc := lo; nc < hi; nc++ {
-			upsamplePlane(up, in.Data[nc*s.H*s.W:(nc+1)*s.H*s.W], rows, s.H, s.W, f, taps)
-			out.Data[nc] = float32(sumFloat64(up) / float64(plane))
+		for nc := lo; nc < hi; nc += 4 {
+			k := min(4, hi-nc)
+			var x [4][]float32
+			for j := range x {
+				x[j] = up[j*plane : (j+1)*plane]
+				if j < k {
+					upsamplePlane(x[j], in.Data[(nc+j)*s.H*s.W:(nc+j+1)*s.H*s.W], rows, s.H, s.W, f, taps)
+				}
+			}
+			if k < 4 {
+				for j := range k {
+					out.Data[nc+j] = float32(sumFloat64(x[j]) / float64(plane))
+				}
+				continue
+			}
+			for j, v := range sumFloat64x4(x) {
+				out.Data[nc+j] = float32(v / float64(plane))
+			}
 		}
 	})
 	return out

@@ -17,6 +17,9 @@ var (
 	// deinterleave sets even[i] = src[2i] and odd[i] = src[2i+1] for
 	// i < len(even); len(odd) ≥ len(even), len(src) ≥ 2·len(even).
 	deinterleave = deinterleaveGo
+	// sumFloat64x4 returns sumFloat64 of each of four slices of one
+	// length, bit for bit: the vector loop sums the four at once.
+	sumFloat64x4 = sumFloat64x4Go
 	// interleave sets dst[2i] = even[i] and dst[2i+1] = odd[i] for
 	// i < len(even); len(odd) ≥ len(even), len(dst) ≥ 2·len(even).
 	interleave = interleaveGo
@@ -60,6 +63,23 @@ func sumFloat64(x []float32) float64 {
 		s0 += float64(x[i])
 	}
 	return s0 + s1 + s2 + s3
+}
+
+func sumFloat64x4Go(x [4][]float32) (s [4]float64) {
+	for j := range x {
+		s[j] = sumFloat64(x[j])
+	}
+	return s
+}
+
+// finishSum64 is the end of sumFloat64 from its four partial sums p over
+// the first len(x)&^3 values: the rest go to p[0], then the total.
+func finishSum64(p []float64, x []float32) float64 {
+	s0 := p[0]
+	for _, v := range x[len(x)&^3:] {
+		s0 += float64(v)
+	}
+	return s0 + p[1] + p[2] + p[3]
 }
 
 func deinterleaveGo(even, odd, src []float32) {

@@ -54,6 +54,22 @@ func init() {
 		upsampleRowAVX2(&dst[8*tp.k0], &src[tp.k0*tp.step-1], tp.k1-tp.k0, tp.step, &tp.idx0, &tp.idx1, &tp.a, &tp.b)
 		upsampleCols(dst, src, tp, 8*tp.k1, len(dst))
 	}
+	sumFloat64x4 = func(x [4][]float32) (s [4]float64) {
+		n := len(x[0])
+		for _, xj := range x[1:] {
+			if len(xj) != n {
+				panic("cpu: sumFloat64x4 of slices of different lengths")
+			}
+		}
+		var acc [16]float64
+		if m := n &^ 3; m > 0 {
+			sum4Float64AVX2(&acc, &x[0][0], &x[1][0], &x[2][0], &x[3][0], m)
+		}
+		for j := range x {
+			s[j] = finishSum64(acc[4*j:4*j+4], x[j])
+		}
+		return s
+	}
 	interleave = func(dst, even, odd []float32) {
 		odd, dst = odd[:len(even)], dst[:2*len(even)]
 		if n := len(even) &^ 7; n > 0 {
@@ -88,3 +104,9 @@ func interleaveAVX2(dst, even, odd *float32, n int)
 //
 //go:noescape
 func upsampleRowAVX2(dst, src *float32, blocks, step int, idx0, idx1 *[8]int32, a, b *[8]float32)
+
+// sum4Float64AVX2 adds float64(xj[i]) to acc[4j+i%4] for i < n, in order of
+// i (n a positive multiple of 4; vec_amd64.s).
+//
+//go:noescape
+func sum4Float64AVX2(acc *[16]float64, x0, x1, x2, x3 *float32, n int)

@@ -210,3 +210,38 @@ uprow:
 	JNE  uprow
 	VZEROUPPER
 	RET
+
+// func sum4Float64AVX2(acc *[16]float64, x0, x1, x2, x3 *float32, n int)
+// Adds float64(xj[i]) to acc[4j + i%4] for i < n, in order of i: four
+// planes at once, each with sumFloat64's four partial sums (Y0 … Y3).
+TEXT ·sum4Float64AVX2(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ x0+8(FP), R8
+	MOVQ x1+16(FP), R9
+	MOVQ x2+24(FP), R10
+	MOVQ x3+32(FP), R11
+	MOVQ n+40(FP), CX
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	XORQ AX, AX
+
+sum4loop:
+	VCVTPS2PD (R8)(AX*4), Y4
+	VCVTPS2PD (R9)(AX*4), Y5
+	VCVTPS2PD (R10)(AX*4), Y6
+	VCVTPS2PD (R11)(AX*4), Y7
+	VADDPD Y4, Y0, Y0
+	VADDPD Y5, Y1, Y1
+	VADDPD Y6, Y2, Y2
+	VADDPD Y7, Y3, Y3
+	ADDQ $4, AX
+	CMPQ AX, CX
+	JLT  sum4loop
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VZEROUPPER
+	RET

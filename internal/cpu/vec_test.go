@@ -45,6 +45,16 @@ func TestVecLoops(t *testing.T) {
 		run("scaleTo", func(d []float32) { scaleTo(d, x, 0.37) }, func(d []float32) { scaleToGo(d, x, 0.37) })
 		run("axpy", func(d []float32) { axpy(d, x, -1.3) }, func(d []float32) { axpyGo(d, x, -1.3) })
 		run("lerp", func(d []float32) { lerp(d, x, y, 0.25, 0.75) }, func(d []float32) { lerpGo(d, x, y, 0.25, 0.75) })
+		var four [4][]float32
+		for j := range four {
+			four[j] = testutil.Random(uint64(10*n+j), n+1, -2, 2)[1:]
+		}
+		sums := sumFloat64x4(four)
+		for j := range four {
+			if want := sumFloat64(four[j]); sums[j] != want {
+				t.Fatalf("sumFloat64x4, n %d: [%d] = %g, want %g", n, j, sums[j], want)
+			}
+		}
 		for _, name := range []string{"deinterleave", "interleave"} {
 			got := [2][]float32{append([]float32(nil), d0...), append([]float32(nil), y...)}
 			want := [2][]float32{append([]float32(nil), d0...), append([]float32(nil), y...)}
