@@ -214,6 +214,13 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 // is slowed down does less of the work.
 func dynamicParallel(threads, n int, newWorker func() func(int)) {
 	threads = max(1, min(threads, n))
+	if threads == 1 { // on the caller's goroutine: no goroutine to start and wake
+		work := newWorker()
+		for i := range n {
+			work(i)
+		}
+		return
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range threads {
