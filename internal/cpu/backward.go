@@ -60,22 +60,35 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, f int) backend.Ten
 		panic(fmt.Sprintf("cpu: UpsampleBilinearBackward of %v by %d", os, f))
 	}
 	s := backend.Shape{N: os.N, C: os.C, H: os.H / f, W: os.W / f}
-	// dx is (N,C,H,W), accumulated into
-	dx := b.zeros(s)
+	// dx is (N,C,H,W), every element written below. The transpose runs in
+	// the forward's two passes reversed: each output-gradient row is
+	// scattered onto the two source rows it was blended from (into rows,
+	// H×fW), then each of those rows onto the columns along x.
+	x0s, x1s, lxs := make([]int, os.W), make([]int, os.W), make([]float32, os.W)
+	for ox := range x0s {
+		x0s[ox], x1s[ox], lxs[ox] = BilinearTap(ox, f, s.W)
+	}
+	dx := b.alloc(s)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		rows := b.scratch(s.H * os.W)
+		defer b.release(rows)
 		for nc := lo; nc < hi; nc++ {
-			src := g.Data[nc*os.H*os.W:]
-			dst := dx.Data[nc*s.H*s.W:]
+			src := g.Data[nc*os.H*os.W : (nc+1)*os.H*os.W]
+			dst := dx.Data[nc*s.H*s.W : (nc+1)*s.H*s.W]
+			clear(rows)
 			for oy := 0; oy < os.H; oy++ {
 				y0, y1, ly := BilinearTap(oy, f, s.H)
-				for ox := 0; ox < os.W; ox++ {
-					x0, x1, lx := BilinearTap(ox, f, s.W)
-					v := src[oy*os.W+ox]
-					top, bot := (1-ly)*v, ly*v
-					dst[y0*s.W+x0] += (1 - lx) * top
-					dst[y0*s.W+x1] += lx * top
-					dst[y1*s.W+x0] += (1 - lx) * bot
-					dst[y1*s.W+x1] += lx * bot
+				sr := src[oy*os.W : (oy+1)*os.W]
+				addScaled(rows[y0*os.W:(y0+1)*os.W], sr, 1-ly)
+				addScaled(rows[y1*os.W:(y1+1)*os.W], sr, ly)
+			}
+			for y := 0; y < s.H; y++ {
+				d := dst[y*s.W : (y+1)*s.W]
+				clear(d)
+				for ox, v := range rows[y*os.W : (y+1)*os.W] {
+					lx := lxs[ox]
+					d[x0s[ox]] += (1 - lx) * v
+					d[x1s[ox]] += lx * v
 				}
 			}
 		}
@@ -95,15 +108,18 @@ func (b *Backend) SliceChannels(x backend.Tensor, c0, c1 int) backend.Tensor {
 	// out is (N,c1−c0,H,W)
 	out := b.alloc(backend.Shape{N: s.N, C: c1 - c0, H: s.H, W: s.W})
 	n := (c1 - c0) * plane
-	for i := 0; i < s.N; i++ {
-		copy(out.Data[i*n:(i+1)*n], in.Data[(i*s.C+c0)*plane:])
-	}
+	parallel(b.Threads, s.N*(c1-c0), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			i, c := j/(c1-c0), j%(c1-c0)
+			copy(out.Data[i*n+c*plane:i*n+(c+1)*plane], in.Data[(i*s.C+c0+c)*plane:])
+		}
+	})
 	return out
 }
 
 // ChannelGateBackward is the gradient of out = y + y⊙w for y (N,C,H,W) and
 // w (N,C,1,1): dy = dOut⊙(1+w) (N,C,H,W) and dw[n,c] = Σ_hw dOut·y
-// (N,C,1,1), accumulated in float64.
+// (N,C,1,1), accumulated in float64 (dot64).
 func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend.Tensor) {
 	in, g, d := host(y), host(w), host(dOut)
 	s := in.S
@@ -115,12 +131,8 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 		for nc := lo; nc < hi; nc++ {
 			k := 1 + g.Data[nc]
 			src, dd, dst := in.Data[nc*plane:(nc+1)*plane], d.Data[nc*plane:(nc+1)*plane], gy.Data[nc*plane:(nc+1)*plane]
-			sum := 0.0
-			for i, v := range dd {
-				dst[i] = v * k
-				sum += float64(v) * float64(src[i])
-			}
-			gw.Data[nc] = float32(sum)
+			scaleInto(dst, dd, k)
+			gw.Data[nc] = float32(dot64(dd, src))
 		}
 	})
 	return gy, gw
@@ -154,11 +166,8 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 			mean := 0.0
 			for i, o := range os {
 				src, dst := host(o).Data[nc*plane:(nc+1)*plane], gos[i].Data[nc*plane:(nc+1)*plane]
-				sum := 0.0
-				for p, v := range dd {
-					dst[p] = wts[i] * v
-					sum += float64(v) * float64(src[p])
-				}
+				scaleInto(dst, dd, wts[i])
+				sum := dot64(dd, src)
 				q[i] = sum
 				mean += float64(wts[i]) * sum
 			}
@@ -168,4 +177,42 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 		}
 	})
 	return dos, dlogits
+}
+
+// sumF64 returns Σ v in float64, as four partial sums over the indices i
+// mod 4 (independent additions, not one chain), added as (s0+s1)+(s2+s3),
+// then the last len(v) mod 4 values.
+func sumF64(v []float32) float64 {
+	var s0, s1, s2, s3 float64
+	n := len(v) &^ 3
+	for i := 0; i < n; i += 4 {
+		s0 += float64(v[i])
+		s1 += float64(v[i+1])
+		s2 += float64(v[i+2])
+		s3 += float64(v[i+3])
+	}
+	sum := (s0 + s1) + (s2 + s3)
+	for _, x := range v[n:] {
+		sum += float64(x)
+	}
+	return sum
+}
+
+// dot64 returns Σ a[i]·b[i] in float64 (b has a's length), summed as sumF64
+// sums.
+func dot64(a, b []float32) float64 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float64
+	n := len(a) &^ 3
+	for i := 0; i < n; i += 4 {
+		s0 += float64(a[i]) * float64(b[i])
+		s1 += float64(a[i+1]) * float64(b[i+1])
+		s2 += float64(a[i+2]) * float64(b[i+2])
+		s3 += float64(a[i+3]) * float64(b[i+3])
+	}
+	sum := (s0 + s1) + (s2 + s3)
+	for i := n; i < len(a); i++ {
+		sum += float64(a[i]) * float64(b[i])
+	}
+	return sum
 }

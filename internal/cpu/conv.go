@@ -81,7 +81,7 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	}
 	ap := b.scratch(mpad * K)
 	defer b.release(ap)
-	g := gemmJob{ap: packA(ap, wt.Data, cout, K, b.Threads), mpad: mpad, offs: make([]int, K), cols: h * wp,
+	g := gemmJob{ap: packAOn(ap, wt.Data, cout, K, b.Threads), mpad: mpad, offs: make([]int, K), cols: h * wp,
 		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K), packB: r == 0 && plane%1024 == 0}
 	for ci := 0; ci < cin; ci++ {
 		for ky := 0; ky < k; ky++ {
@@ -175,13 +175,13 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 			dst := out.Data[n*outLen : (n+1)*outLen]
 			if !direct {
 				if !rowsDirect {
-					jobs[n].tiles(t0, t1, c, ldc, s, nil)
+					jobs[n].tiles(t0, t1, c, ldc, s)
 					writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
 					return
 				}
 				// The runs within one output row went to dst; the others
 				// (across a row's end, or the last) are copied out of c.
-				runs := jobs[n].tiles(t0, t1, c, ldc, s, &rowOut{dst: dst, w: wd, wp: wp, plane: h * wd})
+				runs := jobs[n].tilesTo(t0, t1, c, ldc, s, &rowOut{dst: dst, w: wd, wp: wp, plane: h * wd})
 				for _, r := range runs {
 					if r.direct {
 						continue
@@ -195,7 +195,7 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 				}
 				return
 			}
-			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s, nil)
+			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s)
 			if act == backend.Sigmoid {
 				for co := 0; co < cout; co++ {
 					sigmoidInPlace(dst[co*g.cols+p0 : co*g.cols+p1])

@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -18,9 +19,12 @@ const colsBudget = 1 << 22
 //	dx                = conv(g, w with ci↔co swapped and taps flipped) (N,Cin,H,W),  only if needDX
 //	dw[co,ci,ky,kx]   = Σ_{n,y,x} g[n,co,y,x]·x[n,ci,y+ky−k/2,x+kx−k/2] (Cout,Cin,k,k), x zero outside
 //
-// dx and dw are matrix products run by Conv2D: dx as a k×k convolution, dw
-// as 1×1 convolutions of g against blocks of the transposed im2col matrix
-// of x (see weightGrad).
+// Where the platform has a dot-product kernel (dotTile: AVX-512 or AVX2),
+// convBackwardDot (wgrad.go) computes all three from one zero-padded copy
+// of g, dw as dot products without an im2col matrix. Elsewhere dx and dw
+// are matrix products run by Conv2D: dx as a k×k convolution, dw as 1×1
+// convolutions of g against blocks of the transposed im2col matrix of x
+// (see weightGrad).
 func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activation, hasBias, needDX bool) (dx, dw, db backend.Tensor) {
 	xt, wt, yt, dyt := host(x), host(w), host(y), host(dy)
 	xs, ws := xt.S, wt.S
@@ -32,6 +36,10 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	mustSameShape("Conv2DBackward", yt.S, ys)
 	mustSameShape("Conv2DBackward", dyt.S, ys)
 
+	if dotTile != nil {
+		dxt, dwt, dbt := b.convBackwardDot(xt, wt, yt, dyt, act, hasBias, needDX)
+		return tensorOrNil(dxt), dwt, tensorOrNil(dbt)
+	}
 	g := b.preActGrad(yt, dyt, act)
 	if g != dyt {
 		defer b.Free(g)
@@ -47,6 +55,14 @@ func (b *Backend) Conv2DBackward(x, w, y, dy backend.Tensor, act backend.Activat
 	return dx, b.weightGrad(xt, g, k), db
 }
 
+// tensorOrNil returns t as a backend.Tensor, nil (not a typed nil) if t is.
+func tensorOrNil(t *Tensor) backend.Tensor {
+	if t == nil {
+		return nil
+	}
+	return t
+}
+
 // preActGrad returns g = dy⊙act'(y) (y's shape), act' taken from the
 // activation's output y; with no activation, g is dy itself.
 func (b *Backend) preActGrad(y, dy *Tensor, act backend.Activation) *Tensor {
@@ -56,13 +72,16 @@ func (b *Backend) preActGrad(y, dy *Tensor, act backend.Activation) *Tensor {
 	g := b.alloc(y.S)
 	parallel(b.Threads, len(g.Data), func(lo, hi int) {
 		out, ys, ds := g.Data[lo:hi], y.Data[lo:hi], dy.Data[lo:hi]
+		ds = ds[:len(ys)]
+		out = out[:len(ys)]
 		if act == backend.ReLU {
+			// out = dy where y > 0, else 0, without a branch that
+			// mispredicts on every other pixel: the mask is all ones for
+			// the bits of a positive float (not ±0, not negative).
 			for i, v := range ys {
-				if v > 0 {
-					out[i] = ds[i]
-				} else {
-					out[i] = 0
-				}
+				m := int32(math.Float32bits(v))
+				mask := ^uint32((m-1)>>31) & ^uint32(m>>31)
+				out[i] = math.Float32frombits(math.Float32bits(ds[i]) & mask)
 			}
 			return
 		}
@@ -78,15 +97,17 @@ func (b *Backend) biasGrad(g *Tensor) *Tensor {
 	s := g.S
 	db := b.alloc(backend.Shape{N: 1, C: s.C, H: 1, W: 1})
 	plane := s.H * s.W
-	for c := 0; c < s.C; c++ {
-		sum := 0.0
-		for n := 0; n < s.N; n++ {
-			for _, v := range g.Data[(n*s.C+c)*plane : (n*s.C+c+1)*plane] {
-				sum += float64(v)
+	parallel(b.Threads, s.C, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			sum := 0.0
+			for n := 0; n < s.N; n++ {
+				for _, v := range g.Data[(n*s.C+c)*plane : (n*s.C+c+1)*plane] {
+					sum += float64(v)
+				}
 			}
+			db.Data[c] = float32(sum)
 		}
-		db.Data[c] = float32(sum)
-	}
+	})
 	return db
 }
 

@@ -97,9 +97,11 @@ func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []f
 // packA repacks a (m×k, row-major) into ap, ceil(m/mr) panels of k·mr
 // floats: panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element
 // (i, kk) sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero. ap's old
-// contents are overwritten; it is returned. Large matrices are packed on up
-// to threads goroutines.
-func packA(ap, a []float32, m, k, threads int) []float32 {
+// contents are overwritten; it is returned.
+func packA(ap, a []float32, m, k int) []float32 { return packAOn(ap, a, m, k, 1) }
+
+// packAOn is packA on up to threads goroutines, for large matrices.
+func packAOn(ap, a []float32, m, k, threads int) []float32 {
 	clear(ap[m/mr*mr*k:]) // the last panel's rows past m are zero
 	// Full panels four rows at a time, so that the panel is written in
 	// order; then the rows of a partial last panel.
@@ -215,10 +217,16 @@ type tileRun struct {
 
 // tiles computes columns [t0·nr, min(t1·nr, cols)) of C into c (row stride
 // ldc; column 0 of c is column t0·nr of C), all mpad rows. Columns past cols
-// are not written. With out, tiles whose columns lie in one output row go
-// straight to out.dst and are not written to c (writeOut skips them, see
-// tiles' result): the runs it computed, in order.
-func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch, out *rowOut) []tileRun {
+// are not written.
+func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
+	g.tilesTo(t0, t1, c, ldc, s, nil)
+}
+
+// tilesTo is tiles, except that with out, the tiles whose columns lie in
+// one output row go straight to out.dst and are not written to c: it
+// returns the runs it computed, in order, for the caller to copy out the
+// others (writeOut).
+func (g *gemmJob) tilesTo(t0, t1 int, c []float32, ldc int, s *gemmScratch, out *rowOut) []tileRun {
 	K := len(g.offs)
 	// last is the first tile, if any, whose B rows run past the end of b: its
 	// rows are gathered zero-filled into s.tail.

@@ -95,39 +95,17 @@ func (s *blurScratch) blur(src, dst []float32, taps []float32) {
 			row[i], row[r+w+i] = in[0], in[w-1]
 		}
 		out := s.tmp[y*w : (y+1)*w]
-		kc := taps[r]
-		for x, v := range row[r : r+w] {
-			out[x] = kc * v
-		}
+		scaleInto(out, row[r:r+w], taps[r])
 		for t := 0; t < r; t++ {
 			addPair(out, row[t:t+w], row[2*r-t:2*r-t+w], taps[t])
 		}
 	}
 	for y := 0; y < h; y++ {
 		out := dst[y*w : (y+1)*w]
-		kc := taps[r]
-		for x, v := range s.tmp[y*w : (y+1)*w] {
-			out[x] = kc * v
-		}
+		scaleInto(out, s.tmp[y*w:(y+1)*w], taps[r])
 		for t := 0; t < r; t++ {
 			addPair(out, s.tmp[clamp(y+t-r, h)*w:][:w], s.tmp[clamp(y+r-t, h)*w:][:w], taps[t])
 		}
-	}
-}
-
-// addPair adds k·(u[i]+v[i]) to out[i]; u and v have out's length.
-func addPair(out, u, v []float32, k float32) {
-	u, v = u[:len(out)], v[:len(out)]
-	for i := range out {
-		out[i] += k * (u[i] + v[i])
-	}
-}
-
-// addScaled adds k·u[i] to out[i]; u has out's length.
-func addScaled(out, u []float32, k float32) {
-	u = u[:len(out)]
-	for i := range out {
-		out[i] += k * u[i]
 	}
 }
 

@@ -178,12 +178,7 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 		p.blur.blur(p.aa, p.ea, t)
 		p.blur.blur(p.bb, p.eb, t)
 		p.blur.blur(p.ab, p.eab, t)
-		for i := range cs {
-			va, vb := p.ea[i]-ma[i]*ma[i], p.eb[i]-mb[i]*mb[i]
-			cab := p.eab[i] - ma[i]*mb[i]
-			den[i] = va + vb + c2
-			cs[i] = (2*cab + c2) / den[i]
-		}
+		ssimCS(p.ea, p.eb, p.eab, ma, mb, den, cs)
 	}
 	if ms != nil {
 		for i := range p.aa { // a² is read no more: |a−b| takes its place
@@ -199,45 +194,63 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 			ms[i] = v * (2*ml[i]*mb[i] + c1) / (ml[i]*ml[i] + mb[i]*mb[i] + c1)
 		}
 	}
+	// a², b² and ab are read no more: the luminance l and its denominator
+	// at the last σ take their place, once per pixel.
+	lum, dl := p.ab, p.bb
+	{
+		ml, mbl := p.ma[last], p.mb[last]
+		for i := range lum {
+			d := ml[i]*ml[i] + mbl[i]*mbl[i] + c1
+			dl[i] = d
+			lum[i] = (2*ml[i]*mbl[i] + c1) / d
+		}
+	}
 	clear(p.gb)
-	var c [8]float32
-	cs := c[:len(taps)]
+	others := make([][]float32, 0, len(taps))
 	for j, t := range taps {
-		ma, mb := p.ma[j], p.mb[j]
-		for i := range p.gb {
-			for k := range cs {
-				cs[k] = p.cs[k][i]
+		ma, mb, csj, den := p.ma[j], p.mb[j], p.cs[j], p.den[j]
+		gmb, geb, geab := p.gmb, p.geb, p.geab
+		ma, mb, csj, den, lum = ma[:len(gmb)], mb[:len(gmb)], csj[:len(gmb)], den[:len(gmb)], lum[:len(gmb)]
+		geb, geab = geb[:len(gmb)], geab[:len(gmb)]
+		others = others[:0]
+		for k, c := range p.cs {
+			if k != j {
+				others = append(others, c[:len(gmb)])
 			}
-			mal, mbl := p.ma[last][i], p.mb[last][i]
-			dl := mal*mal + mbl*mbl + c1
-			l := (2*mal*mbl + c1) / dl
-			g, all := u*l, u
-			for k, v := range cs {
-				if k != j {
-					g *= v
+		}
+		// G = u·l·Π_{k≠j} cs_k
+		i0 := 0
+		if n := len(gmb) &^ 7; rowsAVX2 && len(others) == 4 && n > 0 {
+			ssimFactorsAVX2(n, &lum[0], &others[0][0], &others[1][0], &others[2][0], &others[3][0],
+				&den[0], &csj[0], &ma[0], &mb[0], &gmb[0], &geb[0], &geab[0], u)
+			i0 = n
+		}
+		for i := i0; i < len(gmb); i++ {
+			g := u * lum[i]
+			for _, c := range others {
+				g *= c[i]
+			}
+			inv := 1 / den[i]
+			c := csj[i]
+			gmb[i] = g * (2*mb[i]*c - 2*ma[i]) * inv
+			geb[i] = -g * c * inv
+			geab[i] = 2 * g * inv
+		}
+		if j == last {
+			for i := range gmb {
+				all := u
+				for _, c := range p.cs {
+					all *= c[i]
 				}
-				all *= v
-			}
-			d := p.den[j][i]
-			p.gmb[i] = g * (2*mb[i]*cs[j] - 2*ma[i]) / d
-			p.geb[i] = -g * cs[j] / d
-			p.geab[i] = 2 * g / d
-			if j == last {
-				p.gmb[i] += all * 2 * (ma[i] - l*mb[i]) / dl
+				gmb[i] += all * 2 * (ma[i] - lum[i]*mb[i]) / dl[i]
 			}
 		}
-		p.blur.blurT(p.gmb, p.tb, t)
-		for i, v := range p.tb {
-			p.gb[i] += v
-		}
-		p.blur.blurT(p.geb, p.tb, t)
-		for i, v := range p.tb {
-			p.gb[i] += 2 * p.b[i] * v
-		}
-		p.blur.blurT(p.geab, p.tb, t)
-		for i, v := range p.tb {
-			p.gb[i] += p.a[i] * v
-		}
+		p.blur.blurT(gmb, p.tb, t)
+		addScaled(p.gb, p.tb, 1)
+		p.blur.blurT(geb, p.tb, t)
+		addProduct(p.gb, p.b, p.tb, 2)
+		p.blur.blurT(geab, p.tb, t)
+		addProduct(p.gb, p.a, p.tb, 1)
 	}
 	for i, v := range p.gb {
 		switch d := p.a[i] - p.b[i]; {
@@ -247,5 +260,24 @@ func (p *ssimPlane) grad(x0p, xhatp, dst []float32, taps [][]float32, u float32,
 			v += l1w[i]
 		}
 		dst[i] = v / 2
+	}
+}
+
+// ssimCS writes, for each pixel of the blurred moments at one σ, D = va +
+// vb + C2 to den and cs = (2cab + C2)/D to cs (va = G∗a² − μa², vb = G∗b²
+// − μb², cab = G∗ab − μaμb); all slices have cs's length.
+func ssimCS(ea, eb, eab, ma, mb, den, cs []float32) {
+	const c2 = float32(backend.SSIMC2)
+	ea, eb, eab, ma, mb, den = ea[:len(cs)], eb[:len(cs)], eab[:len(cs)], ma[:len(cs)], mb[:len(cs)], den[:len(cs)]
+	i0 := 0
+	if n := len(cs) &^ 7; rowsAVX2 && n > 0 {
+		ssimCSAVX2(n, &ea[0], &eb[0], &eab[0], &ma[0], &mb[0], &den[0], &cs[0], c2)
+		i0 = n
+	}
+	for i := i0; i < len(cs); i++ {
+		va, vb := ea[i]-ma[i]*ma[i], eb[i]-mb[i]*mb[i]
+		cab := eab[i] - ma[i]*mb[i]
+		den[i] = va + vb + c2
+		cs[i] = (2*cab + c2) / den[i]
 	}
 }

@@ -60,16 +60,38 @@ func (o *AdamW) Step(grads Params, lr float64) {
 		LR: lr, Beta1: o.Cfg.Beta1, Beta2: o.Cfg.Beta2, Eps: o.Cfg.Eps, WeightDecay: o.Cfg.WeightDecay,
 		Step: o.StepCount,
 	}
-	for name, p := range o.params {
-		g, ok := grads[name]
-		if !ok {
-			panic("model: AdamW.Step: no gradient for " + name)
+	if all, ok := o.be.(adamWAll); ok {
+		n := len(o.params)
+		ps, gs, ms, vs := make([]backend.Tensor, 0, n), make([]backend.Tensor, 0, n), make([]backend.Tensor, 0, n), make([]backend.Tensor, 0, n)
+		for name, p := range o.params {
+			ps, gs = append(ps, p), append(gs, o.gradOf(grads, name))
+			ms, vs = append(ms, o.m[name]), append(vs, o.v[name])
 		}
-		o.be.AdamW(p, g, o.m[name], o.v[name], h)
+		all.AdamWAll(ps, gs, ms, vs, h)
+	} else {
+		for name, p := range o.params {
+			o.be.AdamW(p, o.gradOf(grads, name), o.m[name], o.v[name], h)
+		}
 	}
 	for _, g := range grads {
 		o.be.Free(g)
 	}
+}
+
+// adamWAll is implemented by backends that update many parameters in one
+// pass (the CPU backend: its AdamWAll spreads all their elements over its
+// threads at once), with backend.Trainer.AdamW's result for each.
+type adamWAll interface {
+	AdamWAll(params, grads, ms, vs []backend.Tensor, h backend.AdamWParams)
+}
+
+// gradOf returns the gradient of parameter name, which must be in grads.
+func (o *AdamW) gradOf(grads Params, name string) backend.Tensor {
+	g, ok := grads[name]
+	if !ok {
+		panic("model: AdamW.Step: no gradient for " + name)
+	}
+	return g
 }
 
 // State downloads the moment estimates as "adam.m.<param>" and

@@ -227,8 +227,10 @@ func TestSessionBest(t *testing.T) {
 	data := t.TempDir()
 	paths := writeImages(t, data, "img", 8, 24, 3)
 	// A learning rate high enough for the validation loss to rise again:
-	// with these images its lowest is at epoch 7 of 8.
-	o := tinyOptions(t, data, 8)
+	// with these images its lowest is at epoch 9 of 12 on the CPU backend
+	// with each of its weight-gradient paths (AVX-512 and AVX2 dot
+	// products, im2col), whose float32 sums differ in order.
+	o := tinyOptions(t, data, 12)
 	o.LR, o.TMax, o.Patience = 0.1, 1000, 100
 	var log bytes.Buffer
 	if err := Run(context.Background(), cpu.New(), o, &log); err != nil {

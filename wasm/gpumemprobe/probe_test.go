@@ -162,6 +162,16 @@ func TestTrainingGPUProcessMemory(t *testing.T) {
 		chromedp.WithPollingInterval(250*time.Millisecond), chromedp.WithPollingTimeout(10*time.Minute)))
 	close(stop)
 	<-sampled
+	// The console events arrive on their own goroutine: the last step's line
+	// can come after probeDone was read, so give it a moment.
+	for wait := time.Now(); time.Since(wait) < 10*time.Second; time.Sleep(100 * time.Millisecond) {
+		mu.Lock()
+		logged := len(stepRSS)
+		mu.Unlock()
+		if logged >= cfg.Steps {
+			break
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	t.Logf("%v; GPU process peak VmRSS %d MiB (sampled every 0.5 s)", time.Since(start).Round(time.Second), peak>>20)
