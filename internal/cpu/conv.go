@@ -22,9 +22,11 @@ const ncTiles = 10
 // the product is computed on the padded width Wp = W+k−1: column y·Wp+x of C
 // is output pixel (y, x), and columns with x ≥ W are discarded. A 1×1
 // convolution needs no padding, and C, when Cout is a multiple of mr, is the
-// output itself. Bias and ReLU are applied by the micro-kernel, a
-// sigmoid as C is written out. Goroutines take chunks of columns of any image
-// as they become free.
+// output itself; otherwise the tiles of C whose columns all lie in one
+// output row are written straight into the output too (rowOut), and only
+// the others are copied out (writeOut). Bias and ReLU are applied by the
+// micro-kernel, a sigmoid as C is written out. Goroutines take chunks of
+// columns of any image as they become free.
 func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
 	out := b.alloc(convShape(host(x).S, host(w).S))
 	b.conv2D(out, host(x), host(w), bias, act)
