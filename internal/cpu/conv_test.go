@@ -66,7 +66,7 @@ func TestConv2D(t *testing.T) {
 		{2, 2, 1, 31, 29, 3, true, backend.ReLU},
 		{1, 16, 16, 64, 64, 3, true, backend.ReLU},
 		{2, 40, 8, 6, 50, 3, true, backend.ReLU},       // K = 360 spans two K blocks, W above nr
-		{2, 150, 12, 32, 32, 1, true, backend.ReLU},    // 1×1 on 4 KiB planes: packed B, two K blocks
+		{2, 150, 12, 32, 32, 1, true, backend.ReLU},    // 1×1 on 4 KiB planes, two K blocks
 		{1, 5, 7, 64, 48, 1, true, backend.Linear},     // 1×1 on 12 KiB planes, M not a multiple of mr
 		{2, 12, 8, 9, 100, 3, true, backend.ReLU},      // rows over four tiles wide: tiles within a row written to the output
 		{1, 20, 12, 13, 257, 3, false, backend.Linear}, // the same with K = 180 in two K blocks, odd width

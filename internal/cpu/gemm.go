@@ -145,11 +145,6 @@ type gemmJob struct {
 	bias     []float32 // mpad values added to the rows of C
 	relu     bool      // clamp C at zero (else no activation)
 	tailOffs []int     // k·nr for k < K: the offsets of a gathered tile
-	// packB has the wide kernel read each K block of a tile pair's B rows
-	// from a contiguous copy: for rows a power-of-two plane apart (a 1×1
-	// convolution's input planes), which fall into the same L1 sets and
-	// evict each other while the kernel sweeps the A panels.
-	packB bool
 }
 
 // gemmScratch is one goroutine's scratch for gemmJob.tiles.
@@ -157,36 +152,14 @@ type gemmScratch struct {
 	tail []float32 // K×nr: the last tile's rows of B, gathered
 	edge []float32 // mpad×nr: the last tile of C when it is partial
 	c    []float32 // the block of C a convolution writes out from, if any
-	pack []float32 // kcWide×2nr: a K block of a tile pair's B rows (packB)
 	runs []tileRun // the runs of the last tiles call
 }
-
-// packPairRows copies the 2nr floats from src[offs[k]] on to dst[k·2nr:] for
-// every k < len(offs): the B rows of a tile pair, packed (gemmJob.packB). A
-// platform file may replace it.
-var packPairRows = func(dst, src []float32, offs []int) {
-	for k, o := range offs {
-		copy(dst[k*2*nr:(k+1)*2*nr], src[o:o+2*nr])
-	}
-}
-
-// packOffs are the row offsets k·2nr of a packed tile pair.
-var packOffs = func() []int {
-	o := make([]int, kcWide)
-	for k := range o {
-		o[k] = k * 2 * nr
-	}
-	return o
-}()
 
 // newScratch takes from the pool of b the scratch one goroutine needs for g
 // (tiles writes both buffers before reading them); give it back with
 // release.
 func (g *gemmJob) newScratch(b *Backend) *gemmScratch {
 	s := &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr), runs: make([]tileRun, 0, ncTiles)}
-	if g.packB && wideKernel != nil {
-		s.pack = b.scratch(kcWide * 2 * nr)
-	}
 	return s
 }
 
@@ -195,7 +168,6 @@ func (s *gemmScratch) release(b *Backend) {
 	b.release(s.tail)
 	b.release(s.edge)
 	b.release(s.c)
-	b.release(s.pack)
 }
 
 // rowOut says where the columns of a padded-width C belong in the output
@@ -288,10 +260,6 @@ func (g *gemmJob) tilesTo(t0, t1 int, c []float32, ldc int, s *gemmScratch, out 
 				}
 				if r.wide {
 					bt, ot := g.b[t*nr:], g.offs[k0:]
-					if s.pack != nil {
-						packPairRows(s.pack, bt, ot[:kc])
-						bt, ot = s.pack, packOffs
-					}
 					m := m0
 					if pairs := (m1 - m0) / (2 * mr); tallKernel != nil && pairs > 0 {
 						tallKernel(kc, g.ap[m*K+k0*mr:], mr*K, bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags, pairs)

@@ -11,16 +11,6 @@ func init() {
 	if cpu.X86.HasAVX512F {
 		wideKernel = kernelAVX512
 		tallKernel = kernelTallAVX512
-		packPairRows = func(dst, src []float32, offs []int) {
-			if len(offs) == 0 {
-				return
-			}
-			_ = dst[len(offs)*2*nr-1]
-			for _, o := range offs {
-				_ = src[o+2*nr-1] // every row in range (offsets are not sorted)
-			}
-			packPairRowsAVX512(&dst[0], &src[0], &offs[0], len(offs))
-		}
 	}
 }
 
@@ -67,9 +57,3 @@ func kernelTallAVX512(kc int, a []float32, astride int, b []float32, offs []int,
 	_, _, _, _ = a[(2*pairs-1)*astride+kc*mr-1], offs[kc-1], c[(2*mr*pairs-1)*ldc+2*nr-1], bias[2*mr*pairs-1]
 	kernel8x48AVX512(kc, &a[0], astride, &b[0], &offs[0], &c[0], ldc, &bias[0], flags, pairs)
 }
-
-// packPairRowsAVX512 copies the 2nr floats at src + offs[k] to dst + k·2nr
-// for k < n (gemm_amd64.s).
-//
-//go:noescape
-func packPairRowsAVX512(dst, src *float32, offs *int, n int)

@@ -404,26 +404,3 @@ tnomax:
 	JNE  tpair
 	VZEROUPPER
 	RET
-
-// func packPairRowsAVX512(dst, src *float32, offs *int, n int)
-// Copies the 48 floats at src + 4·offs[k] to dst + 192·k for k < n.
-TEXT ·packPairRowsAVX512(SB), NOSPLIT, $0-32
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ offs+16(FP), R8
-	MOVQ n+24(FP), CX
-
-packloop:
-	MOVQ (R8), R9
-	VMOVUPS (SI)(R9*4), Z0
-	VMOVUPS 64(SI)(R9*4), Z1
-	VMOVUPS 128(SI)(R9*4), Z2
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 128(DI)
-	ADDQ $8, R8
-	ADDQ $192, DI
-	DECQ CX
-	JNE  packloop
-	VZEROUPPER
-	RET

@@ -142,28 +142,3 @@ func benchMicroKernel(b *testing.B, kern microKernel, nr int) {
 	}
 	b.ReportMetric(float64(2*mr*nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
-
-// TestPackPairRows checks the packing of a tile pair's B rows this machine
-// selected against copying them one by one, for scattered offsets and every
-// count up to kcWide.
-func TestPackPairRows(t *testing.T) {
-	rng := rand.New(rand.NewPCG(11, 11))
-	src := testutil.Random(5, 5000, -1, 1)
-	for n := 0; n <= kcWide; n++ {
-		offs := make([]int, n)
-		for k := range offs {
-			offs[k] = rng.IntN(len(src) - 2*nr + 1)
-		}
-		got := testutil.Random(6, kcWide*2*nr+1, -1, 1)
-		want := append([]float32(nil), got...)
-		packPairRows(got, src, offs)
-		for k, o := range offs {
-			copy(want[k*2*nr:(k+1)*2*nr], src[o:o+2*nr])
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Fatalf("n %d: [%d] = %g, want %g", n, i, got[i], want[i])
-			}
-		}
-	}
-}
