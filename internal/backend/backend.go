@@ -55,6 +55,21 @@ type ChannelWriter interface {
 	Conv2DInto(dst, x, w, b Tensor, act Activation)
 }
 
+// UpsampleFuser is implemented by backends that can fuse SKFF's bilinear
+// upsampling of the side outputs into the two ops that read the upsampled
+// maps, so that those full-resolution maps are never stored. The graph uses
+// it in inference where the backend has it; UpsampleBilinear stays the
+// portable way. Both give the same values, bit for bit on the CPU backend.
+type UpsampleFuser interface {
+	// GlobalAvgPoolUpsampled is GlobalAvgPool(UpsampleBilinear(x, f)):
+	// (N,C,H,W) → (N,C,1,1).
+	GlobalAvgPoolUpsampled(x Tensor, f int) Tensor
+	// SKFFFuseUpsampled is SKFFFuse of the maps UpsampleBilinear(os[i],
+	// fs[i]) (factor 1: os[i] itself), which all have one shape
+	// (N,C,S,S), with logits[i] (N,C,1,1).
+	SKFFFuseUpsampled(os []Tensor, fs []int, logits []Tensor) Tensor
+}
+
 // Tensor is a float32 NCHW tensor living on some backend.
 type Tensor interface {
 	Shape() Shape

@@ -22,9 +22,11 @@ const ncTiles = 10
 // the product is computed on the padded width Wp = W+k−1: column y·Wp+x of C
 // is output pixel (y, x), and columns with x ≥ W are discarded. A 1×1
 // convolution needs no padding, and C, when Cout is a multiple of mr, is the
-// output itself. Bias and ReLU are applied by the micro-kernel, a
-// sigmoid as C is written out. Goroutines take chunks of columns of any image
-// as they become free.
+// output itself; otherwise the tiles of C whose columns all lie in one
+// output row are written straight into the output too (rowOut), and only
+// the others are copied out (writeOut). Bias and ReLU are applied by the
+// micro-kernel, a sigmoid as C is written out. Goroutines take chunks of
+// columns of any image as they become free.
 func (b *Backend) Conv2D(x, w, bias backend.Tensor, act backend.Activation) backend.Tensor {
 	out := b.alloc(convShape(host(x).S, host(w).S))
 	b.conv2D(out, host(x), host(w), bias, act)
@@ -75,14 +77,18 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	// rows of B one tile reads fall in different cache sets. A 1×1
 	// convolution reads the input in place: it does few FLOPs per byte, and
 	// copying it to break up power-of-two planes did not pay in measurements.
+	// (Neither does packing a tile pair's rows of B any more: the tall
+	// kernel feeds 8 rows from each B load, and most 1×1 convolutions of
+	// the network ran 3–29% faster without the packing the 4-row kernel
+	// had needed.)
 	plane := hp * wp
 	if r > 0 {
 		plane += (48 - plane%32) % 32
 	}
 	ap := b.scratch(mpad * K)
 	defer b.release(ap)
-	g := gemmJob{ap: packA(ap, wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
-		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K), packB: r == 0 && plane%1024 == 0}
+	g := gemmJob{ap: packAOn(ap, wt.Data, cout, K, b.Threads), mpad: mpad, offs: make([]int, K), cols: h * wp,
+		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K)}
 	for ci := 0; ci < cin; ci++ {
 		for ky := 0; ky < k; ky++ {
 			for kx := 0; kx < k; kx++ {
@@ -110,11 +116,17 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 		parallel(b.Threads, xs.N*cin, func(lo, hi int) {
 			for nc := lo; nc < hi; nc++ {
 				dst := padded[nc*plane : (nc+1)*plane]
-				next := 0 // the first element not yet written
+				clear(dst[:r*wp+r]) // the top rows and the first gap
+				next := r*wp + r    // the first element not yet written
+				src := xt.Data[nc*h*wd : (nc+1)*h*wd]
 				for y := 0; y < h; y++ {
+					// the 2r floats between two rows are zeroed in place
+					// (a call to clear costs more than they do)
+					for i := next; i < y*wp+r*wp+r; i++ {
+						dst[i] = 0
+					}
 					at := (y+r)*wp + r
-					clear(dst[next:at])
-					copy(dst[at:at+wd], xt.Data[(nc*h+y)*wd:(nc*h+y+1)*wd])
+					copy(dst[at:at+wd], src[y*wd:(y+1)*wd])
 					next = at + wd
 				}
 				clear(dst[next:])
@@ -137,8 +149,17 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	tiles := (g.cols + nr - 1) / nr
 	threads := max(1, b.Threads)
 	chunk := max(1, min(ncTiles, (tiles+4*threads-1)/(4*threads)))
+	if wideKernel != nil {
+		// an even number of tiles, so that no chunk but the image's last
+		// ends in a tile the narrow kernel computes alone
+		chunk += chunk % 2
+	}
 	chunks := (tiles + chunk - 1) / chunk
 	direct := r == 0 && mpad == cout
+	// Otherwise, with every row of C an output channel and no sigmoid,
+	// tiles that fall within one output row are written straight to the
+	// output, the rest through c and writeOut.
+	rowsDirect := mpad == cout && act != backend.Sigmoid
 	outLen := cout * h * wd
 	var mu sync.Mutex
 	var scratch []*gemmScratch // the goroutines' scratch, given back at the end
@@ -159,8 +180,25 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 			p0, p1 := t0*nr, min(t1*nr, g.cols)
 			dst := out.Data[n*outLen : (n+1)*outLen]
 			if !direct {
-				jobs[n].tiles(t0, t1, c, ldc, s)
-				writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
+				if !rowsDirect {
+					jobs[n].tiles(t0, t1, c, ldc, s)
+					writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
+					return
+				}
+				// The runs within one output row went to dst; the others
+				// (across a row's end, or the last) are copied out of c.
+				runs := jobs[n].tilesTo(t0, t1, c, ldc, s, &rowOut{dst: dst, w: wd, wp: wp, plane: h * wd})
+				for _, r := range runs {
+					if r.direct {
+						continue
+					}
+					q0 := r.t * nr
+					q1 := q0 + nr
+					if r.wide {
+						q1 += nr
+					}
+					writeOut(dst, c[q0-p0:], ldc, cout, h, wd, wp, q0, min(q1, p1), false)
+				}
 				return
 			}
 			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s)
@@ -182,6 +220,13 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 // is slowed down does less of the work.
 func dynamicParallel(threads, n int, newWorker func() func(int)) {
 	threads = max(1, min(threads, n))
+	if threads == 1 { // on the caller's goroutine: no goroutine to start and wake
+		work := newWorker()
+		for i := range n {
+			work(i)
+		}
+		return
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range threads {

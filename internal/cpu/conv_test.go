@@ -65,9 +65,13 @@ func TestConv2D(t *testing.T) {
 		{1, 6, 5, 40, 30, 3, true, backend.Linear},
 		{2, 2, 1, 31, 29, 3, true, backend.ReLU},
 		{1, 16, 16, 64, 64, 3, true, backend.ReLU},
-		{2, 40, 8, 6, 50, 3, true, backend.ReLU},    // K = 360 spans two K blocks, W above nr
-		{2, 150, 12, 32, 32, 1, true, backend.ReLU}, // 1×1 on 4 KiB planes: packed B, two K blocks
-		{1, 5, 7, 64, 48, 1, true, backend.Linear},  // 1×1 on 12 KiB planes, M not a multiple of mr
+		{2, 40, 8, 6, 50, 3, true, backend.ReLU},       // K = 360 spans two K blocks, W above nr
+		{2, 150, 12, 32, 32, 1, true, backend.ReLU},    // 1×1 on 4 KiB planes, two K blocks
+		{1, 5, 7, 64, 48, 1, true, backend.Linear},     // 1×1 on 12 KiB planes, M not a multiple of mr
+		{2, 12, 8, 9, 100, 3, true, backend.ReLU},      // rows over four tiles wide: tiles within a row written to the output
+		{1, 20, 12, 13, 257, 3, false, backend.Linear}, // the same with K = 180 in two K blocks, odd width
+		{2, 3, 4, 5, 96, 5, true, backend.ReLU},        // the same with a 5×5 kernel
+		{1, 64, 130, 6, 7, 3, true, backend.ReLU},      // A of 74880 weights packed on several goroutines, a partial last panel
 	}
 	for i, c := range cases {
 		x := &Tensor{S: backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, Data: testutil.Random(uint64(3*i), c.n*c.cin*c.h*c.w, -1, 1)}

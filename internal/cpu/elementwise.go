@@ -51,11 +51,7 @@ func (b *Backend) ChannelGate(y, w backend.Tensor) backend.Tensor {
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
-			k := 1 + g.Data[nc]
-			src, dst := in.Data[nc*plane:(nc+1)*plane], out.Data[nc*plane:(nc+1)*plane]
-			for i, v := range src {
-				dst[i] = v * k
-			}
+			scaleTo(out.Data[nc*plane:(nc+1)*plane], in.Data[nc*plane:(nc+1)*plane], 1+g.Data[nc])
 		}
 	})
 	return out

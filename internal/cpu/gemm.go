@@ -50,6 +50,13 @@ var kernel microKernel = kernelGo
 // every other kernel and the packing use.
 var wideKernel microKernel
 
+// tallKernel, when a platform file sets it (with wideKernel), computes
+// pairs 2mr×2nr tiles of two A panels each over two adjacent tiles: the
+// rows mr·i … mr·i+mr−1 (i < 2·pairs) as wideKernel with the panel
+// a[i·astride:], bias[mr·i:] and c's rows from c[mr·i·ldc:] on. One call
+// covers 2mr·pairs rows, so the call's cost is paid once per run of rows.
+var tallKernel func(kc int, a []float32, astride int, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int, pairs int)
+
 // kernelGo is the portable micro-kernel: plain Go, four rows of nr scalar
 // accumulators.
 func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []float32, flags int) {
@@ -91,9 +98,28 @@ func kernelGo(kc int, a, b []float32, offs []int, c []float32, ldc int, bias []f
 // floats: panel p holds rows p·mr … p·mr+mr−1 interleaved k-major, so element
 // (i, kk) sits at p·k·mr + kk·mr + i−p·mr. Rows past m are zero. ap's old
 // contents are overwritten; it is returned.
-func packA(ap, a []float32, m, k int) []float32 {
+func packA(ap, a []float32, m, k int) []float32 { return packAOn(ap, a, m, k, 1) }
+
+// packAOn is packA on up to threads goroutines, for large matrices.
+func packAOn(ap, a []float32, m, k, threads int) []float32 {
 	clear(ap[m/mr*mr*k:]) // the last panel's rows past m are zero
-	for i := 0; i < m; i++ {
+	// Full panels four rows at a time, so that the panel is written in
+	// order; then the rows of a partial last panel.
+	full := m / mr
+	if m*k < packAParallel {
+		threads = 1
+	}
+	parallel(threads, full, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			panel := ap[p*k*mr : (p+1)*k*mr]
+			r0, r1, r2, r3 := a[p*mr*k:][:k], a[(p*mr+1)*k:][:k], a[(p*mr+2)*k:][:k], a[(p*mr+3)*k:][:k]
+			for kk := range k {
+				q := panel[kk*mr : kk*mr+mr : kk*mr+mr]
+				q[0], q[1], q[2], q[3] = r0[kk], r1[kk], r2[kk], r3[kk]
+			}
+		}
+	})
+	for i := full * mr; i < m; i++ {
 		panel := ap[i/mr*k*mr:]
 		for kk, v := range a[i*k : (i+1)*k] {
 			panel[kk*mr+i%mr] = v
@@ -101,6 +127,10 @@ func packA(ap, a []float32, m, k int) []float32 {
 	}
 	return ap
 }
+
+// packAParallel is the number of weights from which packA uses several
+// goroutines (below it, starting them costs about as much as they save).
+const packAParallel = 1 << 16
 
 // gemmJob is one product C = act(A·B + bias) with C of mpad rows and cols
 // columns. Row k of B is b[offs[k] : offs[k]+cols]; reads past the end of b,
@@ -115,11 +145,6 @@ type gemmJob struct {
 	bias     []float32 // mpad values added to the rows of C
 	relu     bool      // clamp C at zero (else no activation)
 	tailOffs []int     // k·nr for k < K: the offsets of a gathered tile
-	// packB has the wide kernel read each K block of a tile pair's B rows
-	// from a contiguous copy: for rows a power-of-two plane apart (a 1×1
-	// convolution's input planes), which fall into the same L1 sets and
-	// evict each other while the kernel sweeps the A panels.
-	packB bool
 }
 
 // gemmScratch is one goroutine's scratch for gemmJob.tiles.
@@ -127,26 +152,14 @@ type gemmScratch struct {
 	tail []float32 // K×nr: the last tile's rows of B, gathered
 	edge []float32 // mpad×nr: the last tile of C when it is partial
 	c    []float32 // the block of C a convolution writes out from, if any
-	pack []float32 // kcWide×2nr: a K block of a tile pair's B rows (packB)
+	runs []tileRun // the runs of the last tiles call
 }
-
-// packOffs are the row offsets k·2nr of a packed tile pair.
-var packOffs = func() []int {
-	o := make([]int, kcWide)
-	for k := range o {
-		o[k] = k * 2 * nr
-	}
-	return o
-}()
 
 // newScratch takes from the pool of b the scratch one goroutine needs for g
 // (tiles writes both buffers before reading them); give it back with
 // release.
 func (g *gemmJob) newScratch(b *Backend) *gemmScratch {
-	s := &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr)}
-	if g.packB && wideKernel != nil {
-		s.pack = b.scratch(kcWide * 2 * nr)
-	}
+	s := &gemmScratch{tail: b.scratch(len(g.offs) * nr), edge: b.scratch(g.mpad * nr), runs: make([]tileRun, 0, ncTiles)}
 	return s
 }
 
@@ -155,13 +168,37 @@ func (s *gemmScratch) release(b *Backend) {
 	b.release(s.tail)
 	b.release(s.edge)
 	b.release(s.c)
-	b.release(s.pack)
+}
+
+// rowOut says where the columns of a padded-width C belong in the output
+// image (Cout,H,W): column y·wp+x is pixel (y, x), dropped when x ≥ w.
+// tiles writes a tile whose columns all lie in one row's pixels straight
+// into dst (row stride plane) instead of into its block of C.
+type rowOut struct {
+	dst          []float32 // the image's output, Cout = mpad planes
+	w, wp, plane int
+}
+
+// tileRun is one micro-kernel call's columns of C, in tiles of nr: the
+// tile t, and a second one (t+1) when wide; direct when it is written
+// straight into the output (see rowOut).
+type tileRun struct {
+	t            int
+	wide, direct bool
 }
 
 // tiles computes columns [t0·nr, min(t1·nr, cols)) of C into c (row stride
 // ldc; column 0 of c is column t0·nr of C), all mpad rows. Columns past cols
 // are not written.
 func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
+	g.tilesTo(t0, t1, c, ldc, s, nil)
+}
+
+// tilesTo is tiles, except that with out, the tiles whose columns lie in
+// one output row go straight to out.dst and are not written to c: it
+// returns the runs it computed, in order, for the caller to copy out the
+// others (writeOut).
+func (g *gemmJob) tilesTo(t0, t1 int, c []float32, ldc int, s *gemmScratch, out *rowOut) []tileRun {
 	K := len(g.offs)
 	// last is the first tile, if any, whose B rows run past the end of b: its
 	// rows are gathered zero-filled into s.tail.
@@ -177,6 +214,28 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 	}
 	// A partial last tile of C is computed in s.edge and copied out at the end.
 	partial := t1*nr > g.cols
+	// The runs: two regular tiles (B in range, C full) go to the wide
+	// kernel together.
+	runs := s.runs[:0]
+	for t := t0; t < t1; t++ {
+		r := tileRun{t: t}
+		if wideKernel != nil && t+1 < last && !(partial && t+1 == t1-1) {
+			r.wide = true
+		}
+		width := nr
+		if r.wide {
+			width = 2 * nr
+		}
+		if out != nil && t < last && !(partial && t == t1-1) {
+			x := t * nr % out.wp
+			r.direct = x+width <= out.w
+		}
+		runs = append(runs, r)
+		if r.wide {
+			t++
+		}
+	}
+	s.runs = runs
 	kcb := kcMax
 	if wideKernel != nil {
 		kcb = kcWide
@@ -192,28 +251,29 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 		}
 		for m0 := 0; m0 < g.mpad; m0 += mcMax {
 			m1 := min(g.mpad, m0+mcMax)
-			for t := t0; t < t1; t++ {
-				// Two regular tiles (B in range, C full) go to the wide
-				// kernel together.
-				if wideKernel != nil && t+1 < last && !(partial && t+1 == t1-1) {
-					bt, ot, ct := g.b[t*nr:], g.offs[k0:], c[(t-t0)*nr:]
-					if s.pack != nil {
-						for k, o := range ot[:kc] {
-							copy(s.pack[k*2*nr:(k+1)*2*nr], bt[o:o+2*nr])
-						}
-						bt, ot = s.pack, packOffs
+			for _, r := range runs {
+				t := r.t
+				ct, ldt := c[(t-t0)*nr:], ldc
+				if r.direct {
+					p := t * nr
+					ct, ldt = out.dst[p/out.wp*out.w+p%out.wp:], out.plane
+				}
+				if r.wide {
+					bt, ot := g.b[t*nr:], g.offs[k0:]
+					m := m0
+					if pairs := (m1 - m0) / (2 * mr); tallKernel != nil && pairs > 0 {
+						tallKernel(kc, g.ap[m*K+k0*mr:], mr*K, bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags, pairs)
+						m += pairs * 2 * mr
 					}
-					for m := m0; m < m1; m += mr {
-						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldc:], ldc, g.bias[m:], flags)
+					for ; m < m1; m += mr {
+						wideKernel(kc, g.ap[m*K+k0*mr:], bt, ot, ct[m*ldt:], ldt, g.bias[m:], flags)
 					}
-					t++
 					continue
 				}
 				bt, ot := g.b[t*nr:], g.offs[k0:]
 				if t >= last {
 					bt, ot = s.tail, g.tailOffs[k0:]
 				}
-				ct, ldt := c[(t-t0)*nr:], ldc
 				if partial && t == t1-1 {
 					ct, ldt = s.edge, nr
 				}
@@ -230,4 +290,5 @@ func (g *gemmJob) tiles(t0, t1 int, c []float32, ldc int, s *gemmScratch) {
 			copy(c[m*ldc+p:m*ldc+p+n], s.edge[m*nr:])
 		}
 	}
+	return runs
 }

@@ -247,3 +247,160 @@ wnomax:
 	WSTOREROW(Z9, Z10, Z11)
 	VZEROUPPER
 	RET
+
+// The AVX-512 tall wide micro-kernel: an 8×48 tile (two mr-row panels of A
+// over two adjacent 4×24 tiles) in 24 zmm accumulators, Z0–Z2 row 0 …
+// Z21–Z23 row 7. Rows 0–3 take A from the panel at DI, rows 4–7 from the
+// panel at R11.
+// TSTEP does one k: B row k is the 48 floats at SI + 4·offs[k], as WSTEP.
+#define TSTEP(ko, ao) \
+	MOVQ ko(R8), R9; \
+	VMOVUPS (SI)(R9*4), Z24; \
+	VMOVUPS 64(SI)(R9*4), Z25; \
+	VMOVUPS 128(SI)(R9*4), Z26; \
+	PREFETCHT0 192(SI)(R9*4); \
+	PREFETCHT0 256(SI)(R9*4); \
+	PREFETCHT0 320(SI)(R9*4); \
+	VBROADCASTSS ao(DI), Z27; \
+	VBROADCASTSS ao+4(DI), Z28; \
+	VBROADCASTSS ao+8(DI), Z29; \
+	VBROADCASTSS ao+12(DI), Z30; \
+	VFMADD231PS Z24, Z27, Z0; \
+	VFMADD231PS Z25, Z27, Z1; \
+	VFMADD231PS Z26, Z27, Z2; \
+	VFMADD231PS Z24, Z28, Z3; \
+	VFMADD231PS Z25, Z28, Z4; \
+	VFMADD231PS Z26, Z28, Z5; \
+	VFMADD231PS Z24, Z29, Z6; \
+	VFMADD231PS Z25, Z29, Z7; \
+	VFMADD231PS Z26, Z29, Z8; \
+	VFMADD231PS Z24, Z30, Z9; \
+	VFMADD231PS Z25, Z30, Z10; \
+	VFMADD231PS Z26, Z30, Z11; \
+	VBROADCASTSS ao(R11), Z27; \
+	VBROADCASTSS ao+4(R11), Z28; \
+	VBROADCASTSS ao+8(R11), Z29; \
+	VBROADCASTSS ao+12(R11), Z30; \
+	VFMADD231PS Z24, Z27, Z12; \
+	VFMADD231PS Z25, Z27, Z13; \
+	VFMADD231PS Z26, Z27, Z14; \
+	VFMADD231PS Z24, Z28, Z15; \
+	VFMADD231PS Z25, Z28, Z16; \
+	VFMADD231PS Z26, Z28, Z17; \
+	VFMADD231PS Z24, Z29, Z18; \
+	VFMADD231PS Z25, Z29, Z19; \
+	VFMADD231PS Z26, Z29, Z20; \
+	VFMADD231PS Z24, Z30, Z21; \
+	VFMADD231PS Z25, Z30, Z22; \
+	VFMADD231PS Z26, Z30, Z23
+
+#define TMAXROW(r0, r1, r2) \
+	VMAXPS Z31, r0, r0; \
+	VMAXPS Z31, r1, r1; \
+	VMAXPS Z31, r2, r2
+
+// func kernel8x48AVX512(kc int, a *float32, astride int, b *float32, offs *int, c *float32, ldc int, bias *float32, flags int, pairs int)
+// Computes pairs 8×48 tiles, one below the other: pair j takes its A panels
+// at a + 8·j·astride and a + (8·j+4)·astride bytes, its C rows from
+// c + 8·j·ldc floats on and its bias from bias + 8·j floats. R12 and R13
+// hold the current pair's A and C, left-8(SP) the pairs still to do.
+TEXT ·kernel8x48AVX512(SB), NOSPLIT, $8-80
+	MOVQ a+8(FP), R12
+	MOVQ c+40(FP), R13
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R10
+	MOVQ bias+56(FP), BX
+	MOVQ flags+64(FP), AX
+	MOVQ pairs+72(FP), R9
+	MOVQ R9, left-8(SP)
+
+tpair:
+	MOVQ kc+0(FP), CX
+	MOVQ R12, DI
+	MOVQ astride+16(FP), R11
+	LEAQ (DI)(R11*4), R11
+	MOVQ b+24(FP), SI
+	MOVQ offs+32(FP), R8
+	MOVQ R13, DX
+	TESTQ $1, AX
+	JEQ  tinitbias
+	WLOADROW(Z0, Z1, Z2)
+	WLOADROW(Z3, Z4, Z5)
+	WLOADROW(Z6, Z7, Z8)
+	WLOADROW(Z9, Z10, Z11)
+	WLOADROW(Z12, Z13, Z14)
+	WLOADROW(Z15, Z16, Z17)
+	WLOADROW(Z18, Z19, Z20)
+	WLOADROW(Z21, Z22, Z23)
+	MOVQ R13, DX
+	ADDQ $32, BX // the next pair's bias, as WBIASROW would leave it
+	JMP  tkloop
+
+tinitbias:
+	WBIASROW(Z0, Z1, Z2)
+	WBIASROW(Z3, Z4, Z5)
+	WBIASROW(Z6, Z7, Z8)
+	WBIASROW(Z9, Z10, Z11)
+	WBIASROW(Z12, Z13, Z14)
+	WBIASROW(Z15, Z16, Z17)
+	WBIASROW(Z18, Z19, Z20)
+	WBIASROW(Z21, Z22, Z23)
+
+tkloop:
+	CMPQ CX, $4
+	JLT  ttail
+
+tloop4:
+	TSTEP(0, 0)
+	TSTEP(8, 16)
+	TSTEP(16, 32)
+	TSTEP(24, 48)
+	ADDQ $32, R8
+	ADDQ $64, DI
+	ADDQ $64, R11
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  tloop4
+
+ttail:
+	TESTQ CX, CX
+	JEQ   tstore
+
+tloop1:
+	TSTEP(0, 0)
+	ADDQ $8, R8
+	ADDQ $16, DI
+	ADDQ $16, R11
+	DECQ CX
+	JNE  tloop1
+
+tstore:
+	TESTQ $2, AX
+	JEQ   tnomax
+	VPXORD Z31, Z31, Z31
+	TMAXROW(Z0, Z1, Z2)
+	TMAXROW(Z3, Z4, Z5)
+	TMAXROW(Z6, Z7, Z8)
+	TMAXROW(Z9, Z10, Z11)
+	TMAXROW(Z12, Z13, Z14)
+	TMAXROW(Z15, Z16, Z17)
+	TMAXROW(Z18, Z19, Z20)
+	TMAXROW(Z21, Z22, Z23)
+
+tnomax:
+	WSTOREROW(Z0, Z1, Z2)
+	WSTOREROW(Z3, Z4, Z5)
+	WSTOREROW(Z6, Z7, Z8)
+	WSTOREROW(Z9, Z10, Z11)
+	WSTOREROW(Z12, Z13, Z14)
+	WSTOREROW(Z15, Z16, Z17)
+	WSTOREROW(Z18, Z19, Z20)
+	WSTOREROW(Z21, Z22, Z23)
+	MOVQ DX, R13 // eight rows of C further: the next pair's
+	MOVQ astride+16(FP), R9
+	SHLQ $3, R9
+	ADDQ R9, R12 // two panels further
+	DECQ left-8(SP)
+	JNE  tpair
+	VZEROUPPER
+	RET

@@ -9,21 +9,57 @@ func (b *Backend) GlobalAvgPool(x backend.Tensor) backend.Tensor {
 	out := b.alloc(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
 	plane := s.H * s.W
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
-		for nc := lo; nc < hi; nc++ {
-			// four float64 partial sums, so the additions overlap
-			var s0, s1, s2, s3 float64
-			src := in.Data[nc*plane : (nc+1)*plane]
-			i := 0
-			for ; i+4 <= len(src); i += 4 {
-				s0 += float64(src[i])
-				s1 += float64(src[i+1])
-				s2 += float64(src[i+2])
-				s3 += float64(src[i+3])
+		nc := lo
+		for ; nc+4 <= hi; nc += 4 { // four planes at once (sumFloat64x4)
+			var x [4][]float32
+			for j := range x {
+				x[j] = in.Data[(nc+j)*plane : (nc+j+1)*plane]
 			}
-			for ; i < len(src); i++ {
-				s0 += float64(src[i])
+			for j, v := range sumFloat64x4(x) {
+				out.Data[nc+j] = float32(v / float64(plane))
 			}
-			out.Data[nc] = float32((s0 + s1 + s2 + s3) / float64(plane))
+		}
+		for ; nc < hi; nc++ {
+			out.Data[nc] = float32(sumFloat64(in.Data[nc*plane:(nc+1)*plane]) / float64(plane))
+		}
+	})
+	return out
+}
+
+// GlobalAvgPoolUpsampled is GlobalAvgPool(UpsampleBilinear(x, f)),
+// (N,C,H,W) → (N,C,1,1), without storing the upsampled map: each upsampled
+// plane is made in scratch, where it stays in cache, and summed as
+// GlobalAvgPool sums it (see backend.UpsampleFuser).
+func (b *Backend) GlobalAvgPoolUpsampled(x backend.Tensor, f int) backend.Tensor {
+	in := host(x)
+	s := in.S
+	us := backend.UpsampleShape(s, f)
+	out := b.alloc(backend.Shape{N: s.N, C: s.C, H: 1, W: 1})
+	taps := newRowTaps(f, s.W)
+	plane := us.H * us.W
+	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
+		// four planes at a time, summed together (sumFloat64x4)
+		rows, up := b.scratch(s.H*us.W), b.scratch(4*plane)
+		defer b.release(rows)
+		defer b.release(up)
+		for nc := lo; nc < hi; nc += 4 {
+			k := min(4, hi-nc)
+			var x [4][]float32
+			for j := range x {
+				x[j] = up[j*plane : (j+1)*plane]
+				if j < k {
+					upsamplePlane(x[j], in.Data[(nc+j)*s.H*s.W:(nc+j+1)*s.H*s.W], rows, s.H, s.W, f, taps)
+				}
+			}
+			if k < 4 {
+				for j := range k {
+					out.Data[nc+j] = float32(sumFloat64(x[j]) / float64(plane))
+				}
+				continue
+			}
+			for j, v := range sumFloat64x4(x) {
+				out.Data[nc+j] = float32(v / float64(plane))
+			}
 		}
 	})
 	return out

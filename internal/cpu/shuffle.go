@@ -21,29 +21,26 @@ func (b *Backend) PixelShuffle(x backend.Tensor) backend.Tensor {
 	return out
 }
 
-// shuffle moves data between big (N,C,2h,2w) and small (N,4C,h,w) in PixelUnshuffle's
-// index order: small → big when toBig, else big → small.
+// shuffle moves data between big (N,C,2h,2w) and small (N,4C,h,w) in
+// PixelUnshuffle's index order: small → big when toBig, else big → small.
+// Small channels c·4+dy·2 and c·4+dy·2+1 (dx = 0 and 1) hold the even and odd
+// values of big channel c's rows 2y+dy; each such pair is one work item.
 func shuffle(threads int, big, small *Tensor, toBig bool) {
 	bs, ss := big.S, small.S
-	parallel(threads, ss.N*ss.C, func(lo, hi int) {
-		for nc := lo; nc < hi; nc++ {
+	parallel(threads, ss.N*ss.C/2, func(lo, hi int) {
+		for pair := lo; pair < hi; pair++ {
+			nc := 2 * pair // small channel (n, c) with dx = 0
 			n, c := nc/ss.C, nc%ss.C
-			bc, dy, dx := c/4, (c/2)%2, c%2
-			sp := small.Data[nc*ss.H*ss.W:]
+			bc, dy := c/4, (c/2)%2
+			even, odd := small.Data[nc*ss.H*ss.W:], small.Data[(nc+1)*ss.H*ss.W:]
 			bp := big.Data[(n*bs.C+bc)*bs.H*bs.W:]
 			for y := 0; y < ss.H; y++ {
-				// row y of the small plane is every other value of row
-				// 2y+dy of the big one, from dx
-				srow := sp[y*ss.W : (y+1)*ss.W]
-				brow := bp[(2*y+dy)*bs.W+dx : (2*y+dy+1)*bs.W]
+				e, o := even[y*ss.W:(y+1)*ss.W], odd[y*ss.W:(y+1)*ss.W]
+				brow := bp[(2*y+dy)*bs.W : (2*y+dy+1)*bs.W]
 				if toBig {
-					for x, v := range srow {
-						brow[2*x] = v
-					}
+					interleave(brow, e, o)
 				} else {
-					for x := range srow {
-						srow[x] = brow[2*x]
-					}
+					deinterleave(e, o, brow)
 				}
 			}
 		}

@@ -38,9 +38,11 @@ func BenchmarkForwardCPU(b *testing.B) {
 
 // TestForwardWritesIntoConcat checks the inference graph at batch 1 on the
 // CPU backend, whose convolutions write into their concatenations
-// (backend.ChannelWriter), against the same graph with Concat copies (the
-// checked backend, which does not offer ChannelWriter): the same ops in the
-// same order, so the same bits; with and without attention, depth 3 and 4.
+// (backend.ChannelWriter) and whose SKFF upsamples the side outputs as it
+// reads them (backend.UpsampleFuser), against the same graph with Concat
+// copies and stored upsampled maps (the checked backend, which offers
+// neither): the same ops in the same order, so the same bits; with and
+// without attention, depth 3 and 4.
 func TestForwardWritesIntoConcat(t *testing.T) {
 	for _, cfg := range []model.Config{
 		{WF: 4, Depth: 4, Size: 32, Lambda: 0.3, Alpha: 0.84, Attention: true},
@@ -50,6 +52,9 @@ func TestForwardWritesIntoConcat(t *testing.T) {
 		for k, be := range []backend.Backend{cpu.New(), newChecked()} {
 			if _, ok := be.(backend.ChannelWriter); ok != (k == 0) {
 				t.Fatalf("backend %d: ChannelWriter %v", k, ok)
+			}
+			if _, ok := be.(backend.UpsampleFuser); ok != (k == 0) {
+				t.Fatalf("backend %d: UpsampleFuser %v", k, ok)
 			}
 			m, err := model.New(be, &model.Weights{Config: cfg, Meta: cfg.Metadata(), Params: model.InitParams(cfg, 3)})
 			if err != nil {

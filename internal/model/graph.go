@@ -51,6 +51,9 @@ type graph struct {
 	p  Params
 	tp *Tape
 	cw backend.ChannelWriter
+	// uf, when not nil, is be as a backend.UpsampleFuser: SKFF then reads
+	// the side outputs upsampled on the fly (inference only).
+	uf backend.UpsampleFuser
 }
 
 // out registers t, a new activation: kept on the tape when training.
@@ -161,11 +164,19 @@ type SKFFCache struct {
 // skff is SKFF(c, n) over os (n maps of (N,c,S,S)), out (N,c,S,S);
 // consumes os. mean_HW(Σ o_i) is computed as Σ mean_HW(o_i); the partial
 // sums are freed either way (the backward pass needs only the total).
-func (g *graph) skff(os []backend.Tensor) (backend.Tensor, SKFFCache) {
+// With g.uf, fs[i] is the factor os[i] is still to be upsampled by (1: it
+// is (N,c,S,S) already), which the ops reading it apply on the fly; fs is
+// nil otherwise.
+func (g *graph) skff(os []backend.Tensor, fs []int) (backend.Tensor, SKFFCache) {
 	be := g.be
 	var s backend.Tensor
-	for _, o := range os {
-		m := be.GlobalAvgPool(o) // (N,c,1,1)
+	for i, o := range os {
+		var m backend.Tensor // (N,c,1,1)
+		if fs != nil && fs[i] > 1 {
+			m = g.uf.GlobalAvgPoolUpsampled(o, fs[i])
+		} else {
+			m = be.GlobalAvgPool(o)
+		}
 		if s == nil {
 			s = m
 			continue
@@ -184,7 +195,13 @@ func (g *graph) skff(os []backend.Tensor) (backend.Tensor, SKFFCache) {
 		logits[i], c.FCs[i] = g.conv(fmt.Sprintf("skff.fcs.%d", i), z, backend.Linear) // (N,c,1,1)
 	}
 	g.done(z)
-	out := g.out(be.SKFFFuse(os, logits))
+	var fused backend.Tensor
+	if fs != nil {
+		fused = g.uf.SKFFFuseUpsampled(os, fs, logits)
+	} else {
+		fused = be.SKFFFuse(os, logits)
+	}
+	out := g.out(fused)
 	g.done(os...)
 	g.done(logits...)
 	return out, c
@@ -213,6 +230,9 @@ func (m *Model) graph(x backend.Tensor, tp *Tape) (backend.Tensor, *netCache) {
 	g := &graph{be: be, p: m.params, tp: tp}
 	if cw, ok := be.(backend.ChannelWriter); ok && tp == nil && s.N == 1 {
 		g.cw = cw
+	}
+	if uf, ok := be.(backend.UpsampleFuser); ok && tp == nil {
+		g.uf = uf
 	}
 	n := c.Depth
 	nc := &netCache{
@@ -285,19 +305,27 @@ func (m *Model) graph(x backend.Tensor, tp *Tape) (backend.Tensor, *netCache) {
 		D[i], nc.dblock[i] = g.block(fmt.Sprintf("dblock.%d", i), r)
 	}
 	// Side outputs o_i at full resolution, fused by SKFF, then the head.
+	// With g.uf, o_i stays at S/2^i and SKFF upsamples it as it reads it.
 	os := make([]backend.Tensor, n)
+	var fs []int
+	if g.uf != nil {
+		fs = make([]int, n)
+	}
 	for i := range os {
 		o, side := g.conv(fmt.Sprintf("side.%d", i), D[i], backend.Linear) // (N,wf,S/2^i,S/2^i)
 		nc.side[i] = side
 		g.done(D[i])
-		if i > 0 {
+		switch {
+		case fs != nil:
+			fs[i] = 1 << i
+		case i > 0:
 			up := g.out(be.UpsampleBilinear(o, 1<<i)) // (N,wf,S,S)
 			g.done(o)
 			o = up
 		}
 		os[i] = o
 	}
-	fused, sk := g.skff(os)
+	fused, sk := g.skff(os, fs)
 	nc.skff = sk
 	xhat, head := g.conv("head", fused, backend.Linear) // (N,3,S,S)
 	g.done(fused)

@@ -96,7 +96,7 @@ func RAM(be backend.Backend, p Params, name string, x backend.Tensor, attention 
 
 // SKFF is SKFF(c, n) over os (n maps of (N,c,S,S)), out (N,c,S,S); frees os.
 func SKFF(be backend.Backend, p Params, os []backend.Tensor) backend.Tensor {
-	out, _ := (&graph{be: be, p: p}).skff(os)
+	out, _ := (&graph{be: be, p: p}).skff(os, nil)
 	return out
 }
 
