@@ -24,7 +24,7 @@ import (
 // estimates alternating (which build goes first alternates too), so that
 // both see the same load on shared cores. The metrics are the median and
 // the best images/s of each build and preset over -benchtime rounds (load
-// only slows a step down):
+// only slows a step down), and the largest memory the estimates report:
 //
 //	(cd ../main && GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o /tmp/other.wasm ./wasm/demo)
 //	N2N_OTHER_WASM=/tmp/other.wasm go test ./wasm/demotest/ -run '^$' -bench PageTrainAB -benchtime 3x -timeout 30m
@@ -63,6 +63,7 @@ func BenchmarkPageTrainAB(b *testing.B) {
 	})()`, 2*time.Minute)
 	builds := []string{"this", "other"}
 	rates := map[string][]float64{}
+	mem := map[string]float64{} // the largest memoryBytes of each
 	round := 0
 	for b.Loop() {
 		for _, preset := range []string{"small", "large"} {
@@ -75,6 +76,7 @@ func BenchmarkPageTrainAB(b *testing.B) {
 				var e struct {
 					SecondsPerStep  float64 `json:"secondsPerStep"`
 					ImagesPerSecond float64 `json:"imagesPerSecond"`
+					MemoryBytes     float64 `json:"memoryBytes"`
 				}
 				if err := json.Unmarshal([]byte(raw), &e); err != nil {
 					b.Fatal(err)
@@ -84,7 +86,8 @@ func BenchmarkPageTrainAB(b *testing.B) {
 				}
 				key := preset + "-" + build
 				rates[key] = append(rates[key], e.ImagesPerSecond)
-				b.Logf("round %d, %s preset, %s build: %.3f s/step, %.2f images/s", round+1, preset, build, e.SecondsPerStep, e.ImagesPerSecond)
+				mem[key] = max(mem[key], e.MemoryBytes)
+				b.Logf("round %d, %s preset, %s build: %.3f s/step, %.2f images/s, %.1f MiB", round+1, preset, build, e.SecondsPerStep, e.ImagesPerSecond, e.MemoryBytes/(1<<20))
 			}
 		}
 		round++
@@ -93,6 +96,7 @@ func BenchmarkPageTrainAB(b *testing.B) {
 		slices.Sort(r)
 		b.ReportMetric(r[len(r)/2], key+"-median-img/s")
 		b.ReportMetric(r[len(r)-1], key+"-best-img/s")
+		b.ReportMetric(mem[key]/(1<<20), key+"-MiB")
 	}
 	b.ReportMetric(0, "ns/op")
 }
