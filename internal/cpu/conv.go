@@ -87,19 +87,9 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 	}
 	ap := b.scratch(mpad * K)
 	defer b.release(ap)
-	g := gemmJob{ap: packAOn(ap, wt.Data, cout, K, b.Threads), mpad: mpad, offs: make([]int, K), cols: h * wp,
-		bias: bv, relu: act == backend.ReLU, tailOffs: make([]int, K)}
-	for ci := 0; ci < cin; ci++ {
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				g.offs[(ci*k+ky)*k+kx] = ci*plane + ky*wp + kx
-			}
-		}
-	}
-	g.maxOff = g.offs[K-1]
-	for i := range g.tailOffs {
-		g.tailOffs[i] = i * nr
-	}
+	g := gemmJob{ap: packAOn(ap, wt.Data, cout, K, b.Threads), mpad: mpad, cols: h * wp,
+		bias: bv, relu: act == backend.ReLU}
+	g.setTapOffsets(cin, k, plane, wp)
 	// jobs[n] is image n's product; its B is the image or its padded copy.
 	jobs := make([]gemmJob, xs.N)
 	if r == 0 {
@@ -269,5 +259,26 @@ func writeOut(dst, c []float32, ldc, cout, h, w, wp, p0, p1 int, sigmoid bool) {
 			}
 			p += seg
 		}
+	}
+}
+
+// setTapOffsets sets g's rows of B to the taps of a k×k convolution over cin
+// padded planes (plane floats apart, rows wp floats apart): row
+// (ci·k + ky)·k + kx of B starts at ci·plane + ky·wp + kx. It also sets
+// maxOff and the gathered tile's offsets tailOffs.
+func (g *gemmJob) setTapOffsets(cin, k, plane, wp int) {
+	K := cin * k * k
+	g.offs = make([]int, K)
+	for ci := 0; ci < cin; ci++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				g.offs[(ci*k+ky)*k+kx] = ci*plane + ky*wp + kx
+			}
+		}
+	}
+	g.maxOff = g.offs[K-1]
+	g.tailOffs = make([]int, K)
+	for i := range g.tailOffs {
+		g.tailOffs[i] = i * nr
 	}
 }

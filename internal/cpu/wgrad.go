@@ -183,19 +183,9 @@ func (b *Backend) convPadded(out *Tensor, src []float32, geo padGeom, wt *Tensor
 	K := cin * k * k
 	ap := b.scratch(mpad * K)
 	defer b.release(ap)
-	g := gemmJob{ap: packA(ap, wt.Data, cout, K), mpad: mpad, offs: make([]int, K), cols: h * wp,
-		bias: make([]float32, mpad), tailOffs: make([]int, K)}
-	for ci := 0; ci < cin; ci++ {
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				g.offs[(ci*k+ky)*k+kx] = ci*plane + ky*wp + kx
-			}
-		}
-	}
-	g.maxOff = g.offs[K-1]
-	for i := range g.tailOffs {
-		g.tailOffs[i] = i * nr
-	}
+	g := gemmJob{ap: packA(ap, wt.Data, cout, K), mpad: mpad, cols: h * wp,
+		bias: make([]float32, mpad)}
+	g.setTapOffsets(cin, k, plane, wp)
 	jobs := make([]gemmJob, geo.n)
 	for n := range jobs {
 		jobs[n] = g
