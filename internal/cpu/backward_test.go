@@ -173,27 +173,7 @@ func TestConv2DWeightGrad(t *testing.T) {
 	x := randTensor(5, backend.Shape{N: n, C: cin, H: h, W: w}, -1, 1)
 	g := randTensor(6, backend.Shape{N: n, C: cout, H: h, W: w}, -1, 1)
 	got := New().weightGrad(x, g, k)
-	want := make([]float32, cout*cin*k*k)
-	for co := 0; co < cout; co++ {
-		for ci := 0; ci < cin; ci++ {
-			for ky := 0; ky < k; ky++ {
-				for kx := 0; kx < k; kx++ {
-					sum := 0.0
-					for i := 0; i < n; i++ {
-						for yy := 0; yy < h; yy++ {
-							for xx := 0; xx < w; xx++ {
-								sy, sx := yy+ky-k/2, xx+kx-k/2
-								if sy >= 0 && sy < h && sx >= 0 && sx < w {
-									sum += float64(g.Data[((i*cout+co)*h+yy)*w+xx]) * float64(x.Data[((i*cin+ci)*h+sy)*w+sx])
-								}
-							}
-						}
-					}
-					want[((co*cin+ci)*k+ky)*k+kx] = float32(sum)
-				}
-			}
-		}
-	}
+	want := weightGradRef(x, g, k)
 	testutil.Close(t, "dw", got.Data, want, 1e-3, 1e-4)
 }
 
