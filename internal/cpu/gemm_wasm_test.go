@@ -282,7 +282,7 @@ func TestSIMDConv2DBackwardDot(t *testing.T) {
 	requireSIMD(t)
 	defer SetSIMD(true)
 	everywhere := &dotBlockKernel{use: func(backend.Shape) bool { return true }, run: dotsSIMD}
-	for _, c := range []struct{ n, cin, cout, h, w, k int }{
+	for _, c := range []convBackwardCase{
 		{3, 5, 7, 37, 61, 3},   // one chunk per image
 		{2, 2, 5, 130, 140, 3}, // 3 chunks per image
 		{1, 2, 3, 400, 350, 3}, // 18 chunks: 3 partial sums
@@ -297,11 +297,7 @@ func TestSIMDConv2DBackwardDot(t *testing.T) {
 		{1, 3, 16, 64, 64, 3},  // a stem
 		{2, 64, 32, 8, 8, 3},   // deep: Cin·k·k = 576
 	} {
-		name := fmt.Sprintf("k%d %d→%d %dx%d batch %d", c.k, c.cin, c.cout, c.h, c.w, c.n)
-		x := randTensor(uint64(c.h), backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, -1, 1)
-		w := randTensor(uint64(c.k), backend.Shape{N: c.cout, C: c.cin, H: c.k, W: c.k}, -0.5, 0.5)
-		bias := randTensor(uint64(c.n), backend.Shape{N: 1, C: c.cout, H: 1, W: 1}, -0.3, 0.3)
-		dy := randTensor(uint64(c.w), backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
+		name, x, w, bias, dy := c.inputs()
 		wantDW := weightGradRef(x, dy, c.k)
 		for _, act := range []backend.Activation{backend.Linear, backend.ReLU, backend.Sigmoid} {
 			be := New()

@@ -39,6 +39,22 @@ func weightGradRef(x, g *Tensor, k int) []float32 {
 	return want
 }
 
+// convBackwardCase is a shape the Conv2DBackward tests run: batch n, cin →
+// cout channels, h×w planes, a k×k kernel.
+type convBackwardCase struct{ n, cin, cout, h, w, k int }
+
+// inputs returns the case's name and its seeded operands: x (N,Cin,H,W) and
+// dy (N,Cout,H,W) in [−1, 1], w (Cout,Cin,k,k) in [−0.5, 0.5], bias
+// (1,Cout,1,1) in [−0.3, 0.3].
+func (c convBackwardCase) inputs() (name string, x, w, bias, dy *Tensor) {
+	name = fmt.Sprintf("k%d %d→%d %dx%d batch %d", c.k, c.cin, c.cout, c.h, c.w, c.n)
+	x = randTensor(uint64(c.h), backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, -1, 1)
+	w = randTensor(uint64(c.k), backend.Shape{N: c.cout, C: c.cin, H: c.k, W: c.k}, -0.5, 0.5)
+	bias = randTensor(uint64(c.n), backend.Shape{N: 1, C: c.cout, H: 1, W: 1}, -0.3, 0.3)
+	dy = randTensor(uint64(c.w), backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
+	return name, x, w, bias, dy
+}
+
 // withDotTile runs f with dotTile set to kernel (restored afterwards).
 func withDotTile(kernel func(int, []float32, *[4]int, []float32, *[6]int, *[96]float32), f func()) {
 	saved := dotTile
@@ -56,7 +72,7 @@ func withDotTile(kernel func(int, []float32, *[4]int, []float32, *[6]int, *[96]f
 // 2, 3 and 7 threads.
 func TestConv2DBackwardDot(t *testing.T) {
 	kernels := append([]dotTileKernel{{"go", dotTileGo}}, platformDotTiles()...)
-	for _, c := range []struct{ n, cin, cout, h, w, k int }{
+	for _, c := range []convBackwardCase{
 		{3, 5, 7, 37, 61, 3},   // one chunk per image
 		{2, 2, 5, 130, 140, 3}, // 3 chunks per image
 		{1, 2, 3, 400, 350, 3}, // 18 chunks: 3 partial sums
@@ -68,11 +84,7 @@ func TestConv2DBackwardDot(t *testing.T) {
 		{2, 16, 16, 17, 33, 3},
 		{1, 4, 8, 1, 1, 3}, // a 1×1 plane through a 3×3 kernel
 	} {
-		name := fmt.Sprintf("k%d %d→%d %dx%d batch %d", c.k, c.cin, c.cout, c.h, c.w, c.n)
-		x := randTensor(uint64(c.h), backend.Shape{N: c.n, C: c.cin, H: c.h, W: c.w}, -1, 1)
-		w := randTensor(uint64(c.k), backend.Shape{N: c.cout, C: c.cin, H: c.k, W: c.k}, -0.5, 0.5)
-		bias := randTensor(uint64(c.n), backend.Shape{N: 1, C: c.cout, H: 1, W: 1}, -0.3, 0.3)
-		dy := randTensor(uint64(c.w), backend.Shape{N: c.n, C: c.cout, H: c.h, W: c.w}, -1, 1)
+		name, x, w, bias, dy := c.inputs()
 		wantDW := weightGradRef(x, dy, c.k)
 		for _, act := range []backend.Activation{backend.Linear, backend.ReLU, backend.Sigmoid} {
 			be := New()
