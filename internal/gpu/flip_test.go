@@ -33,21 +33,13 @@ func trainFlip(t *testing.T, cpuKernels, cache, broken bool, steps int) flipRun 
 	defer dev.UseCPUKernels(cpuKernels)()
 	defer dev.UseRepackCache(cache)()
 	defer dev.BreakFlipInvalidation(broken)()
-	cfg := repackCfg
 	before := dev.FlipCount()
-	m, err := model.New(dev, &model.Weights{Config: cfg, Meta: cfg.Metadata(), Params: model.InitParams(cfg, 7)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Free()
-	opt := model.NewAdamW(m, model.DefaultAdamW())
-	defer opt.Free()
-	x0 := dev.Upload(backend.Shape{N: 2, C: 3, H: cfg.Size, W: cfg.Size}, testutil.Random(8, 2*3*cfg.Size*cfg.Size, 0, 1))
-	defer dev.Free(x0)
+	tr := newTinyTraining(t, 7, 8)
+	defer tr.free()
 	var r flipRun
 	for step := range steps {
 		for call := range 3 {
-			loss, grads, err := m.LossAndGrads(x0, cfg.Lambda, uint32(step))
+			loss, grads, err := tr.m.LossAndGrads(tr.x0, repackCfg.Lambda, uint32(step))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,13 +50,10 @@ func trainFlip(t *testing.T, cpuKernels, cache, broken bool, steps int) flipRun 
 				}
 				continue
 			}
-			opt.Step(grads, 1e-2)
+			tr.opt.Step(grads, 1e-2)
 		}
 	}
-	r.params = map[string][]float32{}
-	for name, p := range m.Params() {
-		r.params[name] = download(t, p)
-	}
+	r.params = tr.params(t)
 	r.flips = dev.FlipCount() - before
 	return r
 }

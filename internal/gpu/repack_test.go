@@ -25,6 +25,48 @@ func download(t *testing.T, x backend.Tensor) []float32 {
 	return v
 }
 
+// tinyTraining is the tiny network repackCfg with its AdamW optimiser and
+// an input batch x0 (2,3,Size,Size) in [0, 1], for the caches' training
+// tests.
+type tinyTraining struct {
+	m   *model.Model
+	opt *model.AdamW
+	x0  backend.Tensor
+}
+
+// newTinyTraining builds the tiny network with parameters of seed
+// paramSeed and an input of seed inputSeed; free it with free.
+func newTinyTraining(t *testing.T, paramSeed, inputSeed uint64) *tinyTraining {
+	t.Helper()
+	cfg := repackCfg
+	m, err := model.New(dev, &model.Weights{Config: cfg, Meta: cfg.Metadata(), Params: model.InitParams(cfg, paramSeed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tinyTraining{
+		m:   m,
+		opt: model.NewAdamW(m, model.DefaultAdamW()),
+		x0:  dev.Upload(backend.Shape{N: 2, C: 3, H: cfg.Size, W: cfg.Size}, testutil.Random(inputSeed, 2*3*cfg.Size*cfg.Size, 0, 1)),
+	}
+}
+
+// free releases the input, the optimiser and the network, in that order.
+func (r *tinyTraining) free() {
+	dev.Free(r.x0)
+	r.opt.Free()
+	r.m.Free()
+}
+
+// params downloads the network's parameters by name.
+func (r *tinyTraining) params(t *testing.T) map[string][]float32 {
+	t.Helper()
+	params := map[string][]float32{}
+	for name, p := range r.m.Params() {
+		params[name] = download(t, p)
+	}
+	return params
+}
+
 // bitsEqual fails the test unless got and want hold the same float32 bits.
 func bitsEqual(t *testing.T, what string, got, want []float32) {
 	t.Helper()
@@ -84,30 +126,18 @@ func trainRepack(t *testing.T, cache bool, steps int) (losses []float32, params 
 	t.Helper()
 	defer dev.UseCPUKernels(false)()
 	defer dev.UseRepackCache(cache)()
-	cfg := repackCfg
 	before := dev.RepackCount()
-	m, err := model.New(dev, &model.Weights{Config: cfg, Meta: cfg.Metadata(), Params: model.InitParams(cfg, 3)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Free()
-	opt := model.NewAdamW(m, model.DefaultAdamW())
-	defer opt.Free()
-	x0 := dev.Upload(backend.Shape{N: 2, C: 3, H: cfg.Size, W: cfg.Size}, testutil.Random(4, 2*3*cfg.Size*cfg.Size, 0, 1))
-	defer dev.Free(x0)
+	tr := newTinyTraining(t, 3, 4)
+	defer tr.free()
 	for step := range steps {
-		loss, grads, err := m.LossAndGrads(x0, cfg.Lambda, uint32(step))
+		loss, grads, err := tr.m.LossAndGrads(tr.x0, repackCfg.Lambda, uint32(step))
 		if err != nil {
 			t.Fatal(err)
 		}
 		losses = append(losses, loss)
-		opt.Step(grads, 1e-2)
+		tr.opt.Step(grads, 1e-2)
 	}
-	params = map[string][]float32{}
-	for name, p := range m.Params() {
-		params[name] = download(t, p)
-	}
-	return losses, params, dev.RepackCount() - before
+	return losses, tr.params(t), dev.RepackCount() - before
 }
 
 // TestRepackCacheTraining trains a few steps with and without the repack
