@@ -149,16 +149,7 @@ func (b *bench) profileOne(g *gpu.Backend, cfg model.Config, method gpu.ProfileM
 	case "train":
 		opt := model.NewAdamW(m, model.DefaultAdamW())
 		defer opt.Free()
-		seed := uint32(0)
-		run = func() error {
-			seed++
-			_, grads, err := m.LossAndGrads(x0, cfg.Lambda, seed)
-			if err != nil {
-				return err
-			}
-			opt.Step(grads, 1e-4)
-			return nil
-		}
+		run = trainStep(m, opt, x0, cfg.Lambda)
 	default:
 		return gpu.Profile{}, fmt.Errorf("-gpu-profile-work %q: want forward, detect or train", work)
 	}

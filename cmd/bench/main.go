@@ -537,22 +537,29 @@ func (b *bench) timeTrainStep(be backend.Backend, cfg model.Config) (float64, in
 	defer be.Free(x0)
 	opt := model.NewAdamW(m, model.DefaultAdamW())
 	defer opt.Free()
-	seed := uint32(0)
-	step := func() error {
-		seed++
-		_, grads, err := m.LossAndGrads(x0, cfg.Lambda, seed)
-		if err != nil {
-			return err
-		}
-		opt.Step(grads, 1e-4)
-		return nil
-	}
+	step := trainStep(m, opt, x0, cfg.Lambda)
 	ms, err := timeMS(b.iters, step)
 	if err != nil {
 		return 0, 0, err
 	}
 	peak, err := peakOf(be, step)
 	return ms, peak, err
+}
+
+// trainStep returns one training step of m on the batch x0 at noise weight
+// lambda: LossAndGrads with the next noise seed (1, 2, ...), then opt's
+// AdamW update at learning rate 1e-4.
+func trainStep(m *model.Model, opt *model.AdamW, x0 backend.Tensor, lambda float32) func() error {
+	seed := uint32(0)
+	return func() error {
+		seed++
+		_, grads, err := m.LossAndGrads(x0, lambda, seed)
+		if err != nil {
+			return err
+		}
+		opt.Step(grads, 1e-4)
+		return nil
+	}
 }
 
 // timeMS runs f once to warm up (pipeline compiles, allocations), then
