@@ -81,12 +81,9 @@ func TestTrainWithoutValidation(t *testing.T) {
 	writeImages(t, data, "img", 8, 24, 6)
 	o := tinyOptions(t, data, 2)
 	o.Val = 0
-	var log bytes.Buffer
-	if err := Run(context.Background(), cpu.New(), o, &log); err != nil {
-		t.Fatalf("Run: %v\n%s", err, log.String())
-	}
-	if !strings.Contains(log.String(), "8 training and 0 validation images") || !strings.Contains(log.String(), "eval -calibrate") {
-		t.Errorf("log:\n%s", log.String())
+	log := runCPU(t, o)
+	if !strings.Contains(log, "8 training and 0 validation images") || !strings.Contains(log, "eval -calibrate") {
+		t.Errorf("log:\n%s", log)
 	}
 	for i, e := range readLog(t, o.Out) {
 		if e.Step != 4*(i+1) || e.ValLoss != e.TrainLoss {

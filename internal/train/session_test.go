@@ -38,6 +38,18 @@ func memoryDataset(t *testing.T, paths []string, size int, val float64, seed uin
 	return ds
 }
 
+// memorySession is a session on the CPU backend of o over the images at
+// paths decoded by memoryDataset; it is freed when the test ends.
+func memorySession(t *testing.T, o Options, paths []string) *Session {
+	t.Helper()
+	s, err := NewSession(cpu.New(), o, memoryDataset(t, paths, o.Size, o.Val, o.Seed), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Free)
+	return s
+}
+
 // runEpochs drives s through epochs epochs as Run does.
 func runEpochs(t *testing.T, s *Session, epochs int) (losses []float32) {
 	t.Helper()
@@ -63,19 +75,12 @@ func TestSessionMatchesRun(t *testing.T) {
 	data := t.TempDir()
 	paths := writeImages(t, data, "img", 8, 24, 3)
 	o := tinyOptions(t, data, 2)
-	var log bytes.Buffer
-	if err := Run(context.Background(), cpu.New(), o, &log); err != nil {
-		t.Fatalf("Run: %v\n%s", err, log.String())
-	}
+	runCPU(t, o)
 	want, err := readLast(filepath.Join(o.Out, LastFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewSession(cpu.New(), o, memoryDataset(t, paths, o.Size, o.Val, o.Seed), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Free()
+	s := memorySession(t, o, paths)
 	runEpochs(t, s, 2)
 	got, err := s.checkpoint(nil)
 	if err != nil {
@@ -156,11 +161,7 @@ func TestExport(t *testing.T) {
 	data := t.TempDir()
 	paths := writeImages(t, data, "img", 8, 24, 4)
 	o := tinyOptions(t, data, 3)
-	s, err := NewSession(cpu.New(), o, memoryDataset(t, paths, o.Size, o.Val, o.Seed), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Free()
+	s := memorySession(t, o, paths)
 	runEpochs(t, s, 1)
 	cal, err := s.Calibrate()
 	if err != nil {
@@ -232,20 +233,13 @@ func TestSessionBest(t *testing.T) {
 	// products, im2col), whose float32 sums differ in order.
 	o := tinyOptions(t, data, 12)
 	o.LR, o.TMax, o.Patience = 0.1, 1000, 100
-	var log bytes.Buffer
-	if err := Run(context.Background(), cpu.New(), o, &log); err != nil {
-		t.Fatalf("Run: %v\n%s", err, log.String())
-	}
+	runCPU(t, o)
 	native, err := model.ReadWeights(filepath.Join(o.Out, BestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	s, err := NewSession(cpu.New(), o, memoryDataset(t, paths, o.Size, o.Val, o.Seed), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Free()
+	s := memorySession(t, o, paths)
 	s.TrackBest()
 	if s.Best() != nil {
 		t.Fatal("a best before any validation")

@@ -28,6 +28,17 @@ func tinyOptions(t *testing.T, data string, epochs int) Options {
 	return o
 }
 
+// runCPU trains o with Run on the CPU backend and returns Run's log; an
+// error fails the test with the log.
+func runCPU(t *testing.T, o Options) string {
+	t.Helper()
+	var log bytes.Buffer
+	if err := Run(context.Background(), cpu.New(), o, &log); err != nil {
+		t.Fatalf("Run: %v\n%s", err, log.String())
+	}
+	return log.String()
+}
+
 // readLog parses train_log.jsonl in dir.
 func readLog(t *testing.T, dir string) []logEntry {
 	t.Helper()
