@@ -217,6 +217,26 @@ func lastOf(v []float64) float64 {
 	return v[len(v)-1]
 }
 
+// workerDataset decodes the images at paths as the worker decodes them, at
+// side size, into the dataset the worker makes of them under names: the
+// default held-out share 0.2, seed 1.
+func workerDataset(t *testing.T, paths, names []string, size int) *train.Dataset {
+	t.Helper()
+	var tensors [][]float32
+	for _, path := range paths {
+		img, err := imageio.LoadRGB(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tensors = append(tensors, imageio.ToTensor(img, size))
+	}
+	ds, err := train.NewDataset(tensors, names, size, 0.2, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
 // nativeLosses trains the preset natively on be with the images of dir
 // named in names (decoded as the worker decodes them), seed 1 and the
 // default held-out share, as the worker drives a train.Session, and returns
@@ -227,19 +247,11 @@ func nativeLosses(t *testing.T, be backend.Backend, dir string, names []string, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tensors [][]float32
-	for _, n := range names {
-		img, err := imageio.LoadRGB(filepath.Join(dir, n), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tensors = append(tensors, imageio.ToTensor(img, p.Size))
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = filepath.Join(dir, n)
 	}
-	ds, err := train.NewDataset(tensors, names, p.Size, 0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := train.NewSession(be, p.Options(1, 0.2), ds, nil)
+	s, err := train.NewSession(be, p.Options(1, 0.2), workerDataset(t, paths, names, p.Size), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/noise2norm/noise2norm/internal/cpu"
-	"github.com/noise2norm/noise2norm/internal/imageio"
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/model/reftest"
 	"github.com/noise2norm/noise2norm/internal/train"
@@ -607,22 +606,15 @@ func TestTrainInPageInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tensors [][]float32
-	for _, name := range names {
+	paths := make([]string, len(names))
+	for i, name := range names {
 		file := name
 		if s, ok := source[name]; ok {
 			file = s
 		}
-		img, err := imageio.LoadRGB(filepath.Join(siteDir, "examples", "train", "textile", file), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tensors = append(tensors, imageio.ToTensor(img, p.Size))
+		paths[i] = filepath.Join(siteDir, "examples", "train", "textile", file)
 	}
-	ds, err := train.NewDataset(tensors, names, p.Size, 0.2, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := workerDataset(t, paths, names, p.Size)
 	base, err := model.ReadWeights(filepath.Join(siteDir, "models", baseID+".safetensors"))
 	if err != nil {
 		t.Fatal(err)
