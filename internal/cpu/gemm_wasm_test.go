@@ -368,6 +368,16 @@ func maxAbs(vs []float32) float64 {
 	return m
 }
 
+// reportMedians reports the median of each path's milliseconds ms[path]
+// under names[path], and no ns/op (a b.Loop iteration runs both paths).
+func reportMedians(b *testing.B, ms [2][]float64, names [2]string) {
+	for path, name := range names {
+		slices.Sort(ms[path])
+		b.ReportMetric(ms[path][len(ms[path])/2], name)
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
 // BenchmarkConv2DBackwardSIMD times Conv2DBackward (dx, dw, db, ReLU) in
 // the page's build with the weight gradient as the SIMD kernel's dot
 // products (on every plane size) and as the im2col product on the SIMD
@@ -412,11 +422,7 @@ func BenchmarkConv2DBackwardSIMD(b *testing.B) {
 					be.Free(db)
 				}
 			}
-			for path, name := range []string{"im2col-ms", "dots-ms"} {
-				slices.Sort(ms[path])
-				b.ReportMetric(ms[path][len(ms[path])/2], name)
-			}
-			b.ReportMetric(0, "ns/op")
+			reportMedians(b, ms, [2]string{"im2col-ms", "dots-ms"})
 		})
 	}
 }
@@ -515,11 +521,7 @@ func BenchmarkLossMapAndBackwardSIMD(b *testing.B) {
 					be.Free(d)
 				}
 			}
-			for path, name := range []string{"go-rows-ms", "simd-rows-ms"} {
-				slices.Sort(ms[path])
-				b.ReportMetric(ms[path][len(ms[path])/2], name)
-			}
-			b.ReportMetric(0, "ns/op")
+			reportMedians(b, ms, [2]string{"go-rows-ms", "simd-rows-ms"})
 		})
 	}
 }
