@@ -43,6 +43,22 @@ func weightGradRef(x, g *Tensor, k int) []float32 {
 // cout channels, h×w planes, a k×k kernel.
 type convBackwardCase struct{ n, cin, cout, h, w, k int }
 
+// convBackwardCases are odd shapes for the weight gradient's dot-product
+// paths: Cout and Cin·k·k not multiples of the tiles, planes not multiples
+// of 16, several chunks per image and several partial sums, batch > 1.
+var convBackwardCases = []convBackwardCase{
+	{3, 5, 7, 37, 61, 3},   // one chunk per image
+	{2, 2, 5, 130, 140, 3}, // 3 chunks per image
+	{1, 2, 3, 400, 350, 3}, // 18 chunks: 3 partial sums
+	{2, 2, 5, 300, 300, 1}, // 11 chunks per image: 3 partial sums
+	{3, 7, 3, 9, 14, 1},    // Cout < 4, planes shorter than 16
+	{2, 3, 1, 11, 5, 5},    // 5×5
+	{1, 1, 4, 7, 7, 3},     // Cin·k·k = 9
+	{5, 37, 9, 1, 1, 1},    // the attention's 1×1 layers
+	{2, 16, 16, 17, 33, 3}, // a Block
+	{1, 4, 8, 1, 1, 3},     // a 1×1 plane through a 3×3 kernel
+}
+
 // inputs returns the case's name and its seeded operands: x (N,Cin,H,W) and
 // dy (N,Cout,H,W) in [−1, 1], w (Cout,Cin,k,k) in [−0.5, 0.5], bias
 // (1,Cout,1,1) in [−0.3, 0.3].
@@ -72,18 +88,7 @@ func withDotTile(kernel func(int, []float32, *[4]int, []float32, *[6]int, *[96]f
 // 2, 3 and 7 threads.
 func TestConv2DBackwardDot(t *testing.T) {
 	kernels := append([]dotTileKernel{{"go", dotTileGo}}, platformDotTiles()...)
-	for _, c := range []convBackwardCase{
-		{3, 5, 7, 37, 61, 3},   // one chunk per image
-		{2, 2, 5, 130, 140, 3}, // 3 chunks per image
-		{1, 2, 3, 400, 350, 3}, // 18 chunks: 3 partial sums
-		{2, 2, 5, 300, 300, 1}, // 11 chunks per image: 3 partial sums
-		{3, 7, 3, 9, 14, 1},    // Cout < 4, planes shorter than 16
-		{2, 3, 1, 11, 5, 5},
-		{1, 1, 4, 7, 7, 3},  // Cin·k·k = 9
-		{5, 37, 9, 1, 1, 1}, // the attention's 1×1 layers
-		{2, 16, 16, 17, 33, 3},
-		{1, 4, 8, 1, 1, 3}, // a 1×1 plane through a 3×3 kernel
-	} {
+	for _, c := range convBackwardCases {
 		name, x, w, bias, dy := c.inputs()
 		wantDW := weightGradRef(x, dy, c.k)
 		for _, act := range []backend.Activation{backend.Linear, backend.ReLU, backend.Sigmoid} {
