@@ -320,7 +320,7 @@ func TestSIMDConv2DBackwardDot(t *testing.T) {
 						// float32 sums of up to 140,000 products: the error
 						// scales with the largest element (244 in the
 						// 400×350 case), not with each one
-						testutil.Close(t, what+" dw vs float64", got[1], wantDW, 1e-5, 1e-5*maxAbs(wantDW))
+						testutil.Close(t, what+" dw vs float64", got[1], wantDW, 1e-5, 1e-5*optest.MaxAbs(wantDW))
 					}
 					for i, n := range []string{"dx", "dw", "db"} {
 						testutil.Close(t, what+" "+n+" vs im2col", got[i], want[i], 1e-3, 1e-4) // both sum in float32, in other orders
@@ -348,15 +348,6 @@ func reluGrad(y, dy *Tensor) *Tensor {
 		}
 	}
 	return g
-}
-
-// maxAbs is the largest |v| of vs.
-func maxAbs(vs []float32) float64 {
-	m := 0.0
-	for _, v := range vs {
-		m = max(m, math.Abs(float64(v)))
-	}
-	return m
 }
 
 // reportMedians reports the median of each path's milliseconds ms[path]

@@ -43,7 +43,7 @@ func Compare(got, want []float32, tol Tolerance) Diff {
 	}
 	d := Diff{N: len(want), First: -1, Tol: tol, Got: got, Want: want, Atol: tol.Atol}
 	if tol.ScaleAtol {
-		d.Atol *= maxAbs(want)
+		d.Atol *= MaxAbs(want)
 	}
 	var num, den float64
 	for i := range want {
@@ -96,8 +96,8 @@ func (d Diff) Error(what string) string {
 	return msg
 }
 
-// maxAbs is the largest |v[i]|.
-func maxAbs(v []float32) float64 {
+// MaxAbs is the largest |v[i]| (0 for an empty v).
+func MaxAbs(v []float32) float64 {
 	m := 0.0
 	for _, x := range v {
 		m = max(m, math.Abs(float64(x)))
