@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"sort"
 
@@ -36,6 +37,9 @@ type Session struct {
 	trackBest     bool  // TrackBest was called: keep best
 	best          *Best // the run at its lowest held-out loss, nil before a validation
 	validatedStep int   // s.st.Step at the last validation, −1 before one
+
+	fromWeights    bool    // NewSession was given base: its step 0 may be validated (ValidateStart)
+	trainedValLoss float64 // lowest held-out loss of a trained step (Step ≥ 1) validated; NaN before one
 }
 
 // Best is a run at its lowest held-out loss so far, kept on the host by a
@@ -126,13 +130,14 @@ func newSession(be backend.Backend, o Options, ds *Dataset, base *model.Weights,
 	if len(ds.Train) == 0 {
 		return nil, errors.New("no training images")
 	}
-	s := &Session{o: o, cfg: o.Config(), be: be, ds: ds, st: newState(), orderEpoch: -1, validatedStep: -1}
+	s := &Session{o: o, cfg: o.Config(), be: be, ds: ds, st: newState(), orderEpoch: -1, validatedStep: -1, trainedValLoss: math.NaN()}
 	w := &model.Weights{Config: s.cfg, Params: model.InitParams(s.cfg, o.Seed)}
 	if base != nil {
 		if !sameShape(base.Config, s.cfg) {
 			return nil, fmt.Errorf("the starting model has %s, the run %s", base.Config, s.cfg)
 		}
 		w.Params = base.Params
+		s.fromWeights = ck == nil
 	}
 	if ck != nil {
 		w.Params = ck.Weights.Params
@@ -304,9 +309,33 @@ func (s *Session) ValidateNow(ctx context.Context) (float64, error) {
 	return val, s.keepIfBest(val, !s.EpochDone() && s.st.Batch > 0)
 }
 
+// ValidateStart validates the starting weights of a session NewSession was
+// given base for (fine-tuning), before its first step, and with TrackBest
+// makes them Best (Step 0): a trained step is kept only when its held-out
+// loss is lower than the model the run started from. It is an error after
+// a step or for a run from scratch (whose step 0 is random weights, never
+// a candidate, as in native train). The run's state is unchanged.
+func (s *Session) ValidateStart(ctx context.Context) (float64, error) {
+	if !s.fromWeights || s.st.Step != 0 {
+		return 0, errors.New("ValidateStart: only before the first step of a run that starts from given weights")
+	}
+	if len(s.ds.Val) == 0 {
+		return 0, errors.New("ValidateStart: no held-out images to validate the starting weights on")
+	}
+	return s.ValidateNow(ctx)
+}
+
+// TrainedValLoss is the lowest held-out loss of a trained step (step 1 or
+// later) validated so far, NaN before one: when Best is the starting
+// weights (Step 0), what training reached instead.
+func (s *Session) TrainedValLoss() float64 { return s.trainedValLoss }
+
 // keepIfBest makes the current run Best when TrackBest was called and val
 // is lower than Best's (strictly: on ties the earlier stays).
 func (s *Session) keepIfBest(val float64, midEpoch bool) error {
+	if s.st.Step > 0 && !(val >= s.trainedValLoss) { // NaN before the first: any val
+		s.trainedValLoss = val
+	}
 	if !s.trackBest || s.best != nil && !(val < s.best.ValLoss) {
 		return nil
 	}
@@ -510,6 +539,7 @@ func (s *Session) MoveTo(be backend.Backend) (*Session, error) {
 		return nil, fmt.Errorf("moving the run to %s: %w", be.Name(), err)
 	}
 	moved.trackBest, moved.best, moved.validatedStep = s.trackBest, s.best, s.validatedStep
+	moved.fromWeights, moved.trainedValLoss = s.fromWeights, s.trainedValLoss
 	s.Free()
 	return moved, nil
 }

@@ -428,3 +428,103 @@ func TestMoveToFailureKeepsRun(t *testing.T) {
 		t.Errorf("after a move the step's loss is %g, the unmoved run's %g", r.Loss, rr.Loss)
 	}
 }
+
+// TestSessionValidateStart: a run from given weights whose validated start
+// (ValidateStart) is not beaten by a trained step keeps the starting weights
+// bit for bit as Best (step 0), and its export continues like a fresh run
+// from them; a run that improves keeps a trained step. A run from scratch
+// refuses ValidateStart.
+func TestSessionValidateStart(t *testing.T) {
+	data := t.TempDir()
+	paths := writeImages(t, data, "img", 8, 24, 3)
+	o := tinyOptions(t, data, 6)
+	o.LR, o.TMax, o.Patience = 0.01, 1000, 100
+
+	// A start from random weights given as base: training lowers the loss.
+	init := &model.Weights{Config: o.Config(), Params: model.InitParams(o.Config(), 7)}
+	improving, err := NewSession(cpu.New(), o, memoryDataset(t, paths, o.Size, o.Val, o.Seed), init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer improving.Free()
+	improving.TrackBest()
+	start, err := improving.ValidateStart(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := improving.Best(); b == nil || b.Step != 0 || b.ValLoss != start {
+		t.Fatalf("after ValidateStart: best %+v, want step 0 at %g", b, start)
+	}
+	runEpochs(t, improving, o.Epochs)
+	b := improving.Best()
+	t.Logf("improving run: start %.6g, epochs %v, kept step %d (%.6g)", start, improving.ValLosses(), b.Step, b.ValLoss)
+	if b.Step == 0 || !(b.ValLoss < start) || b.ValLoss != improving.TrainedValLoss() {
+		t.Errorf("improving run kept step %d (%g), start %g, lowest trained %g", b.Step, b.ValLoss, start, improving.TrainedValLoss())
+	}
+
+	// Fine-tune those trained weights with a learning rate that wrecks them.
+	trained := b.Weights()
+	o.LR = 1
+	s, err := NewSession(cpu.New(), o, memoryDataset(t, paths, o.Size, o.Val, o.Seed), trained)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Free()
+	s.TrackBest()
+	start, err = s.ValidateStart(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	runEpochs(t, s, 3)
+	b = s.Best()
+	t.Logf("worsening run: start %.6g, epochs %v, kept step %d (%.6g), lowest trained %.6g", start, s.ValLosses(), b.Step, b.ValLoss, s.TrainedValLoss())
+	if !(s.TrainedValLoss() > start) {
+		t.Fatalf("the fine-tuning did not worsen the held-out loss (%g → %g): the test needs one that does", start, s.TrainedValLoss())
+	}
+	if b.Step != 0 || b.Epoch != 0 || b.MidEpoch || b.ValLoss != start {
+		t.Errorf("kept %+v, want step 0 at %g", *b, start)
+	}
+	if !reflect.DeepEqual(b.Weights().Params, trained.Params) {
+		t.Error("the kept weights are not the starting weights bit for bit")
+	}
+	// The export of step 0 is a run that has not started: continued, its
+	// first step is the first step of a fresh run from the same weights.
+	f, err := s.ExportBest(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, err := fromSafetensors(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.State.Step != 0 || ck.State.Epoch != 0 || len(ck.State.ValLoss) != 0 {
+		t.Errorf("the step-0 export's state %+v is not a run before its first step", ck.State)
+	}
+	ds := memoryDataset(t, paths, o.Size, o.Val, o.Seed)
+	resumed, err := newSession(cpu.New(), o, ds, nil, ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resumed.Free()
+	fresh, err := NewSession(cpu.New(), o, ds, trained)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Free()
+	for i := 0; i < 3; i++ {
+		r1, err1 := resumed.Step()
+		r2, err2 := fresh.Step()
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		if r1 != r2 {
+			t.Errorf("step %d: resumed from the step-0 export %+v, fresh from its weights %+v", i+1, r1, r2)
+		}
+	}
+
+	scratch := memorySession(t, o, paths)
+	scratch.TrackBest()
+	if _, err := scratch.ValidateStart(context.Background()); err == nil || scratch.Best() != nil {
+		t.Errorf("ValidateStart on a run from scratch: err %v, best %+v", err, scratch.Best())
+	}
+}
