@@ -6,7 +6,7 @@
 // that the reply repeats.
 
 /** The protocol version; wasm/demo's ProtocolVersion. */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** Message types. */
 export const MSG = Object.freeze({
@@ -426,12 +426,17 @@ export const BACKENDS = Object.freeze(["auto", "webgpu", "cpu"]);
  * best.safetensors (the loss after every epoch; on ties the earlier), with one addition: a request
  * that ends in the middle of an epoch (stopped, or a step count that is not a whole number of
  * epochs) has its last step validated too. A run continued later goes on from its last step, not
- * from this one; the export's checkpoint part is the run as it stood at this step.
+ * from this one; the export's checkpoint part is the run as it stood at this step. A run that starts
+ * from a given model (a shipped, uploaded or saved one) has its starting weights validated before its
+ * first step (since version 5): they are step 0, kept until a trained step has a lower held-out loss;
+ * step 0's export is the run before its first step (train -resume-from starts it afresh from them).
  * @typedef {object} BestStep
  * @property {number} step      1-based step of the whole run (0: the starting weights)
  * @property {number} epoch     epochs finished then
  * @property {number} valLoss   its held-out loss
  * @property {boolean} midEpoch validated in the middle of an epoch (the end of a request)
+ * @property {number|null} startValLoss   the starting model's held-out loss (since version 5; null from scratch)
+ * @property {number|null} trainedValLoss the lowest held-out loss of a trained step (since version 5; null before one)
  */
 
 /**

@@ -836,7 +836,7 @@ export class TrainMode {
     ];
     const v = run.valLosses.filter(Boolean);
     if (v.length) parts.push(`held-out loss <b>${fmt(v[v.length - 1].loss, 4)}</b>`);
-    if (run.best) parts.push(`kept step <b>${run.best.step}</b> (held-out loss <b>${fmt(run.best.valLoss, 4)}</b>)`);
+    if (run.best) parts.push(`kept ${run.best.step === 0 ? "<b>the starting model</b>" : `step <b>${run.best.step}</b>`} (held-out loss <b>${fmt(run.best.valLoss, 4)}</b>)`);
     el.stats.innerHTML = parts.map((p) => `<span>${p}</span>`).join("");
   }
 
@@ -867,6 +867,8 @@ export class TrainMode {
     const vals = run.valLosses.filter(Boolean);
     const all = losses.concat(vals.map((v) => v.loss));
     if (run.best && run.best.valLoss != null && !this.running()) all.push(run.best.valLoss);
+    const startVal = run.best && run.best.startValLoss != null && !this.running() ? run.best.startValLoss : null;
+    if (startVal != null) all.push(startVal);
     let lo = Math.min(...all), hi = Math.max(...all);
     if (hi - lo < 0.05 * Math.abs(hi)) { // a few nearly equal steps: do not magnify their noise
       const mid = (hi + lo) / 2, half = Math.max(0.025 * Math.abs(hi), 1e-6);
@@ -932,6 +934,18 @@ export class TrainMode {
       g.arc(x(best.step - 1), y(Math.min(hi, Math.max(lo, best.valLoss))), 6.5, 0, 2 * Math.PI);
       g.stroke();
     }
+    // a run from a given model: its starting held-out loss, dashed across (kept: solid and green)
+    if (startVal != null) {
+      const kept = best && best.step === 0;
+      g.strokeStyle = kept ? (css.getPropertyValue("--good").trim() || "#16a34a") : muted;
+      g.lineWidth = kept ? 2 : 1;
+      g.setLineDash([6, 4]);
+      g.beginPath(); g.moveTo(L, y(startVal)); g.lineTo(W - R, y(startVal)); g.stroke();
+      g.setLineDash([]);
+      g.fillStyle = g.strokeStyle;
+      g.textAlign = "left";
+      g.fillText(kept ? "starting model (kept)" : "starting model", L + 4, y(startVal) - 4);
+    }
     this.el.legend.hidden = false;
     this.el.legendVal.hidden = vals.length === 0;
     this.el.legendBest.hidden = !best || !(best.step > 0);
@@ -975,7 +989,7 @@ export class TrainMode {
     this.el.pbar.max = 1;
     this.el.pbar.value = 1;
     this.el.ptext.textContent = `${msg.stopped ? "Stopped" : "Done"}: ${run.losses.length} steps on ${backendText(msg.backend)}`
-      + (run.best ? `; kept step ${run.best.step}` : "");
+      + (run.best ? (run.best.step === 0 ? "; kept the starting model" : `; kept step ${run.best.step}`) : "");
     this.el.start.textContent = "Start a new training";
     this.finalStats(run, msg);
     host.showMessage(`Checking with your model "${entry.name}" now: drop an image${entry.examples.length ? " or click an example" : ""}.`, true);
@@ -1183,7 +1197,7 @@ export class TrainMode {
       const meta = document.createElement("span");
       meta.className = "mmeta";
       const cfg = r.config || {};
-      meta.textContent = `${r.source === "uploaded" ? "uploaded" : `trained${r.steps ? `, ${r.steps} steps` : ""}${r.bestStep != null && r.bestStep !== r.steps ? ` (kept step ${r.bestStep})` : ""}${r.base ? `, from ${r.base}` : ""}`} · ${cfg.size}×${cfg.size}, wf ${cfg.wf} · ${r.calibration ? `calibrated on ${r.heldOut || "?"} images` : "uncalibrated"} · ${mb(r.byteLength)} · ${new Date(r.created).toLocaleDateString()}`;
+      meta.textContent = `${r.source === "uploaded" ? "uploaded" : `trained${r.steps ? `, ${r.steps} steps` : ""}${r.bestStep === 0 ? " (kept the starting model)" : r.bestStep != null && r.bestStep !== r.steps ? ` (kept step ${r.bestStep})` : ""}${r.base ? `, from ${r.base}` : ""}`} · ${cfg.size}×${cfg.size}, wf ${cfg.wf} · ${r.calibration ? `calibrated on ${r.heldOut || "?"} images` : "uncalibrated"} · ${mb(r.byteLength)} · ${new Date(r.created).toLocaleDateString()}`;
       const use = button("Use", `Use ${r.name}`, () => host.setAttribute("model", m.id));
       const dl = button("Download", `Download ${r.name}`, async () => {
         const rec = await getModel(r.id);
@@ -1307,9 +1321,15 @@ async function settled(p) {
  */
 function bestText(best, steps) {
   if (!best) return "The model is the last step's weights (none could be validated on held-out images).";
+  if (best.step === 0) {
+    const trained = best.trainedValLoss != null ? ` → lowest after training ${fmt(best.trainedValLoss, 4)}` : "";
+    return `Kept: the starting model — training did not lower its held-out loss (${fmt(best.valLoss, 4)}${trained}). `
+      + "The checker and the download use the model you started from; Continue goes on from the last step.";
+  }
   const which = best.step === steps ? `the last step, ${best.step}` : `step ${best.step} of ${steps}`;
-  const when = best.step === 0 ? "the starting weights" : best.midEpoch ? "validated where the run stopped, in the middle of an epoch" : `at the end of epoch ${best.epoch}`;
-  return `Kept: the weights of ${which} (${when}): their held-out loss, ${fmt(best.valLoss, 4)}, is the lowest of the run, `
+  const when = best.midEpoch ? "validated where the run stopped, in the middle of an epoch" : `at the end of epoch ${best.epoch}`;
+  const start = best.startValLoss != null ? ` (the starting model's was ${fmt(best.startValLoss, 4)})` : "";
+  return `Kept: the weights of ${which} (${when}): their held-out loss, ${fmt(best.valLoss, 4)}, is the lowest of the run${start}, `
     + `as native train keeps best.safetensors.${best.step !== steps ? " Later steps did not lower it; Continue goes on from the last step." : ""}`;
 }
 

@@ -305,7 +305,8 @@ func (b *bestInfo) js() any {
 	if b == nil {
 		return nil
 	}
-	return map[string]any{"step": b.Step, "epoch": b.Epoch, "valLoss": jsNumber(b.ValLoss), "midEpoch": b.MidEpoch}
+	return map[string]any{"step": b.Step, "epoch": b.Epoch, "valLoss": jsNumber(b.ValLoss), "midEpoch": b.MidEpoch,
+		"startValLoss": jsNumber(b.StartValLoss), "trainedValLoss": jsNumber(b.TrainedValLoss)}
 }
 
 func (r trainDecodeReply) js() map[string]any {

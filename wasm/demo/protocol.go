@@ -11,7 +11,7 @@ package main
 
 // ProtocolVersion is site/protocol.js's PROTOCOL_VERSION. A request with
 // another version is refused with an error reply.
-const ProtocolVersion = 4
+const ProtocolVersion = 5
 
 // Message types, the "type" field of every message.
 const (
@@ -333,11 +333,17 @@ type trainedReply struct {
 
 // bestInfo is the step whose weights a trained session detects with and
 // exports: the lowest held-out loss of the run (train.Best): {step (of the
-// whole run, 1-based), epoch (epochs finished then), valLoss, midEpoch}.
+// whole run, 1-based; 0: the weights a run from a given model started
+// with), epoch (epochs finished then), valLoss, midEpoch, startValLoss
+// (since version 5: the starting model's held-out loss, null from
+// scratch), trainedValLoss (since version 5: the lowest held-out loss of a
+// trained step, null before one)}.
 type bestInfo struct {
-	Step, Epoch int
-	ValLoss     float64
-	MidEpoch    bool
+	Step, Epoch    int
+	ValLoss        float64
+	MidEpoch       bool
+	StartValLoss   float64 // NaN: the run started from scratch
+	TrainedValLoss float64 // NaN: no trained step validated
 }
 
 // trainDecodeReply (since version 4): {v, type: "train-decode", id,

@@ -51,6 +51,12 @@ type trainRun struct {
 	info    backendInfo        // where it trains
 	running bool               // a train or train-continue request is under way
 	stop    bool               // a train-stop request asked it to stop after its step
+
+	// startVal is the held-out loss of the weights the run started from
+	// (train.Session.ValidateStart, before its first step), the step-0
+	// candidate for the kept weights; NaN for a run from scratch.
+	startVal      float64
+	validateStart bool // the run starts from given weights whose start is not validated yet
 }
 
 // estimate times one training step of a preset on random data.
@@ -267,7 +273,7 @@ func (w *worker) startTrain(r trainRequest) {
 		return
 	}
 	s.TrackBest()
-	run := &trainRun{s: s, preset: p, heldOut: len(ds.Val), info: info, running: true}
+	run := &trainRun{s: s, preset: p, heldOut: len(ds.Val), info: info, running: true, startVal: math.NaN(), validateStart: base != nil}
 	sess := w.sessions[r.Session]
 	if sess == nil {
 		sess = &session{}
@@ -398,6 +404,12 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 	fail := func(err error) {
 		w.postError(id, CodeInternal, fmt.Sprintf("training stopped at step %d of %d: %v", len(losses)+1, steps, err))
 	}
+	if run.validateStart {
+		if err := w.validateStart(run); err != nil {
+			w.postError(id, CodeInternal, "training: validating the starting model: "+err.Error())
+			return
+		}
+	}
 	for len(losses) < steps && !run.stop {
 		res, ep, why, dt, err := w.trainStep(run)
 		trainTime += dt
@@ -445,7 +457,7 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 	}
 	var best *bestInfo
 	if b := run.s.Best(); b != nil {
-		best = &bestInfo{Step: b.Step, Epoch: b.Epoch, ValLoss: b.ValLoss, MidEpoch: b.MidEpoch}
+		best = &bestInfo{Step: b.Step, Epoch: b.Epoch, ValLoss: b.ValLoss, MidEpoch: b.MidEpoch, StartValLoss: run.startVal, TrainedValLoss: run.s.TrainedValLoss()}
 	}
 	var calInfo *calibrationInfo
 	if run.cal != nil {
@@ -457,6 +469,21 @@ func (w *worker) trainSteps(id int, name string, sess *session, steps int) {
 		Backend: run.info, Config: configOf(run.s.Model().Cfg), Calibration: calInfo, CalibrationNote: note,
 		HeldOut: run.heldOut, FellBack: fellBack, RunSteps: run.s.Steps(), Best: best,
 	}.js(), nil)
+}
+
+// validateStart validates the weights a run from a given model starts
+// with, before its first step (train.Session.ValidateStart), under the
+// compute lock: they are the kept weights (step 0) until a trained step
+// has a lower held-out loss.
+func (w *worker) validateStart(run *trainRun) error {
+	w.compute.Lock()
+	defer w.compute.Unlock()
+	v, err := run.s.ValidateStart(context.Background())
+	if err != nil {
+		return err
+	}
+	run.startVal, run.validateStart = v, false
+	return nil
 }
 
 // validateEnd validates the run's weights at the end of a request unless
