@@ -232,7 +232,7 @@ func (w *worker) startTrain(r trainRequest) {
 		if name == "" {
 			name = fmt.Sprintf("image-%d", i+1)
 		}
-		img, code, err := checkDecode(im.Bytes, defaultMaxPixels)
+		img, _, code, err := checkDecode(im.Bytes, defaultMaxPixels)
 		r.Images[i].Bytes = nil
 		if err != nil {
 			skipped = append(skipped, skippedImage{name, code, err.Error()})
@@ -291,21 +291,22 @@ func (w *worker) startTrain(r trainRequest) {
 	go w.trainSteps(r.ID, r.Session, sess, steps)
 }
 
-// checkDecode decodes an image file's bytes as a train request does; on
-// failure code is the error code (not-image, too-large) it is skipped with.
-func checkDecode(b []byte, maxPixels int) (img image.Image, code string, err error) {
+// checkDecode decodes an image file's bytes as a train request does
+// (format as image.Decode names it); on failure code is the error code
+// (not-image, too-large) it is skipped with.
+func checkDecode(b []byte, maxPixels int) (img image.Image, format, code string, err error) {
 	if len(b) == 0 {
-		return nil, CodeNotImage, errors.New("the file is empty")
+		return nil, "", CodeNotImage, errors.New("the file is empty")
 	}
-	img, _, err = decodeImage(b, maxPixels)
+	img, format, err = decodeImage(b, maxPixels)
 	if err != nil {
 		code = CodeNotImage
 		if errors.Is(err, errTooLarge) {
 			code = CodeTooLarge
 		}
-		return nil, code, err
+		return nil, "", code, err
 	}
-	return img, "", nil
+	return img, format, "", nil
 }
 
 // checkImage answers a check-image request: whether a train request could
@@ -317,11 +318,10 @@ func (w *worker) checkImage(r checkImageRequest) {
 		maxPixels = defaultMaxPixels
 	}
 	reply := imageCheckedReply{ID: r.ID, Name: r.Name}
-	img, code, err := checkDecode(r.Bytes, maxPixels)
+	img, format, code, err := checkDecode(r.Bytes, maxPixels)
 	if err != nil {
 		reply.Code, reply.Message = code, err.Error()
 	} else {
-		_, format, _ := image.DecodeConfig(bytes.NewReader(r.Bytes))
 		b := img.Bounds()
 		reply.OK, reply.Width, reply.Height, reply.Format = true, b.Dx(), b.Dy(), format
 	}
