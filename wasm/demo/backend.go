@@ -95,7 +95,7 @@ func (g *webGPU) isLost() (string, bool) {
 func (w *worker) choose(pref string) (backend.Backend, backendInfo) {
 	g := &w.gpu
 	cpuInfo := func(reason string) (backend.Backend, backendInfo) {
-		return w.cpu, backendInfo{Kind: "cpu", Name: "CPU", Adapter: g.name, FallbackAdapter: g.software, Reason: reason, SIMD: cpuSIMD()}
+		return w.cpu, backendInfo{Adapter: g.name, FallbackAdapter: g.software}.onCPU(reason)
 	}
 	if pref == PrefCPU {
 		return cpuInfo("chosen")
@@ -114,6 +114,12 @@ func (w *worker) choose(pref string) (backend.Backend, backendInfo) {
 		return cpuInfo(fmt.Sprintf("opening the WebGPU device failed: %v", err))
 	}
 	return g.be, backendInfo{Kind: "webgpu", Name: g.name, Adapter: g.name, FallbackAdapter: g.software}
+}
+
+// onCPU is b's adapter facts on the CPU backend, for reason (chosen, or why
+// WebGPU was left).
+func (b backendInfo) onCPU(reason string) backendInfo {
+	return backendInfo{Kind: "cpu", Name: "CPU", Adapter: b.Adapter, FallbackAdapter: b.FallbackAdapter, Reason: reason, SIMD: cpuSIMD()}
 }
 
 // cpuSIMD reports whether the CPU backend's convolutions run the

@@ -264,7 +264,7 @@ func (w *worker) startTrain(r trainRequest) {
 	s, err := train.NewSession(be, p.Options(r.Seed, val), ds, base)
 	if err != nil && info.Kind == "webgpu" {
 		why := fmt.Sprintf("WebGPU failed (%v)", err)
-		be, info = w.cpu, backendInfo{Kind: "cpu", Name: "CPU", Adapter: info.Adapter, FallbackAdapter: info.FallbackAdapter, Reason: why, SIMD: cpuSIMD()}
+		be, info = w.cpu, info.onCPU(why)
 		s, err = train.NewSession(be, p.Options(r.Seed, val), ds, base)
 	}
 	w.compute.Unlock()
@@ -539,7 +539,7 @@ func (w *worker) trainStep(run *trainRun) (res train.StepResult, ep *train.Epoch
 			return res, ep, "", 0, fmt.Errorf("%s, and moving the run to the CPU failed: %v", why, merr)
 		}
 		run.s, fellBack = s, why
-		run.info = backendInfo{Kind: "cpu", Name: "CPU", Adapter: run.info.Adapter, FallbackAdapter: run.info.FallbackAdapter, Reason: why, SIMD: cpuSIMD()}
+		run.info = run.info.onCPU(why)
 		t0 = time.Now()
 		res, err = run.s.Step()
 	}

@@ -199,7 +199,7 @@ func (w *worker) moveToCPU(s *session, why string) {
 		panic(fmt.Sprintf("reloading the weights on the CPU: %v", err))
 	}
 	s.m = m
-	s.info = backendInfo{Kind: "cpu", Name: "CPU", Adapter: s.info.Adapter, FallbackAdapter: s.info.FallbackAdapter, Reason: why, SIMD: cpuSIMD()}
+	s.info = s.info.onCPU(why)
 }
 
 // run is internal/infer.Run (what cmd/detect runs) on one image x (3,S,S)
