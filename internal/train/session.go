@@ -349,12 +349,16 @@ func (s *Session) keepIfBest(val float64, midEpoch bool) error {
 	return nil
 }
 
-// CalibrateBest is Calibrate for Best's weights (a model of them is built on
-// the session's backend for it and freed). It returns an error before the
-// first validation.
+// CalibrateBest is Calibrate for Best's weights: when Best is the current
+// step the session's own model, else a model of them built on the
+// session's backend for it and freed. It returns an error before the first
+// validation.
 func (s *Session) CalibrateBest() (*model.Calibration, error) {
 	if s.best == nil {
 		return nil, errors.New("no validated weights to calibrate")
+	}
+	if s.best.Step == s.st.Step {
+		return s.Calibrate() // the weights on the backend are Best's: no second copy
 	}
 	if len(s.ds.Val) == 0 {
 		return nil, errors.New("no held-out normal images to set a threshold with")

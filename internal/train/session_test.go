@@ -345,6 +345,38 @@ func TestSessionBest(t *testing.T) {
 	}
 }
 
+// TestCalibrateBestCurrent: when Best is the current step, CalibrateBest
+// (which then uses the session's own model) equals the calibration of a
+// model built from Best's host copy of the weights.
+func TestCalibrateBestCurrent(t *testing.T) {
+	data := t.TempDir()
+	paths := writeImages(t, data, "img", 8, 24, 4)
+	o := tinyOptions(t, data, 1)
+	s := memorySession(t, o, paths)
+	s.TrackBest()
+	runEpochs(t, s, 1)
+	b := s.Best()
+	if b == nil || b.Step != s.Steps() {
+		t.Fatalf("best %+v after the only epoch; want step %d", b, s.Steps())
+	}
+	cal, err := s.CalibrateBest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.New(cpu.New(), b.Weights())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Free()
+	want, err := calibrateModel(m, s.ds, o.Batch, s.deviceError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cal.Threshold != want.Threshold || !reflect.DeepEqual(cal.MapMean, want.MapMean) {
+		t.Errorf("CalibrateBest: threshold %g; that of Best's weights %g", cal.Threshold, want.Threshold)
+	}
+}
+
 // notTrainer is a backend without backward ops: a session cannot be built
 // on it, so moving a run there fails.
 type notTrainer struct{ backend.Backend }
