@@ -42,7 +42,7 @@
 import { sharedEngine, models, missingFeature, EngineError } from "./client.js";
 import { registerOffline } from "./offline.js";
 import { ERR, BACKENDS } from "./protocol.js";
-import { TrainMode, saveBlob } from "./train.js";
+import { TrainMode, saveBlob, fmt, mb } from "./train.js";
 
 const BASE = new URL(".", import.meta.url);
 /** The largest image accepted, in pixels (the worker checks the header before decoding). */
@@ -291,8 +291,6 @@ export function npy(map, size) {
   return new Blob([head, new Float32Array(map)], { type: "application/octet-stream" });
 }
 
-const fmt = (x, d = 3) => (x == null ? "—" : Number(x).toFixed(d));
-const mb = (n) => (n / 1e6).toFixed(1) + " MB";
 const msText = (x) => (x >= 1000 ? (x / 1000).toFixed(2) + " s" : Math.round(x) + " ms");
 
 export class Noise2NormDemo extends HTMLElement {

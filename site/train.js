@@ -185,8 +185,10 @@ const PANEL = `
   </section>
 </section>`;
 
-const fmt = (x, d = 3) => (x == null || !isFinite(x) ? "—" : Number(x).toFixed(d));
-const mb = (n) => (n >= 1e9 ? (n / 1e9).toFixed(2) + " GB" : (n / 1e6).toFixed(n < 1e7 ? 1 : 0) + " MB");
+/** fmt writes x with d decimals, "—" when it is missing or not finite. */
+export const fmt = (x, d = 3) => (x == null || !isFinite(x) ? "—" : Number(x).toFixed(d));
+/** mb writes a byte count as "3.2 MB", "48 MB" or "1.25 GB". */
+export const mb = (n) => (n >= 1e9 ? (n / 1e9).toFixed(2) + " GB" : (n / 1e6).toFixed(n < 1e7 ? 1 : 0) + " MB");
 
 /** duration says seconds as "12 s", "3 min 5 s" or "1 h 4 min". */
 export function duration(s) {
