@@ -25,6 +25,7 @@ import (
 	"github.com/noise2norm/noise2norm/internal/model"
 	"github.com/noise2norm/noise2norm/internal/model/reftest"
 	"github.com/noise2norm/noise2norm/internal/safetensors"
+	"github.com/noise2norm/noise2norm/internal/testutil"
 	"github.com/noise2norm/noise2norm/internal/train"
 )
 
@@ -160,26 +161,15 @@ func pickerOwn(t testing.TB, b *browser) []string {
 func checkScoreNative(t testing.TB, r pageResult, weights, file string) {
 	t.Helper()
 	score, amap := nativeScore(t, weights, file)
-	if d := math.Abs(r.Score - float64(score)); d > reftest.NetAtol+reftest.NetRtol*math.Abs(float64(score)) {
+	if d := math.Abs(r.Score - float64(score)); !(d <= reftest.NetAtol+reftest.NetRtol*math.Abs(float64(score))) { // NaN fails
 		t.Errorf("%s with %s: the page's score %.7g, native %.7g", filepath.Base(file), filepath.Base(weights), r.Score, score)
 	}
 	if len(amap) != len(r.Map) {
 		t.Fatalf("%s: map of %d values in the page, %d natively", filepath.Base(file), len(r.Map), len(amap))
 	}
-	if e := relErr(r.Map, amap); e > reftest.NetRelErr {
+	if e := testutil.RelErr(r.Map, amap); !(e <= reftest.NetRelErr) { // NaN fails
 		t.Errorf("%s with %s: the map's normalised error %.3g > %g", filepath.Base(file), filepath.Base(weights), e, reftest.NetRelErr)
 	}
-}
-
-// relErr is ‖a−b‖/‖b‖.
-func relErr(a, b []float32) float64 {
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-	}
-	return math.Sqrt(num / math.Max(den, 1e-30))
 }
 
 // corruptPNG writes a PNG cut short after its first 100 bytes.
