@@ -222,7 +222,9 @@ func TestTrainInPage(t *testing.T) {
 	// The samples, a corrupt PNG and a text file through the file input.
 	tmp := t.TempDir()
 	notes := filepath.Join(tmp, "notes.txt")
-	os.WriteFile(notes, []byte("plain text"), 0o644)
+	if err := os.WriteFile(notes, []byte("plain text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	files := append(trainSamples(t), corruptPNG(t, tmp), notes)
 	b.run(t, "choosing the training images", chromedp.SetUploadFiles(trainInput, files))
 	n := poll[int](t, b, "the thumbnails", `document.querySelector("noise2norm-demo").shadowRoot.querySelectorAll(".thumbs li").length`, 10*time.Second)
@@ -739,7 +741,9 @@ func TestTrainInPagePhone(t *testing.T) {
 	// A file that is not an image, added to the samples: named, refused,
 	// the samples kept.
 	notes := filepath.Join(t.TempDir(), "notes.txt")
-	os.WriteFile(notes, []byte("plain text"), 0o644)
+	if err := os.WriteFile(notes, []byte("plain text"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b.run(t, "choosing a text file", chromedp.SetUploadFiles(trainInput, []string{notes}))
 	skipped := poll[string](t, b, "the refused file's name", `(() => { const s = `+shadow(".tr-skipped")+`.textContent; return s.includes("notes.txt") ? s : ""; })()`, 10*time.Second)
 	t.Logf("refused: %s", skipped)
