@@ -148,11 +148,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		browserTrain: *browserTrain, browserPeers: *browserPeers, browserTrainWebGPU: *browserTrainWebGPU, webgpuIters: *webgpuIters, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
 	}
 	b.gpuConv, b.profileMethod, b.profileWork = splitList(*gpuConv), *profileMethod, splitList(*profileWork)
-	if *browserRows != "" {
-		for _, s := range strings.Split(*browserRows, ",") {
-			b.browserRows = append(b.browserRows, strings.TrimSpace(s))
-		}
-	}
+	b.browserRows = splitList(*browserRows)
 	for _, s := range strings.Split(*backends, ",") {
 		b.backends = append(b.backends, strings.TrimSpace(s))
 	}
