@@ -83,8 +83,7 @@ type Backend struct {
 	flipped           map[*Tensor]flipEntry
 	flipSeen          map[*Tensor]uint64 // each weight tensor's version at its last flip
 	flipIgnoresWrites bool
-	dispatches        uint64            // kernel dispatches recorded, for tests and benchmarks
-	kernelCounts      map[string]uint64 // dispatches recorded by kernel name, for tests
+	kernelCounts      map[string]uint64 // dispatches recorded by kernel name, for tests and benchmarks
 
 	prof *profiler // the running profile (profile.go), or nil
 

@@ -15,7 +15,13 @@ func (b *Backend) UseCPUKernels(on bool) (restore func()) {
 func (b *Backend) RepackCount() uint64 { return b.kernelCounts["conv_repack"] }
 
 // DispatchCount is how many kernel dispatches the backend has recorded.
-func (b *Backend) DispatchCount() uint64 { return b.dispatches }
+func (b *Backend) DispatchCount() uint64 {
+	var n uint64
+	for _, c := range b.kernelCounts {
+		n += c
+	}
+	return n
+}
 
 // CachedRepacks is how many weight tensors have a cached repack.
 func (b *Backend) CachedRepacks() int { return len(b.repacked) }
