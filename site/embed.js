@@ -42,7 +42,7 @@
 import { sharedEngine, models, missingFeature, EngineError } from "./client.js";
 import { registerOffline } from "./offline.js";
 import { ERR, BACKENDS } from "./protocol.js";
-import { TrainMode, saveBlob, fmt, mb } from "./train.js";
+import { TrainMode, saveBlob, fmt, mb, backendLabel } from "./train.js";
 
 const BASE = new URL(".", import.meta.url);
 /** The largest image accepted, in pixels (the worker checks the header before decoding). */
@@ -643,7 +643,7 @@ export class Noise2NormDemo extends HTMLElement {
       this.render();
       const out = {
         score: r.score, normalizedScore: r.normalizedScore, threshold: r.threshold, anomalous: r.anomalous,
-        backend: r.backend.kind === "webgpu" ? `webgpu: ${r.backend.name}` : "cpu", ms,
+        backend: backendLabel(r.backend), ms,
       };
       this.dispatchEvent(new CustomEvent("noise2norm-result", { detail: out, bubbles: true, composed: true }));
       return out;
@@ -935,7 +935,7 @@ export class Noise2NormDemo extends HTMLElement {
       this.updateCamStats();
       const out = {
         score: r.score, normalizedScore: r.normalizedScore, threshold: r.threshold, anomalous: r.anomalous,
-        backend: r.backend.kind === "webgpu" ? `webgpu: ${r.backend.name}` : "cpu", ms: this.lastMs, camera: true,
+        backend: backendLabel(r.backend), ms: this.lastMs, camera: true,
       };
       this.dispatchEvent(new CustomEvent("noise2norm-result", { detail: out, bubbles: true, composed: true }));
     }

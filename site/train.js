@@ -202,6 +202,9 @@ export function duration(s) {
   return `${h} h ${Math.round((s - 3600 * h) / 60)} min`;
 }
 
+/** backendLabel is a BackendInfo as the element's API results name it: "webgpu: name" or "cpu". */
+export const backendLabel = (b) => (b.kind === "webgpu" ? `webgpu: ${b.name}` : "cpu");
+
 /** backendText names where a run goes: "WebGPU (name)" or "the CPU". */
 const backendText = (b) => (b && b.kind === "webgpu" ? `WebGPU (${b.name})` : "the CPU");
 
@@ -1005,7 +1008,7 @@ export class TrainMode {
     this.el.panel.dataset.state = run.state;
     host.dispatchEvent(new CustomEvent("noise2norm-trained", { detail: msg, bubbles: true, composed: true }));
     return {
-      losses: msg.losses, imagesPerSecond: msg.imagesPerSecond, backend: msg.backend.kind === "webgpu" ? `webgpu: ${msg.backend.name}` : "cpu",
+      losses: msg.losses, imagesPerSecond: msg.imagesPerSecond, backend: backendLabel(msg.backend),
       calibration: msg.calibration, calibrationNote: msg.calibrationNote, stopped: msg.stopped, steps: msg.steps, heldOut: msg.heldOut,
       skipped: run.started ? run.started.skipped : [], model: run.storeId ? USER_PREFIX + run.storeId : null,
       best: msg.best || null, runSteps: msg.runSteps,
