@@ -131,7 +131,7 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 		for nc := lo; nc < hi; nc++ {
 			k := 1 + g.Data[nc]
 			src, dd, dst := in.Data[nc*plane:(nc+1)*plane], d.Data[nc*plane:(nc+1)*plane], gy.Data[nc*plane:(nc+1)*plane]
-			scaleInto(dst, dd, k)
+			scaleTo(dst, dd, k)
 			gw.Data[nc] = float32(dot64(dd, src))
 		}
 	})
@@ -166,7 +166,7 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 			mean := 0.0
 			for i, o := range os {
 				src, dst := host(o).Data[nc*plane:(nc+1)*plane], gos[i].Data[nc*plane:(nc+1)*plane]
-				scaleInto(dst, dd, wts[i])
+				scaleTo(dst, dd, wts[i])
 				sum := dot64(dd, src)
 				q[i] = sum
 				mean += float64(wts[i]) * sum

@@ -13,12 +13,6 @@ func init() { rowsAVX2 = cpu.X86.HasAVX2 }
 func addPairAVX2(out, u, v *float32, n int, k float32)
 
 //go:noescape
-func addScaledAVX2(out, u *float32, n int, k float32)
-
-//go:noescape
-func scaleIntoAVX2(out, u *float32, n int, k float32)
-
-//go:noescape
 func addProductAVX2(out, a, u *float32, n int, k float32)
 
 //go:noescape
