@@ -149,8 +149,8 @@ func (b *Backend) convBackwardDot(x, w, y, dy *Tensor, act backend.Activation, h
 	return dx, dw, db
 }
 
-// preActRow writes dy⊙act'(y) for one row (ReLU: dy where y > 0, Sigmoid:
-// dy·y·(1−y), Linear: dy).
+// preActRow writes dy⊙act'(y) for one row, or any run of elements (ReLU:
+// dy where y > 0, Sigmoid: dy·y·(1−y), Linear: dy).
 func preActRow(dst, ys, ds []float32, act backend.Activation) {
 	ds, dst = ds[:len(ys)], dst[:len(ys)]
 	switch act {
