@@ -64,10 +64,7 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, f int) backend.Ten
 	// the forward's two passes reversed: each output-gradient row is
 	// scattered onto the two source rows it was blended from (into rows,
 	// H×fW), then each of those rows onto the columns along x.
-	x0s, x1s, lxs := make([]int, os.W), make([]int, os.W), make([]float32, os.W)
-	for ox := range x0s {
-		x0s[ox], x1s[ox], lxs[ox] = BilinearTap(ox, f, s.W)
-	}
+	taps := newRowTaps(f, s.W) // the forward's column taps
 	dx := b.alloc(s)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		rows := b.scratch(s.H * os.W)
@@ -86,9 +83,9 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, f int) backend.Ten
 				d := dst[y*s.W : (y+1)*s.W]
 				clear(d)
 				for ox, v := range rows[y*os.W : (y+1)*os.W] {
-					lx := lxs[ox]
-					d[x0s[ox]] += (1 - lx) * v
-					d[x1s[ox]] += lx * v
+					lx := taps.lx[ox]
+					d[taps.x0[ox]] += (1 - lx) * v
+					d[taps.x1[ox]] += lx * v
 				}
 			}
 		}
