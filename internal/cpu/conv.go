@@ -268,17 +268,25 @@ func writeOut(dst, c []float32, ldc, cout, h, w, wp, p0, p1 int, sigmoid bool) {
 // maxOff and the gathered tile's offsets tailOffs.
 func (g *gemmJob) setTapOffsets(cin, k, plane, wp int) {
 	K := cin * k * k
-	g.offs = make([]int, K)
-	for ci := 0; ci < cin; ci++ {
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				g.offs[(ci*k+ky)*k+kx] = ci*plane + ky*wp + kx
-			}
-		}
-	}
+	g.offs = tapOffsets(cin, k, plane, wp)
 	g.maxOff = g.offs[K-1]
 	g.tailOffs = make([]int, K)
 	for i := range g.tailOffs {
 		g.tailOffs[i] = i * nr
 	}
+}
+
+// tapOffsets returns where each tap of a k×k convolution over cin padded
+// planes (plane floats apart, rows wp floats apart) starts: tap
+// (ci·k + ky)·k + kx at ci·plane + ky·wp + kx.
+func tapOffsets(cin, k, plane, wp int) []int {
+	offs := make([]int, cin*k*k)
+	for ci := 0; ci < cin; ci++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				offs[(ci*k+ky)*k+kx] = ci*plane + ky*wp + kx
+			}
+		}
+	}
+	return offs
 }

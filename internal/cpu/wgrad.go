@@ -250,7 +250,6 @@ func (b *Backend) weightGradPadded(dw []float32, x *Tensor, gp []float32, geo pa
 		return
 	}
 	xsrc := x.Data
-	xOffs := make([]int, K) // start of each tap's row in xsrc, relative to its image
 	if k > 1 {
 		// xp is (N,Cin) planes of geo
 		xp := b.scratch(geo.n*cin*geo.plane + 2*geo.r + dotTail)
@@ -260,13 +259,7 @@ func (b *Backend) weightGradPadded(dw []float32, x *Tensor, gp []float32, geo pa
 		})
 		xsrc = xp
 	}
-	for ci := 0; ci < cin; ci++ {
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				xOffs[(ci*k+ky)*k+kx] = ci*geo.plane + ky*geo.wp + kx
-			}
-		}
-	}
+	xOffs := tapOffsets(cin, k, geo.plane, geo.wp) // start of each tap's row in xsrc, relative to its image
 	var chunks []dotChunkOf
 	first := geo.r*geo.wp + geo.r // g's first interior element in its plane
 	length := (geo.h-1)*geo.wp + geo.w
