@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// The loss map's row kernels (lossmap_vec.go) in AVX2, 16 floats per
-// iteration; n is a multiple of 16. Each element is computed with the
+// The loss map's row kernels (lossmap_vec.go, lossmap_backward.go) in
+// AVX2: addPair and addProduct 16 floats per iteration, n a multiple of 16;
+// ssimCS and ssimFactors 8, n a multiple of 8. Each element is computed with the
 // operations of the Go loops they replace, rounded as they are (no fused
 // multiply-add), so the results are the same to the bit.
 

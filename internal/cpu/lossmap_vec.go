@@ -1,8 +1,8 @@
 package cpu
 
-// rowsAVX2 is set where the AVX2 row kernels of the loss map's blurs run
-// (lossmap_amd64.go); they compute what the Go loops below compute, to the
-// bit, 16 floats at a time.
+// rowsAVX2 is set where the AVX2 row kernels of the loss map and its
+// gradient run (lossmap_amd64.go); they compute what the Go loops compute,
+// to the bit, 16 or 8 floats at a time.
 var rowsAVX2 bool
 
 // wholeRows, where set (gemm_wasm.go: WebAssembly SIMD), runs rows of the
