@@ -114,8 +114,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	npm := fs.String("npm", "npm", "npm that installs onnxruntime-node into -peers-dir")
 	browserRows := fs.String("browser", "", "time this project's wasm builds beside onnxruntime-web in headless Chromium instead: cpu (Go wasm vs the wasm build, SIMD, 1 thread), webgpu (on SwiftShader, vs the WebGPU build), comma-separated (see browser.go)")
 	browserTrain := fs.Int("browser-train", 0, "with -browser: also one training step of this many images in the page on the CPU rows (peak memory)")
-	webgpuIters := fs.Int("browser-webgpu-iters", 2, "with -browser webgpu or -versus: timed runs of the browser WebGPU rows, at most -iters (SwiftShader takes 5–60 s a forward)")
-	browserTrainWebGPU := fs.Bool("browser-train-webgpu", false, "with -browser-train: the training step on the WebGPU rows too (SwiftShader takes minutes per wf 16 step; see docs/benchmarks.md)")
+	webgpuIters := fs.Int("browser-webgpu-iters", 2, "with -browser webgpu or -versus: timed runs of the browser WebGPU rows, at most -iters (SwiftShader is slow: see docs/benchmarks.md for the measured times)")
+	browserTrainWebGPU := fs.Bool("browser-train-webgpu", false, "with -browser-train: the training step on the WebGPU rows too (slow on SwiftShader; see docs/benchmarks.md)")
 	browserPeers := fs.Bool("browser-peers", true, "with -browser: also time onnxruntime-web (false: ours only, for the memory figures)")
 	versus := fs.Bool("versus", false, "every row of issue 11's table in one run, at the first width of -wf: browser WebGPU and CPU beside onnxruntime-web, the native CPU forward beside onnxruntime-node, detection and a training step beside PyTorch (versus.go)")
 	browserTimeout := fs.Duration("browser-timeout", 30*time.Minute, "with -browser: the longest one page may take")
@@ -148,11 +148,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		browserTrain: *browserTrain, browserPeers: *browserPeers, browserTrainWebGPU: *browserTrainWebGPU, webgpuIters: *webgpuIters, browserTimeout: *browserTimeout, ortWebGPUBuild: *ortWebGPUBuild,
 	}
 	b.gpuConv, b.profileMethod, b.profileWork = splitList(*gpuConv), *profileMethod, splitList(*profileWork)
-	if *browserRows != "" {
-		for _, s := range strings.Split(*browserRows, ",") {
-			b.browserRows = append(b.browserRows, strings.TrimSpace(s))
-		}
-	}
+	b.browserRows = splitList(*browserRows)
 	for _, s := range strings.Split(*backends, ",") {
 		b.backends = append(b.backends, strings.TrimSpace(s))
 	}

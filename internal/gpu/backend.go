@@ -76,7 +76,6 @@ type Backend struct {
 	// weights are unchanged (repack.go); noRepackCache disables it.
 	repacked      map[*Tensor]repackEntry
 	noRepackCache bool
-	repacks       uint64 // conv_repack dispatches recorded, for tests
 	// flipped holds each weight tensor's conv_flip layout for
 	// Conv2DBackward's input gradient while the weights are unchanged
 	// (flip.go); noRepackCache disables it too. flipIgnoresWrites is a
@@ -84,9 +83,7 @@ type Backend struct {
 	flipped           map[*Tensor]flipEntry
 	flipSeen          map[*Tensor]uint64 // each weight tensor's version at its last flip
 	flipIgnoresWrites bool
-	flips             uint64         // conv_flip dispatches recorded, for tests
-	dispatches        uint64         // kernel dispatches recorded, for tests and benchmarks
-	kernelCounts      map[string]int // dispatches recorded by kernel while a test counts them, else nil
+	kernelCounts      map[string]uint64 // dispatches recorded by kernel name, for tests and benchmarks
 
 	prof *profiler // the running profile (profile.go), or nil
 
@@ -106,19 +103,20 @@ const (
 // newBackend wraps an opened device; the platform constructors call it.
 func newBackend(dev *wgpu.Device, name string, cpuAdapter bool, scope errorScope) (*Backend, error) {
 	b := &Backend{
-		name:       name,
-		cpuAdapter: cpuAdapter,
-		cpuKernels: cpuAdapter,
-		dev:        dev,
-		queue:      dev.GetQueue(),
-		limits:     dev.GetLimits().Limits,
-		kernels:    map[string]*Kernel{},
-		pool:       map[uint64][]*wgpu.Buffer{},
-		staging:    map[uint64][]*wgpu.Buffer{},
-		repacked:   map[*Tensor]repackEntry{},
-		flipped:    map[*Tensor]flipEntry{},
-		flipSeen:   map[*Tensor]uint64{},
-		scope:      scope,
+		name:         name,
+		cpuAdapter:   cpuAdapter,
+		cpuKernels:   cpuAdapter,
+		dev:          dev,
+		queue:        dev.GetQueue(),
+		limits:       dev.GetLimits().Limits,
+		kernels:      map[string]*Kernel{},
+		pool:         map[uint64][]*wgpu.Buffer{},
+		staging:      map[uint64][]*wgpu.Buffer{},
+		repacked:     map[*Tensor]repackEntry{},
+		flipped:      map[*Tensor]flipEntry{},
+		flipSeen:     map[*Tensor]uint64{},
+		kernelCounts: map[string]uint64{},
+		scope:        scope,
 	}
 	if err := b.convKernelsFromEnv(); err != nil {
 		return nil, err

@@ -144,7 +144,6 @@ func (b *Backend) repackConvWeights(w *Tensor) (wp *Tensor, cout4 int) {
 	wp = b.newTensor(backend.Shape{N: 1, C: 1, H: 1, W: n})
 	p := convRepackParams{Cout: uint32(s.N), Cin: uint32(s.C), KK: uint32(s.H * s.W), Cout4: uint32(cout4)}
 	convRepackKernel.run(b, b.grid1D(n), p, w, wp)
-	b.repacks++
 	return wp, cout4
 }
 

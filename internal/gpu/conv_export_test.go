@@ -1,5 +1,7 @@
 package gpu
 
+import "maps"
+
 // UseCPUKernels makes Conv2D run the kernels tuned for CPU adapters (on)
 // or those for GPUs (off) whatever the adapter, and returns the function
 // that restores the choice, so that tests cover both sets of kernels.
@@ -10,10 +12,16 @@ func (b *Backend) UseCPUKernels(on bool) (restore func()) {
 }
 
 // RepackCount is how many conv_repack dispatches the backend has recorded.
-func (b *Backend) RepackCount() uint64 { return b.repacks }
+func (b *Backend) RepackCount() uint64 { return b.kernelCounts["conv_repack"] }
 
 // DispatchCount is how many kernel dispatches the backend has recorded.
-func (b *Backend) DispatchCount() uint64 { return b.dispatches }
+func (b *Backend) DispatchCount() uint64 {
+	var n uint64
+	for _, c := range b.kernelCounts {
+		n += c
+	}
+	return n
+}
 
 // CachedRepacks is how many weight tensors have a cached repack.
 func (b *Backend) CachedRepacks() int { return len(b.repacked) }
@@ -28,7 +36,7 @@ func (b *Backend) UseRepackCache(on bool) (restore func()) {
 }
 
 // FlipCount is how many conv_flip dispatches the backend has recorded.
-func (b *Backend) FlipCount() uint64 { return b.flips }
+func (b *Backend) FlipCount() uint64 { return b.kernelCounts["conv_flip"] }
 
 // CachedFlips is how many weight tensors have a cached flip.
 func (b *Backend) CachedFlips() int { return len(b.flipped) }
@@ -44,12 +52,17 @@ func (b *Backend) BreakFlipInvalidation(on bool) (restore func()) {
 }
 
 // CountKernels starts counting the dispatches recorded by kernel name; the
-// function it returns stops and returns the counts.
+// function it returns returns the counts since then (kernels recorded at
+// least once).
 func (b *Backend) CountKernels() (stop func() map[string]int) {
-	b.kernelCounts = map[string]int{}
+	start := maps.Clone(b.kernelCounts)
 	return func() map[string]int {
-		c := b.kernelCounts
-		b.kernelCounts = nil
+		c := map[string]int{}
+		for name, n := range b.kernelCounts {
+			if d := n - start[name]; d > 0 {
+				c[name] = int(d)
+			}
+		}
 		return c
 	}
 }

@@ -49,7 +49,6 @@ func (b *Backend) flippedWeights(w *Tensor) (wf *Tensor, owned bool) {
 	wf = b.newTensor(backend.Shape{N: s.C, C: s.N, H: s.H, W: s.W})
 	n := s.Len()
 	convFlipKernel.run(b, b.grid1D(n), convFlipParams{N: uint32(n), Cout: uint32(s.N), Cin: uint32(s.C), KK: uint32(s.H * s.W)}, w, wf)
-	b.flips++
 	if b.noRepackCache || !again {
 		return wf, true
 	}

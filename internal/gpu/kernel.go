@@ -192,10 +192,7 @@ func (b *Backend) dispatch(k *Kernel, grid [3]uint32, params []byte, ts ...*Tens
 	if b.err != nil || k.pipeline == nil {
 		return
 	}
-	b.dispatches++
-	if b.kernelCounts != nil {
-		b.kernelCounts[k.name]++
-	}
+	b.kernelCounts[k.name]++
 	b.begin()
 	if len(b.params) == uniformSlots*slotBytes {
 		b.flush()

@@ -50,11 +50,25 @@ func Network(t *testing.T, be backend.Backend, name string) {
 		}
 	}
 	compare(t, be, io, "xhat", xhat)
-	// Forward runs the graph without a tape (at batch 1 on the CPU, with
-	// convolutions writing into their concatenations): the same x̂.
+	// Forward runs the graph without a tape (on the CPU: SKFF upsampling
+	// as it reads, backend.UpsampleFuser): the same x̂.
 	xf := m.Forward(x)
 	defer be.Free(xf)
 	compare(t, be, io, "xhat", xf)
+	// Each image alone (batch 1; on the CPU the convolutions also write
+	// into their concatenations, backend.ChannelWriter): its part of x̂.
+	xs := x.Shape()
+	_, wantX := io.Get("xhat")
+	xdata := testutil.Download(t, be, x)
+	one := backend.Shape{N: 1, C: xs.C, H: xs.H, W: xs.W}
+	for n := range xs.N {
+		part := func(v []float32) []float32 { return v[n*one.Len() : (n+1)*one.Len()] }
+		xn := be.Upload(one, part(xdata))
+		yn := m.Forward(xn)
+		compareData(t, fmt.Sprintf("xhat of image %d at batch 1", n), testutil.Download(t, be, yn), part(wantX))
+		be.Free(yn)
+		be.Free(xn)
+	}
 	amap := be.LossMap(x0, xhat, m.Cfg.Alpha)
 	defer be.Free(amap)
 	compare(t, be, io, "map", amap)
@@ -67,7 +81,12 @@ func compare(t *testing.T, be backend.Backend, ref *testutil.Ref, name string, g
 	if got.Shape() != s {
 		t.Fatalf("%s: shape %v, want %v", name, got.Shape(), s)
 	}
-	data := testutil.Download(t, be, got)
+	compareData(t, name, testutil.Download(t, be, got), want)
+}
+
+// compareData checks data against want with the network tolerances.
+func compareData(t *testing.T, name string, data, want []float32) {
+	t.Helper()
 	testutil.Close(t, name, data, want, NetAtol, NetRtol)
 	if e := testutil.RelErr(data, want); e > NetRelErr {
 		t.Errorf("%s: normalised error %.3g > %g", name, e, NetRelErr)
