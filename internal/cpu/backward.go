@@ -64,10 +64,7 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, f int) backend.Ten
 	// the forward's two passes reversed: each output-gradient row is
 	// scattered onto the two source rows it was blended from (into rows,
 	// H×fW), then each of those rows onto the columns along x.
-	x0s, x1s, lxs := make([]int, os.W), make([]int, os.W), make([]float32, os.W)
-	for ox := range x0s {
-		x0s[ox], x1s[ox], lxs[ox] = BilinearTap(ox, f, s.W)
-	}
+	taps := newRowTaps(f, s.W) // the forward's column taps
 	dx := b.alloc(s)
 	parallel(b.Threads, s.N*s.C, func(lo, hi int) {
 		rows := b.scratch(s.H * os.W)
@@ -86,9 +83,9 @@ func (b *Backend) UpsampleBilinearBackward(dy backend.Tensor, f int) backend.Ten
 				d := dst[y*s.W : (y+1)*s.W]
 				clear(d)
 				for ox, v := range rows[y*os.W : (y+1)*os.W] {
-					lx := lxs[ox]
-					d[x0s[ox]] += (1 - lx) * v
-					d[x1s[ox]] += lx * v
+					lx := taps.lx[ox]
+					d[taps.x0[ox]] += (1 - lx) * v
+					d[taps.x1[ox]] += lx * v
 				}
 			}
 		}
@@ -131,7 +128,7 @@ func (b *Backend) ChannelGateBackward(y, w, dOut backend.Tensor) (dy, dw backend
 		for nc := lo; nc < hi; nc++ {
 			k := 1 + g.Data[nc]
 			src, dd, dst := in.Data[nc*plane:(nc+1)*plane], d.Data[nc*plane:(nc+1)*plane], gy.Data[nc*plane:(nc+1)*plane]
-			scaleInto(dst, dd, k)
+			scaleTo(dst, dd, k)
 			gw.Data[nc] = float32(dot64(dd, src))
 		}
 	})
@@ -166,7 +163,7 @@ func (b *Backend) SKFFFuseBackward(os, logits []backend.Tensor, dOut backend.Ten
 			mean := 0.0
 			for i, o := range os {
 				src, dst := host(o).Data[nc*plane:(nc+1)*plane], gos[i].Data[nc*plane:(nc+1)*plane]
-				scaleInto(dst, dd, wts[i])
+				scaleTo(dst, dd, wts[i])
 				sum := dot64(dd, src)
 				q[i] = sum
 				mean += float64(wts[i]) * sum

@@ -129,79 +129,7 @@ func (b *Backend) conv2D(out, xt, wt *Tensor, bias backend.Tensor, act backend.A
 		}
 	}
 
-	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
-	// does the work (conv_whole.go).
-	if b.convWhole(jobs, out.Data, cout, h, wd, wp, act) {
-		return
-	}
-
-	// Chunks of at most ncTiles tiles, at least four per goroutine.
-	tiles := (g.cols + nr - 1) / nr
-	threads := max(1, b.Threads)
-	chunk := max(1, min(ncTiles, (tiles+4*threads-1)/(4*threads)))
-	if wideKernel != nil {
-		// an even number of tiles, so that no chunk but the image's last
-		// ends in a tile the narrow kernel computes alone
-		chunk += chunk % 2
-	}
-	chunks := (tiles + chunk - 1) / chunk
-	direct := r == 0 && mpad == cout
-	// Otherwise, with every row of C an output channel and no sigmoid,
-	// tiles that fall within one output row are written straight to the
-	// output, the rest through c and writeOut.
-	rowsDirect := mpad == cout && act != backend.Sigmoid
-	outLen := cout * h * wd
-	var mu sync.Mutex
-	var scratch []*gemmScratch // the goroutines' scratch, given back at the end
-	dynamicParallel(threads, xs.N*chunks, func() func(int) {
-		s := g.newScratch(b)
-		var c []float32
-		ldc := chunk * nr
-		if !direct {
-			c = b.scratch(mpad * ldc) // written by tiles before writeOut reads it
-			s.c = c
-		}
-		mu.Lock()
-		scratch = append(scratch, s)
-		mu.Unlock()
-		return func(i int) {
-			n, t0 := i/chunks, i%chunks*chunk
-			t1 := min(tiles, t0+chunk)
-			p0, p1 := t0*nr, min(t1*nr, g.cols)
-			dst := out.Data[n*outLen : (n+1)*outLen]
-			if !direct {
-				if !rowsDirect {
-					jobs[n].tiles(t0, t1, c, ldc, s)
-					writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
-					return
-				}
-				// The runs within one output row went to dst; the others
-				// (across a row's end, or the last) are copied out of c.
-				runs := jobs[n].tilesTo(t0, t1, c, ldc, s, &rowOut{dst: dst, w: wd, wp: wp, plane: h * wd})
-				for _, r := range runs {
-					if r.direct {
-						continue
-					}
-					q0 := r.t * nr
-					q1 := q0 + nr
-					if r.wide {
-						q1 += nr
-					}
-					writeOut(dst, c[q0-p0:], ldc, cout, h, wd, wp, q0, min(q1, p1), false)
-				}
-				return
-			}
-			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s)
-			if act == backend.Sigmoid {
-				for co := 0; co < cout; co++ {
-					sigmoidInPlace(dst[co*g.cols+p0 : co*g.cols+p1])
-				}
-			}
-		}
-	})
-	for _, s := range scratch {
-		s.release(b)
-	}
+	b.runConvJobs(out, jobs, cout, h, wd, wp, r == 0, act)
 }
 
 // dynamicParallel runs work(i) for every i in [0, n) on at most threads
@@ -268,17 +196,109 @@ func writeOut(dst, c []float32, ldc, cout, h, w, wp, p0, p1 int, sigmoid bool) {
 // maxOff and the gathered tile's offsets tailOffs.
 func (g *gemmJob) setTapOffsets(cin, k, plane, wp int) {
 	K := cin * k * k
-	g.offs = make([]int, K)
-	for ci := 0; ci < cin; ci++ {
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				g.offs[(ci*k+ky)*k+kx] = ci*plane + ky*wp + kx
-			}
-		}
-	}
+	g.offs = tapOffsets(cin, k, plane, wp)
 	g.maxOff = g.offs[K-1]
 	g.tailOffs = make([]int, K)
 	for i := range g.tailOffs {
 		g.tailOffs[i] = i * nr
+	}
+}
+
+// tapOffsets returns where each tap of a k×k convolution over cin padded
+// planes (plane floats apart, rows wp floats apart) starts: tap
+// (ci·k + ky)·k + kx at ci·plane + ky·wp + kx.
+func tapOffsets(cin, k, plane, wp int) []int {
+	offs := make([]int, cin*k*k)
+	for ci := 0; ci < cin; ci++ {
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				offs[(ci*k+ky)*k+kx] = ci*plane + ky*wp + kx
+			}
+		}
+	}
+	return offs
+}
+
+// runConvJobs runs a convolution's products jobs (one per image, sharing
+// all but B; unpadded when B is the input itself, its width wd = wp) and
+// writes out (N,Cout,H,W): C of mpad rows and h·wp columns, column y·wp+x
+// being pixel (y, x) when x < wd.
+func (b *Backend) runConvJobs(out *Tensor, jobs []gemmJob, cout, h, wd, wp int, unpadded bool, act backend.Activation) {
+	if len(jobs) == 0 {
+		return
+	}
+	g, mpad := &jobs[0], jobs[0].mpad
+	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
+	// does the work (conv_whole.go).
+	if b.convWhole(jobs, out.Data, cout, h, wd, wp, act) {
+		return
+	}
+
+	// Chunks of at most ncTiles tiles, at least four per goroutine.
+	tiles := (g.cols + nr - 1) / nr
+	threads := max(1, b.Threads)
+	chunk := max(1, min(ncTiles, (tiles+4*threads-1)/(4*threads)))
+	if wideKernel != nil {
+		// an even number of tiles, so that no chunk but the image's last
+		// ends in a tile the narrow kernel computes alone
+		chunk += chunk % 2
+	}
+	chunks := (tiles + chunk - 1) / chunk
+	direct := unpadded && mpad == cout
+	// Otherwise, with every row of C an output channel and no sigmoid,
+	// tiles that fall within one output row are written straight to the
+	// output, the rest through c and writeOut.
+	rowsDirect := mpad == cout && act != backend.Sigmoid
+	outLen := cout * h * wd
+	var mu sync.Mutex
+	var scratch []*gemmScratch // the goroutines' scratch, given back at the end
+	dynamicParallel(threads, len(jobs)*chunks, func() func(int) {
+		s := g.newScratch(b)
+		var c []float32
+		ldc := chunk * nr
+		if !direct {
+			c = b.scratch(mpad * ldc) // written by tiles before writeOut reads it
+			s.c = c
+		}
+		mu.Lock()
+		scratch = append(scratch, s)
+		mu.Unlock()
+		return func(i int) {
+			n, t0 := i/chunks, i%chunks*chunk
+			t1 := min(tiles, t0+chunk)
+			p0, p1 := t0*nr, min(t1*nr, g.cols)
+			dst := out.Data[n*outLen : (n+1)*outLen]
+			if !direct {
+				if !rowsDirect {
+					jobs[n].tiles(t0, t1, c, ldc, s)
+					writeOut(dst, c, ldc, cout, h, wd, wp, p0, p1, act == backend.Sigmoid)
+					return
+				}
+				// The runs within one output row went to dst; the others
+				// (across a row's end, or the last) are copied out of c.
+				runs := jobs[n].tilesTo(t0, t1, c, ldc, s, &rowOut{dst: dst, w: wd, wp: wp, plane: h * wd})
+				for _, r := range runs {
+					if r.direct {
+						continue
+					}
+					q0 := r.t * nr
+					q1 := q0 + nr
+					if r.wide {
+						q1 += nr
+					}
+					writeOut(dst, c[q0-p0:], ldc, cout, h, wd, wp, q0, min(q1, p1), false)
+				}
+				return
+			}
+			jobs[n].tiles(t0, t1, dst[p0:], g.cols, s)
+			if act == backend.Sigmoid {
+				for co := 0; co < cout; co++ {
+					sigmoidInPlace(dst[co*g.cols+p0 : co*g.cols+p1])
+				}
+			}
+		}
+	})
+	for _, s := range scratch {
+		s.release(b)
 	}
 }

@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -72,23 +71,7 @@ func (b *Backend) preActGrad(y, dy *Tensor, act backend.Activation) *Tensor {
 	}
 	g := b.alloc(y.S)
 	parallel(b.Threads, len(g.Data), func(lo, hi int) {
-		out, ys, ds := g.Data[lo:hi], y.Data[lo:hi], dy.Data[lo:hi]
-		ds = ds[:len(ys)]
-		out = out[:len(ys)]
-		if act == backend.ReLU {
-			// out = dy where y > 0, else 0, without a branch that
-			// mispredicts on every other pixel: the mask is all ones for
-			// the bits of a positive float (not ±0, not negative).
-			for i, v := range ys {
-				m := int32(math.Float32bits(v))
-				mask := ^uint32((m-1)>>31) & ^uint32(m>>31)
-				out[i] = math.Float32frombits(math.Float32bits(ds[i]) & mask)
-			}
-			return
-		}
-		for i, v := range ys {
-			out[i] = ds[i] * v * (1 - v)
-		}
+		preActRow(g.Data[lo:hi], y.Data[lo:hi], dy.Data[lo:hi], act)
 	})
 	return g
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
+	"github.com/noise2norm/noise2norm/internal/backend/optest"
 	"github.com/noise2norm/noise2norm/internal/testutil"
 )
 
@@ -49,9 +50,7 @@ func same(t *testing.T, what string, got, want backend.Tensor) {
 	if g.S != w.S {
 		t.Fatalf("%s: shape %v, want %v", what, g.S, w.S)
 	}
-	for i := range w.Data {
-		if g.Data[i] != w.Data[i] {
-			t.Fatalf("%s: [%d] = %g, want %g", what, i, g.Data[i], w.Data[i])
-		}
+	if d := optest.Compare(g.Data, w.Data, optest.Exact); !d.OK() {
+		t.Fatal(d.Error(what))
 	}
 }

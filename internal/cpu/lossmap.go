@@ -95,14 +95,14 @@ func (s *blurScratch) blur(src, dst []float32, taps []float32) {
 			row[i], row[r+w+i] = in[0], in[w-1]
 		}
 		out := s.tmp[y*w : (y+1)*w]
-		scaleInto(out, row[r:r+w], taps[r])
+		scaleTo(out, row[r:r+w], taps[r])
 		for t := 0; t < r; t++ {
 			addPair(out, row[t:t+w], row[2*r-t:2*r-t+w], taps[t])
 		}
 	}
 	for y := 0; y < h; y++ {
 		out := dst[y*w : (y+1)*w]
-		scaleInto(out, s.tmp[y*w:(y+1)*w], taps[r])
+		scaleTo(out, s.tmp[y*w:(y+1)*w], taps[r])
 		for t := 0; t < r; t++ {
 			addPair(out, s.tmp[clamp(y+t-r, h)*w:][:w], s.tmp[clamp(y+r-t, h)*w:][:w], taps[t])
 		}

@@ -6,17 +6,11 @@ import "golang.org/x/sys/cpu"
 
 func init() { rowsAVX2 = cpu.X86.HasAVX2 }
 
-// The row kernels of lossmap_vec.go in AVX2 assembly (lossmap_amd64.s),
-// for n a multiple of 16.
+// The loss map's row kernels in AVX2 assembly (lossmap_amd64.s), for n a
+// multiple of 16 (addPair, addProduct) or 8 (ssimCS, ssimFactors).
 
 //go:noescape
 func addPairAVX2(out, u, v *float32, n int, k float32)
-
-//go:noescape
-func addScaledAVX2(out, u *float32, n int, k float32)
-
-//go:noescape
-func scaleIntoAVX2(out, u *float32, n int, k float32)
 
 //go:noescape
 func addProductAVX2(out, a, u *float32, n int, k float32)

@@ -1,8 +1,8 @@
 package cpu
 
-// rowsAVX2 is set where the AVX2 row kernels of the loss map's blurs run
-// (lossmap_amd64.go); they compute what the Go loops below compute, to the
-// bit, 16 floats at a time.
+// rowsAVX2 is set where the AVX2 row kernels of the loss map and its
+// gradient run (lossmap_amd64.go); they compute what the Go loops compute,
+// to the bit, 16 or 8 floats at a time.
 var rowsAVX2 bool
 
 // wholeRows, where set (gemm_wasm.go: WebAssembly SIMD), runs rows of the
@@ -34,33 +34,14 @@ func addPair(out, u, v []float32, k float32) {
 	}
 }
 
-// addScaled adds k·u[i] to out[i]; u has out's length.
+// addScaled adds k·u[i] to out[i]; u has out's length. It is axpy, with
+// WebAssembly SIMD's whole-row kernel where there is one.
 func addScaled(out, u []float32, k float32) {
 	u = u[:len(out)]
 	if wholeRows != nil && wholeRows.addScaled(out, u, k) {
 		return
 	}
-	i := 0
-	if n := len(out) &^ 15; rowsAVX2 && n > 0 {
-		addScaledAVX2(&out[0], &u[0], n, k)
-		i = n
-	}
-	for ; i < len(out); i++ {
-		out[i] += k * u[i]
-	}
-}
-
-// scaleInto sets out[i] = k·u[i]; u has out's length.
-func scaleInto(out, u []float32, k float32) {
-	u = u[:len(out)]
-	i := 0
-	if n := len(out) &^ 15; rowsAVX2 && n > 0 {
-		scaleIntoAVX2(&out[0], &u[0], n, k)
-		i = n
-	}
-	for ; i < len(out); i++ {
-		out[i] = k * u[i]
-	}
+	axpy(out, u, k)
 }
 
 // addProduct adds (k·a[i])·u[i] to out[i]; a and u have out's length.

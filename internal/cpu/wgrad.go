@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"math"
-	"sync"
 
 	"github.com/noise2norm/noise2norm/internal/backend"
 )
@@ -149,8 +148,8 @@ func (b *Backend) convBackwardDot(x, w, y, dy *Tensor, act backend.Activation, h
 	return dx, dw, db
 }
 
-// preActRow writes dy⊙act'(y) for one row (ReLU: dy where y > 0, Sigmoid:
-// dy·y·(1−y), Linear: dy).
+// preActRow writes dy⊙act'(y) for one row, or any run of elements (ReLU:
+// dy where y > 0, Sigmoid: dy·y·(1−y), Linear: dy).
 func preActRow(dst, ys, ds []float32, act backend.Activation) {
 	ds, dst = ds[:len(ys)], dst[:len(ys)]
 	switch act {
@@ -191,37 +190,7 @@ func (b *Backend) convPadded(out *Tensor, src []float32, geo padGeom, wt *Tensor
 		jobs[n] = g
 		jobs[n].b = src[n*cin*plane : (n+1)*cin*plane+2*geo.r]
 	}
-	// Where the platform has a whole-product kernel (WebAssembly SIMD), it
-	// does the work (conv_whole.go).
-	if b.convWhole(jobs, out.Data, cout, h, wd, wp, backend.Linear) {
-		return
-	}
-	tiles := (g.cols + nr - 1) / nr
-	threads := max(1, b.Threads)
-	chunk := max(1, min(ncTiles, (tiles+4*threads-1)/(4*threads)))
-	chunks := (tiles + chunk - 1) / chunk
-	outLen := cout * h * wd
-	var mu sync.Mutex
-	var scratch []*gemmScratch
-	dynamicParallel(threads, geo.n*chunks, func() func(int) {
-		s := g.newScratch(b)
-		ldc := chunk * nr
-		c := b.scratch(mpad * ldc)
-		s.c = c
-		mu.Lock()
-		scratch = append(scratch, s)
-		mu.Unlock()
-		return func(i int) {
-			n, t0 := i/chunks, i%chunks*chunk
-			t1 := min(tiles, t0+chunk)
-			p0, p1 := t0*nr, min(t1*nr, g.cols)
-			jobs[n].tiles(t0, t1, c, ldc, s)
-			writeOut(out.Data[n*outLen:(n+1)*outLen], c, ldc, cout, h, wd, wp, p0, p1, false)
-		}
-	})
-	for _, s := range scratch {
-		s.release(b)
-	}
+	b.runConvJobs(out, jobs, cout, h, wd, wp, false, backend.Linear)
 }
 
 // weightGradPadded writes to dw (Cout,Cin,k,k) Σ_{n,y,x} g[n,co,y,x] ·
@@ -250,7 +219,6 @@ func (b *Backend) weightGradPadded(dw []float32, x *Tensor, gp []float32, geo pa
 		return
 	}
 	xsrc := x.Data
-	xOffs := make([]int, K) // start of each tap's row in xsrc, relative to its image
 	if k > 1 {
 		// xp is (N,Cin) planes of geo
 		xp := b.scratch(geo.n*cin*geo.plane + 2*geo.r + dotTail)
@@ -260,13 +228,7 @@ func (b *Backend) weightGradPadded(dw []float32, x *Tensor, gp []float32, geo pa
 		})
 		xsrc = xp
 	}
-	for ci := 0; ci < cin; ci++ {
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				xOffs[(ci*k+ky)*k+kx] = ci*geo.plane + ky*geo.wp + kx
-			}
-		}
-	}
+	xOffs := tapOffsets(cin, k, geo.plane, geo.wp) // start of each tap's row in xsrc, relative to its image
 	var chunks []dotChunkOf
 	first := geo.r*geo.wp + geo.r // g's first interior element in its plane
 	length := (geo.h-1)*geo.wp + geo.w
